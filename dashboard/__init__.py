@@ -1,0 +1,1 @@
+"""The Dash command dashboard."""

@@ -1,0 +1,1 @@
+"""PostGIS: schema, migrations, named queries, repositories, import/export and the demo data set."""

@@ -1,0 +1,1 @@
+"""Frames in, incident candidates out. No Redis, no database."""

@@ -1,0 +1,1 @@
+"""gridwatch processes: the CLI, the services manager, the bus and the workers."""
