@@ -132,3 +132,61 @@ def shared_dir() -> Path:
             pytest.fail(f"{SHARED} is missing in CI", pytrace=False)
         pytest.skip("../shared is not present outside CI")
     return SHARED
+
+
+SMALL_GRID_SQL = """
+INSERT INTO district (code, name, geom) VALUES
+  ('440310', '坪山区', ST_Multi(ST_MakeEnvelope(114.28, 22.68, 114.34, 22.74, 4326)));
+INSERT INTO street (code, district_code, name, geom) VALUES
+  ('440310001', '440310', '坪山街道', ST_Multi(ST_MakeEnvelope(114.30, 22.70, 114.32, 22.72, 4326)));
+INSERT INTO community (code, street_code, name, geom) VALUES
+  ('440310001001', '440310001', '坪山社区', ST_Multi(ST_MakeEnvelope(114.30, 22.70, 114.32, 22.72, 4326)));
+INSERT INTO sub_grid (code, community_code, name) VALUES
+  ('44031000100101', '440310001001', '坪山社区第1综治网格'),
+  ('44031000100102', '440310001001', '坪山社区第2综治网格');
+INSERT INTO base_grid (code, community_code, sub_grid_code, name, geom) VALUES
+  ('440310001001001', '440310001001', '44031000100101', 'SW', ST_Multi(ST_MakeEnvelope(114.30, 22.70, 114.31, 22.71, 4326))),
+  ('440310001001002', '440310001001', '44031000100101', 'NW', ST_Multi(ST_MakeEnvelope(114.30, 22.71, 114.31, 22.72, 4326))),
+  ('440310001001003', '440310001001', '44031000100102', 'SE', ST_Multi(ST_MakeEnvelope(114.31, 22.70, 114.32, 22.71, 4326))),
+  ('440310001001004', '440310001001', '44031000100102', 'NE', ST_Multi(ST_MakeEnvelope(114.31, 22.71, 114.32, 22.72, 4326)));
+INSERT INTO grid_worker (code, name, community_code) VALUES
+  ('W001', '张伟', '440310001001'), ('W002', '李娜', '440310001001'), ('W003', '王芳', '440310001001');
+INSERT INTO sub_grid_assignment (sub_grid_code, worker_code, role) VALUES
+  ('44031000100101', 'W001', 'primary'), ('44031000100101', 'W003', 'backup'),
+  ('44031000100102', 'W002', 'primary');
+INSERT INTO matter (code, name, name_en, family, priority, deadline_hours, escalation) VALUES
+  ('DSP-NEIGHBOR', '邻里纠纷', 'Neighbour dispute', 'dispute', 2, 48, '{community,street}'),
+  ('HAZ-FIRE', '消防隐患', 'Fire hazard', 'hazard', 1, 4, '{community,street,district}'),
+  ('CRM-INTRUSION', '区域入侵', 'Intrusion', 'crime', 1, 1, '{community,street,district}'),
+  ('CRM-LOITER', '可疑徘徊', 'Loitering', 'crime', 2, 2, '{community,street}'),
+  ('MNT-CAMERA', '摄像头故障', 'Camera fault', 'maintenance', 2, 24, '{community}');
+INSERT INTO camera (code, name, url, geom, config) VALUES
+  ('PS-CAM-0001', '坪山社区东门', 'rtsp://127.0.0.1:8554/cam1', ST_SetSRID(ST_MakePoint(114.315, 22.705), 4326),
+   '{"calibration": [{"px": [0, 1], "lonlat": [114.3140, 22.7040]}, {"px": [1, 1], "lonlat": [114.3160, 22.7040]},
+                     {"px": [1, 0], "lonlat": [114.3160, 22.7060]}, {"px": [0, 0], "lonlat": [114.3140, 22.7060]}],
+     "zones": [{"name": "gate", "polygon": [[0, 0], [1, 0], [1, 1], [0, 1]],
+                "rules": [{"kind": "intrusion", "dispatch": "auto"}, {"kind": "loitering", "seconds": 30}]}]}');
+"""
+
+
+@pytest.fixture(scope="session")
+def small_grid_sql() -> str:
+    """SQL that loads the small grid into a migrated database."""
+    return SMALL_GRID_SQL
+
+
+@pytest.fixture(scope="session")
+def small_grid_template(admin_url, template_db) -> str:
+    """A template with one community of four base grids in two sub-grids, workers, matters, a camera."""
+    name = f"gw_small_{uuid.uuid4().hex[:8]}"
+    _create_db(admin_url, name, template_db)
+    with psycopg.connect(_with_dbname(admin_url, name)) as conn:
+        conn.execute(SMALL_GRID_SQL)
+    yield name
+    _drop_db(admin_url, name)
+
+
+@pytest.fixture
+def small_grid_url(make_db, small_grid_template) -> str:
+    """A fresh database holding the small grid."""
+    return make_db(small_grid_template)

@@ -68,6 +68,9 @@ def free_port(preferred: int | None = None) -> int:
     candidates.append(0)
     for port in candidates:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            # As the servers do: a port whose old connections linger in TIME_WAIT is still usable,
+            # so a restarted server gets its old port back and clients' URLs stay valid.
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 s.bind(("127.0.0.1", port))
             except OSError:
@@ -183,7 +186,8 @@ class PrivateServices:
             if not exists:
                 conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
 
-    def _stop_postgres(self) -> None:
+    def stop_postgres(self) -> None:
+        """Stop the private PostgreSQL (a fast shutdown: sessions are disconnected)."""
         try:
             bins = find_postgres()
         except ServiceError:
@@ -228,7 +232,8 @@ class PrivateServices:
         port_file.write_text(str(port))
         return port
 
-    def _stop_redis(self) -> None:
+    def stop_redis(self) -> None:
+        """Stop the private Redis; with append-only persistence it comes back with its data."""
         pid = self._redis_pid()
         if not pid:
             return
@@ -255,8 +260,13 @@ class PrivateServices:
         return data
 
     def down(self) -> None:
-        self._stop_redis()
-        self._stop_postgres()
+        self.stop_redis()
+        self.stop_postgres()
+
+    def destroy(self) -> None:
+        """Stop both servers and delete their data (throw-away clusters of tests)."""
+        self.down()
+        shutil.rmtree(self.root, ignore_errors=True)
 
     def status(self) -> dict:
         rec = self.recorded()

@@ -113,6 +113,7 @@ CREATE TABLE incident_report (
     attributes  jsonb NOT NULL DEFAULT '{}'::jsonb
 );
 CREATE INDEX incident_report_incident_idx ON incident_report (incident_id);
+CREATE INDEX incident_report_geom_idx ON incident_report USING gist (geom);
 
 CREATE TABLE incident_event (
     id          bigserial PRIMARY KEY,

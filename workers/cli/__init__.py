@@ -13,6 +13,16 @@ from workers import settings as settings_mod
 COMMAND_MODULES = [
     "workers.cli.services_cmd",
     "workers.cli.db_cmd",
+    "workers.cli.seed_cmd",
+    "workers.cli.grid_cmd",
+    "workers.cli.worker_cmd",
+    "workers.cli.video_cmd",
+    "workers.cli.demo_cmd",
+    "workers.cli.analysis_cmd",
+    "workers.cli.camera_cmd",
+    "workers.cli.media_cmd",
+    "workers.cli.incident_cmd",
+    "workers.cli.apikey_cmd",
 ]
 
 

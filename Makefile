@@ -1,0 +1,41 @@
+# gridwatch: `make demo` runs the demo, `make test` runs the tests. Both set up what is missing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test setup system-deps venv services stop bench clean
+
+demo: setup services
+	$(BIN)/gridwatch seed demo
+	$(BIN)/gridwatch demo
+
+test: setup services
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+setup: system-deps venv
+
+system-deps:
+	@bash scripts/system-deps.sh
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+# Private PostgreSQL+PostGIS and Redis unless GRIDWATCH_DATABASE_URL / GRIDWATCH_REDIS_URL are set.
+services: venv
+	$(BIN)/gridwatch services up
+	$(BIN)/gridwatch db migrate
+
+stop:
+	$(BIN)/gridwatch services down
+
+bench: setup services
+	$(BIN)/python benchmarks/locate.py
+
+clean: stop
+	rm -rf $(VENV) .gridwatch

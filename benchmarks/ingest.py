@@ -1,0 +1,247 @@
+"""Ingest throughput and delay, through the whole path: XADD -> located, routed, committed, published.
+
+1. Reference: plain XREADGROUP + XACK of the same number of messages (no processing).
+2. Sustained: N valid incidents pushed at once, the real `gridwatch worker ingest` process drains them;
+   incidents/s is printed as a ratio against the reference (goal: at least 5,000/s).
+3. Delay: a steady 1,000 messages/s; p50 / p99 from XADD to the pub/sub message (goal p99 <= 250 ms).
+Lost and duplicated incidents are counted in the database and on the live channel (both must be 0).
+
+Runs in a scratch database (the Pingshan demo grid, seeded) and Redis database 14 on the configured
+servers (GRIDWATCH_DATABASE_URL / _REDIS_URL or the private services).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+import psycopg
+import redis
+import shapely
+
+from geodata import db, migrate
+from geodata.demo import seed_demo
+from workers.bus import INCIDENT_STREAM, INGEST_GROUP, LIVE_CHANNEL
+from workers.settings import load
+
+BENCH_REDIS_DB = 14
+
+
+def scratch_database(server_url: str) -> tuple[str, str]:
+    """A new database with the demo grid (and its 20,000 past incidents) seeded."""
+    info = psycopg.conninfo.conninfo_to_dict(server_url)
+    name = f"gw_bench_ingest_{uuid.uuid4().hex[:8]}"
+    admin = psycopg.conninfo.make_conninfo(**{**info, "dbname": "postgres"})
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(name)))
+    url = psycopg.conninfo.make_conninfo(**{**info, "dbname": name})
+    with db.connect(url) as conn:
+        migrate.migrate(conn)
+        seed_demo(conn, Path(tempfile.mkdtemp()), progress=False)
+    return url, admin
+
+
+def drop_database(admin: str, url: str) -> None:
+    name = psycopg.conninfo.conninfo_to_dict(url)["dbname"]
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psycopg.sql.Identifier(name)))
+
+
+def positions(url: str, n: int, spacing_m: float = 60.0) -> np.ndarray:
+    """Points inside the district at least spacing_m apart (a lattice), so none merges by place."""
+    with psycopg.connect(url) as conn:
+        wkb = conn.execute("SELECT ST_AsBinary(geom) FROM district").fetchone()[0]
+    district = shapely.from_wkb(bytes(wkb))
+    minx, miny, maxx, maxy = district.bounds
+    dlat = spacing_m / 111_320.0
+    dlon = spacing_m / (111_320.0 * np.cos(np.radians((miny + maxy) / 2)))
+    gx, gy = np.meshgrid(np.arange(minx, maxx, dlon), np.arange(miny, maxy, dlat))
+    gx, gy = gx.ravel(), gy.ravel()
+    inside = shapely.contains_xy(district, gx, gy)
+    pts = np.column_stack([gx[inside], gy[inside]])
+    if len(pts) < n:
+        return pts
+    return pts[np.random.default_rng(1).choice(len(pts), n, replace=False)]
+
+
+def messages(pts: np.ndarray, n: int, matters: list[str], start: datetime) -> list[dict]:
+    """n messages; beyond the lattice's size, later copies are observed hours apart (no time merge)."""
+    out = []
+    for k in range(n):
+        lon, lat = pts[k % len(pts)]
+        observed = start + timedelta(hours=2 * (k // len(pts)))
+        out.append({"v": 1, "event_id": str(uuid.uuid4()), "source": "appeal", "matter": matters[k % len(matters)],
+                    "lon": float(lon), "lat": float(lat), "observed_at": observed.isoformat(),
+                    "description": "benchmark"})
+    return out
+
+
+def push(client: redis.Redis, batch: list[dict], stream: str = INCIDENT_STREAM) -> None:
+    with client.pipeline(transaction=False) as pipe:
+        for i, m in enumerate(batch):
+            pipe.xadd(stream, {"data": json.dumps(m)})
+            if i % 2000 == 1999:
+                pipe.execute()
+        pipe.execute()
+
+
+def reference(client: redis.Redis, batch: list[dict]) -> float:
+    """Plain XREADGROUP + XACK of the same messages: reads per second."""
+    stream = "gridwatch:bench:reference"
+    client.delete(stream)
+    push(client, batch, stream)
+    client.xgroup_create(stream, "ref", id="0")
+    done = 0
+    t0 = time.perf_counter()
+    while done < len(batch):
+        reply = client.xreadgroup("ref", "r1", {stream: ">"}, count=500)
+        ids = [entry_id for _, items in reply for entry_id, _ in items]
+        client.xack(stream, "ref", *ids)
+        done += len(ids)
+    elapsed = time.perf_counter() - t0
+    client.delete(stream)
+    return len(batch) / elapsed
+
+
+class LiveCounter(threading.Thread):
+    """Counts created incidents on the live channel and records when each arrived."""
+
+    def __init__(self, redis_url: str):
+        super().__init__(daemon=True)
+        self.client = redis.Redis.from_url(redis_url)
+        self.pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+        self.pubsub.subscribe(LIVE_CHANNEL)
+        self.arrived: dict[str, float] = {}
+        self.duplicates = 0
+        self.stop = False
+
+    def run(self):
+        while not self.stop:
+            m = self.pubsub.get_message(timeout=0.2)
+            if not m:
+                continue
+            payload = json.loads(m["data"])
+            if payload.get("type") != "incident" or payload.get("action") != "create":
+                continue
+            if payload["id"] in self.arrived:
+                self.duplicates += 1
+            else:
+                self.arrived[payload["id"]] = time.time()
+
+
+def start_worker(database_url: str, redis_url: str) -> subprocess.Popen:
+    env = {**os.environ, "GRIDWATCH_DATABASE_URL": database_url, "GRIDWATCH_REDIS_URL": redis_url}
+    return subprocess.Popen([sys.executable, "-m", "workers.cli", "worker", "ingest"], env=env,
+                            stderr=subprocess.DEVNULL)
+
+
+def wait_ready(client: redis.Redis, timeout: float = 60) -> None:
+    """The worker has created its consumer group and loaded its index when a probe is consumed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            groups = client.xinfo_groups(INCIDENT_STREAM)
+            if groups and groups[0]["consumers"] > 0:
+                return
+        except redis.ResponseError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit("ingest worker did not start")
+
+
+def db_counts(url: str, ids: list[str]) -> tuple[int, int]:
+    with psycopg.connect(url) as conn:
+        found = conn.execute("SELECT count(*) FROM incident_report WHERE event_id = ANY(%s::uuid[])", (ids,)).fetchone()[0]
+        dup = conn.execute(
+            "SELECT count(*) FROM (SELECT event_id FROM incident_report WHERE event_id = ANY(%s::uuid[]) "
+            "GROUP BY event_id HAVING count(*) > 1) d", (ids,)).fetchone()[0]
+    return found, dup
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--count", type=int, default=100_000)
+    ap.add_argument("--rate", type=int, default=1000, help="messages/s in the delay run")
+    ap.add_argument("--rate-seconds", type=int, default=30)
+    args = ap.parse_args()
+
+    settings = load().resolved()
+    base_redis = settings.require_redis().rsplit("/", 1)[0]
+    redis_url = f"{base_redis}/{BENCH_REDIS_DB}"
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    print("seeding a scratch database with the Pingshan demo ...", file=sys.stderr)
+    url, admin = scratch_database(settings.require_database())
+    try:
+        with psycopg.connect(url) as conn:
+            matters = [r[0] for r in conn.execute("SELECT code FROM matter WHERE family <> 'maintenance' ORDER BY code")]
+        pts = positions(url, args.count)
+        start = datetime.now(timezone(timedelta(hours=8)))
+        batch = messages(pts, args.count, matters, start)
+        ref_rate = reference(client, batch)
+
+        # Sustained: everything is queued before the worker starts, then it drains the stream.
+        counter = LiveCounter(redis_url)
+        counter.start()
+        push(client, batch)
+        t0 = time.perf_counter()
+        worker = start_worker(url, redis_url)
+        try:
+            deadline = time.monotonic() + 600
+            while len(counter.arrived) < args.count and time.monotonic() < deadline:
+                time.sleep(0.05)
+            drained = time.perf_counter() - t0
+            ids = [m["event_id"] for m in batch]
+            found, dup = db_counts(url, ids)
+            rate = len(counter.arrived) / drained
+
+            # Delay at a steady rate.
+            steady = messages(pts[::-1], args.rate * args.rate_seconds, matters, start + timedelta(days=1))
+            sent: dict[str, float] = {}
+            period = 1.0 / args.rate
+            t_start = time.perf_counter()
+            for k, m in enumerate(steady):
+                target = t_start + k * period
+                delay = target - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+                sent[m["event_id"]] = time.time()
+                client.xadd(INCIDENT_STREAM, {"data": json.dumps(m)})
+            deadline = time.monotonic() + 30
+            while any(i not in counter.arrived for i in sent) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            delays = np.array([(counter.arrived[i] - t) * 1000 for i, t in sent.items() if i in counter.arrived])
+            steady_found, steady_dup = db_counts(url, list(sent))
+        finally:
+            worker.terminate()
+            worker.wait(20)
+            counter.stop = True
+        pending = client.xpending(INCIDENT_STREAM, INGEST_GROUP)["pending"]
+    finally:
+        drop_database(admin, url)
+        client.flushdb()
+
+    lost = (args.count - found) + (len(sent) - steady_found)
+    duplicated = dup + steady_dup + counter.duplicates
+    print(f"ingest: {rate / ref_rate:.3f}x plain XREADGROUP+XACK ({rate:,.0f} vs {ref_rate:,.0f} messages/s); "
+          f"goal >= 5,000 incidents/s")
+    print(f"  sustained: {args.count:,} incidents located, routed, committed and published in {drained:.1f} s "
+          f"= {rate:,.0f} incidents/s")
+    print(f"  delay at {args.rate}/s for {args.rate_seconds} s: p50 {np.percentile(delays, 50):.0f} ms, "
+          f"p99 {np.percentile(delays, 99):.0f} ms, max {delays.max():.0f} ms (goal p99 <= 250 ms)")
+    print(f"  lost {lost}, duplicated {duplicated}, left pending {pending}")
+    return 0 if lost == 0 and duplicated == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,164 @@
+"""Who may see what: the role table of pages, callbacks and routes, and supervisors' scopes.
+
+Every page layout, Dash callback and Flask route asks this module, on the server. Tests read the
+same tables and call everything as every role to check the answers.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass
+
+import flask
+
+logger = logging.getLogger(__name__)
+
+ROLES = ("dispatcher", "supervisor", "grid_worker", "maintenance", "wall", "admin")
+
+# Pages (and hence their callbacks, whose component ids start with the page name).
+PAGE_ROLES: dict[str, frozenset[str]] = {
+    "home": frozenset(ROLES),
+    "wall": frozenset({"wall", "dispatcher", "supervisor", "admin"}),
+    "console": frozenset({"dispatcher", "supervisor", "admin"}),
+    "field": frozenset({"grid_worker"}),
+    "cameras": frozenset({"maintenance", "dispatcher", "admin"}),
+}
+PAGE_PATHS: dict[str, str] = {"home": "/", "wall": "/wall", "console": "/console", "field": "/field",
+                              "cameras": "/cameras"}
+# Where each role lands after logging in.
+LANDING: dict[str, str] = {"wall": "/wall", "dispatcher": "/console", "supervisor": "/console",
+                           "grid_worker": "/field", "maintenance": "/cameras", "admin": "/wall"}
+
+PUBLIC = None  # a route anyone may call, logged in or not
+ANY_USER = frozenset(ROLES)
+# Flask routes of the dashboard (not Dash's own): rule -> roles (PUBLIC: no login needed).
+ROUTE_ROLES: dict[str, frozenset[str] | None] = {
+    "/login": PUBLIC,
+    "/healthz": PUBLIC,
+    "/logout": ANY_USER,
+    "/lang/<lang_code>": ANY_USER,
+    "/live": frozenset({"wall", "dispatcher", "supervisor", "admin", "grid_worker", "maintenance"}),
+    "/media/<path:name>": frozenset({"dispatcher", "supervisor", "maintenance", "admin", "grid_worker"}),
+    "/field/api/tasks": PAGE_ROLES["field"],
+    "/field/api/task/<incident_id>": PAGE_ROLES["field"],
+    "/field/api/report": PAGE_ROLES["field"],
+    "/field/api/action": PAGE_ROLES["field"],
+    "/field/api/duty": PAGE_ROLES["field"],
+}
+# Dash's own routes: the layout, dependencies and callbacks need a login; static bundles do not.
+DASH_LOGIN_PREFIXES = ("/_dash-layout", "/_dash-dependencies", "/_dash-update-component")
+STATIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon.ico", "/_reload-hash")
+
+
+@dataclass(frozen=True)
+class SessionUser:
+    """The logged-in account as the session holds it."""
+
+    username: str
+    role: str
+    scope_code: str | None = None
+    worker_code: str | None = None
+
+    @property
+    def district_wide(self) -> bool:
+        """True when the account sees the whole district (no street or community scope)."""
+        return self.role != "supervisor" or not self.scope_code or len(self.scope_code) <= 6
+
+
+def current_user() -> SessionUser | None:
+    """The account of this request's session, or None."""
+    data = flask.session.get("user")
+    if not data:
+        return None
+    return SessionUser(data["username"], data["role"], data.get("scope"), data.get("worker"))
+
+
+def may_open(role: str | None, page: str) -> bool:
+    """True when `role` may see `page` (and call its callbacks)."""
+    return role is not None and role in PAGE_ROLES.get(page, frozenset())
+
+
+def page_of_path(path: str) -> str | None:
+    """The page whose URL is `path`, or None."""
+    path = path.rstrip("/") or "/"
+    for page, p in PAGE_PATHS.items():
+        if p == path:
+            return page
+    return None
+
+
+def scope_filter(user: SessionUser) -> dict[str, str | None]:
+    """SQL parameters limiting rows to the user's area: street and community (None: no limit)."""
+    if user.district_wide:
+        return {"scope_street": None, "scope_community": None}
+    code = user.scope_code
+    if len(code) == 9:
+        return {"scope_street": code, "scope_community": None}
+    return {"scope_street": code[:9], "scope_community": code}
+
+
+def in_scope(user: SessionUser, street_code: str | None, community_code: str | None) -> bool:
+    """True when a row of this street and community lies in the user's area."""
+    f = scope_filter(user)
+    if f["scope_street"] and street_code != f["scope_street"]:
+        return False
+    if f["scope_community"] and community_code != f["scope_community"]:
+        return False
+    return True
+
+
+def live_visible(user: SessionUser, msg: dict) -> bool:
+    """Whether a live-feed message may go to this user (scope for supervisors, own tasks for workers)."""
+    if user.role in ("wall", "dispatcher", "admin"):
+        return True
+    kind = msg.get("type")
+    if user.role == "maintenance":
+        return kind == "camera" or msg.get("family") == "maintenance"
+    if user.role == "grid_worker":
+        return kind in ("incident", "warning") and msg.get("worker_code") == user.worker_code
+    if kind in ("incident", "warning"):
+        return in_scope(user, msg.get("street_code"), msg.get("community_code"))
+    return kind in ("camera", "worker")
+
+
+
+def guard(page: str):
+    """Decorate a Dash callback of `page`: 401 without login, 403 for a role the table refuses."""
+
+    def wrap(fn):
+        @functools.wraps(fn)
+        def inner(*args, **kwargs):
+            user = current_user()
+            if user is None:
+                flask.abort(401)
+            if not may_open(user.role, page):
+                logger.warning("refused callback %s of %s to %s (%s)", fn.__name__, page, user.username, user.role)
+                flask.abort(403)
+            return fn(*args, **kwargs)
+
+        inner.gridwatch_page = page
+        return inner
+
+    return wrap
+
+
+def route_guard(rule: str):
+    """Decorate a Flask view with the roles of ROUTE_ROLES[rule]."""
+    roles = ROUTE_ROLES[rule]
+
+    def wrap(fn):
+        @functools.wraps(fn)
+        def inner(*args, **kwargs):
+            if roles is not PUBLIC:
+                user = current_user()
+                if user is None:
+                    flask.abort(401)
+                if user.role not in roles:
+                    logger.warning("refused route %s to %s (%s)", rule, user.username, user.role)
+                    flask.abort(403)
+            return fn(*args, **kwargs)
+
+        return inner
+
+    return wrap

@@ -1,0 +1,110 @@
+"""The Dash app: a thin shell over dashboard/pages, built by create_app(config).
+
+Deployment: `gunicorn -k gthread --threads 32 'dashboard.app:server'` (threads, because every wall
+holds one server-sent-events stream). Importing this module builds nothing; `server` is made from
+the environment on first access, which is the entry point gunicorn uses.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import dash
+import flask
+import redis
+from dash import dcc, html
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+from dashboard import access, auth, live, routes
+from dashboard.config import DashboardConfig
+from dashboard.data import TTLCache
+from dashboard.i18n import client_strings, t
+from dashboard.maps import Display
+
+logger = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+_BUILT: dash.Dash | None = None
+
+
+def _nav(user: access.SessionUser, lang: str) -> html.Div:
+    links = [dcc.Link(t(f"nav.{page}", lang), href=path, className="gw-nav-link", id=f"app-nav-{page}")
+             for page, path in access.PAGE_PATHS.items()
+             if page != "home" and access.may_open(user.role, page)]
+    other = "en" if lang == "zh" else "zh"
+    return html.Div([
+        html.Span(t("app.title", lang), className="gw-brand"),
+        html.Nav(links, className="gw-nav"),
+        html.Span(f"{user.username} · {t('role.' + user.role, lang)}", className="gw-who", id="app-who"),
+        html.A(t("app.lang_switch", lang), href=f"/lang/{other}?next=/", className="gw-lang", id="app-lang"),
+        html.Form([
+            dcc.Input(type="hidden", name="csrf_token", value=flask.session.get("csrf", "")),
+            html.Button(t("app.logout", lang), type="submit", className="gw-logout", id="app-logout"),
+        ], method="post", action="/logout", className="gw-logout-form"),
+    ], className="gw-topbar", id="app-topbar")
+
+
+def shell_layout():
+    """The page frame: top bar (hidden on the wall by CSS), strings for scripts, the page container."""
+    user = access.current_user()
+    lang = auth.lang()
+    if user is None:
+        # Dash asks for the layout before any page; without a login there is nothing to show.
+        return html.Div(dcc.Location(id="app-to-login", href="/login"))
+    return html.Div([
+        dcc.Location(id="app-url", refresh=False),
+        html.Div(id="app-strings", **{"data-strings": json.dumps(client_strings(lang), ensure_ascii=False),
+                                       "data-lang": lang, "data-role": user.role}),
+        _nav(user, lang),
+        html.Main(dash.page_container, className="gw-main"),
+    ], className=f"gw-shell gw-role-{user.role}", lang="zh-CN" if lang == "zh" else "en")
+
+
+def create_app(cfg: DashboardConfig) -> dash.Dash:
+    """Build the one Dash app of this process against the given database, Redis and options."""
+    global _BUILT
+    if _BUILT is not None:
+        # Dash keeps pages and callbacks in process-wide registries: one app per process.
+        raise RuntimeError("create_app was already called in this process")
+    server = flask.Flask("gridwatch-dashboard")
+    server.config["GRIDWATCH"] = cfg
+    server.config["GRIDWATCH_POOL"] = ConnectionPool(
+        cfg.database_url, min_size=1, max_size=10, kwargs={"row_factory": dict_row}, open=True,
+        name="dashboard")
+    server.config["GRIDWATCH_REDIS"] = redis.Redis.from_url(cfg.redis_url, socket_timeout=5)
+    server.config["GRIDWATCH_HUB"] = live.LiveHub(cfg.redis_url)
+    server.config["GRIDWATCH_DISPLAY"] = Display(cfg.tile_crs)
+    server.config["GRIDWATCH_CACHE"] = TTLCache(60.0)
+    server.config["MAX_CONTENT_LENGTH"] = 12 * 1024 * 1024  # photos up to 10 MB plus form overhead
+    auth.install(server, cfg)
+    server.register_blueprint(live.bp)
+    server.register_blueprint(routes.bp)
+    app = dash.Dash(
+        __name__, server=server, use_pages=True, pages_folder=str(HERE / "pages"),
+        assets_folder=str(HERE / "assets"), serve_locally=True, title=t("app.title", cfg.default_lang),
+        update_title=None, suppress_callback_exceptions=True, compress=False,
+    )
+    app.layout = shell_layout
+    _BUILT = app
+    logger.info("dashboard app built (tiles: %s, %s)", cfg.tile_url or "none", cfg.tile_crs)
+    return app
+
+
+def _from_environment() -> dash.Dash:
+    from dashboard.config import DashboardSettings, from_settings
+    from workers import settings as settings_mod
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return create_app(from_settings(settings_mod.load(), DashboardSettings()))
+
+
+def __getattr__(name: str):
+    # `dashboard.app:server` (gunicorn) and `dashboard.app:app` are built on first access only.
+    global _BUILT
+    if name in ("app", "server"):
+        app = _BUILT or _from_environment()
+        return app if name == "app" else app.server
+    raise AttributeError(name)

@@ -1,0 +1,229 @@
+/* The tablet: an IndexedDB outbox (survives reloads and restarts), idempotent by a client-made event_id,
+   tasks with a badge and a sound when new ones arrive, GPS with a map-tap fallback. */
+(function () {
+  var DB = "gridwatch-field", STORE = "outbox", MAX_PHOTO = 10 * 1024 * 1024;
+  var F = {tap: null, gps: null, tasks: {}, known: null, open: null, flushing: false, es: null, wired: false};
+  window.gridwatch = window.gridwatch || {};
+  window.gridwatch.field = F;
+
+  function $(id) { return document.getElementById(id); }
+  function strings() { try { return JSON.parse($("app-strings").getAttribute("data-strings")); } catch (e) { return {}; } }
+  function tr(k, p) { var s = strings()[k] || k; return p ? s.replace(/\{(\w+)\}/g, function (_, x) { return p[x]; }) : s; }
+  function csrf() { var m = document.cookie.match(/(?:^|; )_csrf_token=([^;]*)/); return m ? decodeURIComponent(m[1]) : ""; }
+  function uuid() {
+    if (crypto.randomUUID) return crypto.randomUUID();
+    var b = crypto.getRandomValues(new Uint8Array(16)); b[6] = (b[6] & 15) | 64; b[8] = (b[8] & 63) | 128;
+    var h = Array.from(b, function (x) { return x.toString(16).padStart(2, "0"); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+  function msg(text) { var el = $("field-msg"); if (el) el.textContent = text || ""; }
+
+  // ---- IndexedDB outbox ----
+  function db() {
+    return new Promise(function (ok, fail) {
+      var r = indexedDB.open(DB, 1);
+      r.onupgradeneeded = function () { r.result.createObjectStore(STORE, {keyPath: "event_id"}); };
+      r.onsuccess = function () { ok(r.result); }; r.onerror = function () { fail(r.error); };
+    });
+  }
+  function tx(mode, fn) {
+    return db().then(function (d) {
+      return new Promise(function (ok, fail) {
+        var t = d.transaction(STORE, mode), s = t.objectStore(STORE), out = fn(s);
+        t.oncomplete = function () { ok(out && out.result !== undefined ? out.result : out); };
+        t.onerror = function () { fail(t.error); };
+      });
+    });
+  }
+  function all() { return tx("readonly", function (s) { return s.getAll(); }); }
+  function put(item) { return tx("readwrite", function (s) { s.put(item); }); }
+  function del(id) { return tx("readwrite", function (s) { s.delete(id); }); }
+
+  function enqueue(url, fields, photo) {
+    var item = {event_id: uuid(), url: url, fields: fields, photo: photo || null, created: Date.now()};
+    item.fields.event_id = item.event_id;
+    return put(item).then(function () { showPending(); flush(); return item.event_id; });
+  }
+  function showPending() {
+    return all().then(function (items) {
+      var el = $("field-pending");
+      if (!el) return;
+      el.textContent = tr("field.pending", {n: items.length});
+      el.setAttribute("data-count", String(items.length));
+      el.classList.toggle("gw-zero", items.length === 0);
+    });
+  }
+  function flush() {
+    if (F.flushing || !navigator.onLine) { showPending(); return Promise.resolve(); }
+    F.flushing = true;
+    return all().then(function (items) {
+      items.sort(function (a, b) { return a.created - b.created; });
+      var chain = Promise.resolve(true);
+      items.forEach(function (it) {
+        chain = chain.then(function (go) {
+          if (!go) return false;
+          var fd = new FormData();
+          Object.keys(it.fields).forEach(function (k) { if (it.fields[k] != null) fd.append(k, it.fields[k]); });
+          if (it.photo) fd.append("photo", it.photo, it.photo.name || "photo.jpg");
+          return fetch(it.url, {method: "POST", body: fd, credentials: "same-origin",
+                                headers: {"X-CSRFToken": csrf()}})
+            .then(function (r) {
+              if (r.status >= 500 || r.status === 401) return false;   // keep it, try later
+              return r.json().catch(function () { return {}; }).then(function (j) {
+                if (!r.ok) msg(j.error || r.status);                   // refused for good: tell, drop
+                else if (j.warning) msg(j.warning);
+                else msg(tr("field.sent"));
+                return del(it.event_id).then(function () { return true; });
+              });
+            })
+            .catch(function () { return false; });                     // network down
+        });
+      });
+      return chain;
+    }).then(function () { F.flushing = false; showPending(); loadTasks(); },
+            function () { F.flushing = false; });
+  }
+
+  // ---- tasks ----
+  function beep() {
+    try { var a = new (window.AudioContext || window.webkitAudioContext)(), o = a.createOscillator();
+          o.connect(a.destination); o.frequency.value = 660; o.start(); o.stop(a.currentTime + 0.3); } catch (e) {}
+  }
+  function renderTasks(list) {
+    var box = $("field-tasks"); if (!box) return;
+    var known = JSON.parse(localStorage.getItem("gridwatch.field.known") || "null");
+    var fresh = known ? list.filter(function (t) { return known.indexOf(t.id) < 0; }) : [];
+    localStorage.setItem("gridwatch.field.known", JSON.stringify(list.map(function (t) { return t.id; })));
+    box.innerHTML = "";
+    list.forEach(function (t) {
+      F.tasks[t.id] = t;
+      var b = document.createElement("button");
+      b.className = "gw-task" + (fresh.some(function (f) { return f.id === t.id; }) ? " gw-task-new" : "");
+      b.setAttribute("data-id", t.id);
+      b.innerHTML = "<span></span><span></span>";
+      b.firstChild.textContent = t.matter + " · " + t.status_label;
+      b.lastChild.textContent = t.due;
+      b.onclick = function () { openTask(t.id); };
+      box.appendChild(b);
+    });
+    if (!list.length) box.textContent = "—";
+    var badge = $("field-new");
+    if (fresh.length) { badge.hidden = false; badge.textContent = tr("field.new_task") + " " + fresh.length; beep(); }
+  }
+  function loadTasks() {
+    if (!$("field-root")) return;
+    fetch("/field/api/tasks", {credentials: "same-origin"}).then(function (r) { return r.json(); })
+      .then(function (j) {
+        if (!j.ok) return;
+        localStorage.setItem("gridwatch.field.tasks", JSON.stringify(j.tasks));
+        renderTasks(j.tasks);
+      }).catch(function () {
+        renderTasks(JSON.parse(localStorage.getItem("gridwatch.field.tasks") || "[]"));   // offline: last copy
+      });
+  }
+  function openTask(id) {
+    F.open = id;
+    var t = F.tasks[id] || {};
+    $("field-task").hidden = false;
+    $("field-task-title").textContent = (t.matter || "") + " · " + (t.status_label || "");
+    $("field-task-body").textContent = (t.description || "") + "  " + (t.due || "");
+    $("field-task-history").innerHTML = "";
+    fetch("/field/api/task/" + id, {credentials: "same-origin"}).then(function (r) { return r.json(); })
+      .then(function (j) {
+        if (!j.ok) return;
+        var ol = $("field-task-history");
+        j.history.forEach(function (h) {
+          var li = document.createElement("li"); li.textContent = h.at + " · " + h.action + " · " + h.actor +
+            (h.note ? " · " + h.note : ""); ol.appendChild(li);
+        });
+      }).catch(function () {});
+  }
+  function act(action) {
+    var note = ($("field-task-note") || {}).value || "";
+    if (action === "return" && !note.trim()) { msg(tr("field.return_reason")); return; }
+    var input = document.querySelector("#field-task-photo-slot input");
+    var photo = input && input.files[0];
+    if (photo && photo.size > MAX_PHOTO) { msg(tr("field.photo_large")); return; }
+    enqueue("/field/api/action", {incident_id: F.open, action: action, note: note}, photo).then(function () {
+      if (!navigator.onLine) msg(tr("field.offline"));
+      $("field-task").hidden = true; if (input) input.value = "";
+    });
+  }
+
+  // ---- report ----
+  function setPoint(lon, lat, how) {
+    F.point = {lon: lon, lat: lat, how: how};
+    var b = JSON.parse($("field-root").getAttribute("data-bounds") || "null");
+    var out = b && (lat < b[0][0] || lat > b[1][0] || lon < b[0][1] || lon > b[1][1]);
+    $("field-pos").textContent = lon.toFixed(5) + ", " + lat.toFixed(5) + (out ? " · " + tr("field.outside") : "");
+  }
+  function locate() {
+    if (!navigator.geolocation) { $("field-pos").textContent = tr("field.no_gps"); return; }
+    navigator.geolocation.getCurrentPosition(function (p) { setPoint(p.coords.longitude, p.coords.latitude, "gps"); },
+      function () { $("field-pos").textContent = tr("field.no_gps"); }, {enableHighAccuracy: true, timeout: 8000});
+  }
+  function send() {
+    var sel = $("field-matter"), matter = sel && sel.value;
+    if (!matter) { msg(tr("field.need_matter")); return; }
+    if (!F.point) { msg(tr("field.need_position")); return; }
+    var input = document.querySelector("#field-photo-slot input"), photo = input && input.files[0];
+    if (photo && photo.size > MAX_PHOTO) { msg(tr("field.photo_large")); return; }
+    enqueue("/field/api/report", {matter: matter, lon: F.point.lon, lat: F.point.lat,
+      crs: F.point.how === "tap" ? "display" : "wgs84",
+      description: $("field-description").value || "", observed_at: new Date().toISOString()}, photo)
+      .then(function () {
+        msg(navigator.onLine ? tr("field.sent") : tr("field.offline"));
+        $("field-description").value = ""; if (input) input.value = "";
+      });
+  }
+  function filterMatters() {
+    var q = ($("field-matter-search").value || "").toLowerCase();
+    Array.from($("field-matter").options).forEach(function (o) {
+      o.hidden = q && o.textContent.toLowerCase().indexOf(q) < 0 && o.value.indexOf(q) < 0;
+    });
+  }
+  function duty() {
+    var b = $("field-duty"), on = b.getAttribute("data-on") !== "1";
+    b.setAttribute("data-on", on ? "1" : "0");
+    b.textContent = b.getAttribute(on ? "data-on-label" : "data-off-label");
+    var fields = {on_duty: on ? "1" : "0"};
+    if (F.point) { fields.lon = F.point.lon; fields.lat = F.point.lat; }
+    enqueue("/field/api/duty", fields, null);
+  }
+  function photoInput(slot) {
+    var el = $(slot);
+    if (!el || el.firstChild) return;
+    var i = document.createElement("input");
+    i.type = "file"; i.accept = "image/jpeg,image/png"; i.setAttribute("capture", "environment");
+    i.id = slot.replace("-slot", "");
+    el.appendChild(i);
+  }
+  function wire() {
+    if (!$("field-root")) { F.wired = false; if (F.es) { F.es.close(); F.es = null; } return; }
+    if (F.wired && $("field-send").onclick) return;
+    F.wired = true;
+    photoInput("field-photo-slot"); photoInput("field-task-photo-slot");
+    $("field-send").onclick = send; $("field-gps").onclick = locate; $("field-duty").onclick = duty;
+    $("field-matter-search").oninput = filterMatters;
+    $("field-task-close").onclick = function () { $("field-task").hidden = true; };
+    ["accept", "start", "resolve", "return"].forEach(function (a) { $("field-act-" + a).onclick = function () { act(a); }; });
+    showPending(); loadTasks(); flush();
+    // New tasks arrive on the live feed; polling below covers a dropped stream.
+    F.es = new EventSource("/live");
+    F.es.onmessage = function () { loadTasks(); };
+  }
+  window.addEventListener("online", function () { $("field-net") && ($("field-net").textContent = ""); flush(); });
+  window.addEventListener("offline", function () { $("field-net") && ($("field-net").textContent = tr("field.offline")); });
+  setInterval(wire, 400);
+  setInterval(function () { if ($("field-root")) { flush(); } }, 10000);
+
+  window.dash_clientside = window.dash_clientside || {};
+  window.dash_clientside.gridwatch = Object.assign(window.dash_clientside.gridwatch || {}, {
+    fieldTap: function (click) {
+      if (!click || !click.latlng) return window.dash_clientside.no_update;
+      setPoint(click.latlng.lng, click.latlng.lat, "tap");
+      return {type: "FeatureCollection", features: [{type: "Feature", properties: {},
+              geometry: {type: "Point", coordinates: [click.latlng.lng, click.latlng.lat]}}]};
+    }
+  });
+})();

@@ -1,0 +1,112 @@
+/* The wall's live feed: EventSource on /live, markers drawn at once, resync after every (re)connect,
+   a visible age when beats stop, and an alarm sound until the console acknowledges. */
+(function () {
+  var KEEP = 300;           // live markers kept on the map
+  var STALE_S = 2.5;        // beats come every second; beyond this the wall says how old its data is
+  var RECONNECT_S = 5;      // the watchdog reopens the stream when nothing arrived for this long
+  var S = {es: null, lastBeat: 0, openedAt: 0, live: {}, order: [], syncTimer: null, alarms: [],
+           audio: null, lastBeep: 0};
+
+  function strings() {
+    var el = document.getElementById("app-strings");
+    try { return JSON.parse(el.getAttribute("data-strings")); } catch (e) { return {}; }
+  }
+  function fmt(s, params) { return String(s).replace(/\{(\w+)\}/g, function (_, k) { return params[k]; }); }
+  function setProps(id, props) {
+    if (window.dash_clientside && window.dash_clientside.set_props) window.dash_clientside.set_props(id, props);
+  }
+  function requestSync(delay) {
+    clearTimeout(S.syncTimer);
+    S.syncTimer = setTimeout(function () { setProps("wall-sync", {data: Date.now()}); }, delay);
+  }
+  function close() { if (S.es) { S.es.close(); S.es = null; } }
+  function connect() {
+    close();
+    S.openedAt = Date.now();
+    var es = new EventSource("/live");
+    S.es = es;
+    es.addEventListener("hello", function () { S.lastBeat = Date.now(); requestSync(0); });
+    es.addEventListener("beat", function () { S.lastBeat = Date.now(); });
+    es.onmessage = function (ev) {
+      S.lastBeat = Date.now();
+      try { handle(JSON.parse(ev.data)); } catch (e) { console.warn("gridwatch live:", e); }
+    };
+    es.onerror = function () { /* EventSource retries by itself; the watchdog covers the rest */ };
+  }
+  function isAlarm(m) { return m.priority === 1 && m.family === "crime" && m.action === "create"; }
+  function handle(m) {
+    if (m.type === "incident") {
+      var id = m.id;
+      if (m.status === "closed" || m.status === "cancelled") { delete S.live[id]; }
+      else {
+        if (!S.live[id]) S.order.push(id);
+        S.live[id] = m;
+      }
+      while (S.order.length > KEEP) delete S.live[S.order.shift()];
+      S.order = S.order.filter(function (k) { return S.live[k]; });
+      renderLive();
+      if (isAlarm(m)) { S.alarms.push({id: id, text: m.matter_name || m.matter_code}); renderAlarm(); }
+      requestSync(200);
+    } else if (m.type === "camera" || m.type === "worker" || m.type === "warning") {
+      requestSync(400);
+    }
+  }
+  function renderLive() {
+    var feats = S.order.map(function (id) {
+      var m = S.live[id];
+      return {type: "Feature", geometry: {type: "Point", coordinates: [m.lon, m.lat]},
+              properties: {id: id, family: m.family, priority: m.priority, status: m.status}};
+    });
+    setProps("wall-live", {data: {type: "FeatureCollection", features: feats}});
+    var root = document.getElementById("wall-root");
+    if (root) root.setAttribute("data-live-count", String(feats.length));
+  }
+  function renderAlarm() {
+    var el = document.getElementById("wall-alarm");
+    if (!el) return;
+    if (S.alarms.length) {
+      el.hidden = false;
+      el.textContent = (strings()["wall.alarm"] || "ALARM") + " · " + S.alarms.map(function (a) { return a.text; }).join(" · ");
+    } else { el.hidden = true; el.textContent = ""; }
+  }
+  function beep() {
+    try {
+      S.audio = S.audio || new (window.AudioContext || window.webkitAudioContext)();
+      var o = S.audio.createOscillator(), g = S.audio.createGain();
+      o.frequency.value = 880; g.gain.value = 0.25; o.connect(g); g.connect(S.audio.destination);
+      o.start(); o.stop(S.audio.currentTime + 0.4);
+    } catch (e) { /* no audio device: the banner still blinks */ }
+  }
+  function status() {
+    var el = document.getElementById("wall-status");
+    if (!el) return;
+    var tr = strings(), age = (Date.now() - (S.lastBeat || S.openedAt)) / 1000;
+    var down = !S.es || S.es.readyState !== 1;
+    if (age > STALE_S || down && age > 1) {
+      var text = fmt(tr["wall.stale"] || "data {n} s old", {n: Math.round(age)});
+      if (down) text += " · " + (tr["wall.disconnected"] || "disconnected");
+      el.textContent = text; el.classList.add("gw-stale"); el.setAttribute("data-state", "stale");
+    } else {
+      el.textContent = tr["wall.live_ok"] || "Live"; el.classList.remove("gw-stale"); el.setAttribute("data-state", "live");
+    }
+    if (age > RECONNECT_S && Date.now() - S.openedAt > RECONNECT_S * 1000) connect();
+  }
+  function clock() {
+    var el = document.getElementById("wall-clock");
+    if (el) el.textContent = new Date().toLocaleString("zh-CN", {timeZone: "Asia/Shanghai", hour12: false});
+  }
+  setInterval(function () {
+    if (!document.getElementById("wall-root")) { close(); S.live = {}; S.order = []; return; }
+    if (!S.es) connect();
+    status(); clock();
+    if (S.alarms.length && Date.now() - S.lastBeep > 1500) { S.lastBeep = Date.now(); beep(); }
+  }, 500);
+
+  window.dash_clientside = window.dash_clientside || {};
+  window.dash_clientside.gridwatch = Object.assign(window.dash_clientside.gridwatch || {}, {
+    // The server's list of unacknowledged alarms is the truth after each sync.
+    wallAlarms: function (alarms) { S.alarms = (alarms || []).slice(); renderAlarm(); return S.alarms.length; }
+  });
+  window.gridwatch = window.gridwatch || {};
+  window.gridwatch.live = S;
+})();

@@ -1,0 +1,222 @@
+"""Login, logout, session rules, CSRF protection and login rate limiting on the Flask server."""
+
+from __future__ import annotations
+
+import hmac
+import html
+import logging
+import secrets
+import time
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import flask
+
+from dashboard import access
+from dashboard.i18n import t
+from geodata import users
+
+logger = logging.getLogger(__name__)
+
+bp = flask.Blueprint("auth", __name__)
+
+FAIL_LIMIT = 5
+FAIL_WINDOW_S = 300
+CSRF_COOKIE = "_csrf_token"  # the name dash-renderer reads to send X-CSRFToken
+_UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def lang() -> str:
+    """The language of this request: the session's choice, else the configured default."""
+    return flask.session.get("lang") or flask.current_app.config["GRIDWATCH"].default_lang
+
+
+def csrf_token() -> str:
+    """This session's CSRF token, made on first use."""
+    tok = flask.session.get("csrf")
+    if not tok:
+        tok = secrets.token_urlsafe(32)
+        flask.session["csrf"] = tok
+    return tok
+
+
+def _fail_key(username: str) -> str:
+    ip = flask.request.remote_addr or "?"
+    return f"gridwatch:login:fail:{username.lower()}:{ip}"
+
+
+def _login_page(message: str = "", status: int = 200, nxt: str = "/"):
+    lg = lang()
+    other = "en" if lg == "zh" else "zh"
+    body = f"""<!doctype html><html lang="{'zh-CN' if lg == 'zh' else 'en'}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(t('login.title', lg))} · {html.escape(t('app.title', lg))}</title>
+<link rel="stylesheet" href="/assets/gridwatch.css"></head>
+<body class="gw-login-body"><form method="post" action="/login" class="gw-login" id="login-form">
+<h1>{html.escape(t('app.title', lg))}</h1>
+<input type="hidden" name="csrf_token" value="{csrf_token()}">
+<input type="hidden" name="next" value="{html.escape(nxt)}">
+<label>{html.escape(t('login.username', lg))}<input name="username" id="login-username" autocomplete="username" required></label>
+<label>{html.escape(t('login.password', lg))}<input name="password" id="login-password" type="password" autocomplete="current-password" required></label>
+<p class="gw-login-error" id="login-error">{html.escape(message)}</p>
+<button type="submit" id="login-submit">{html.escape(t('login.submit', lg))}</button>
+<a class="gw-lang" href="/login?lang={other}">{html.escape(t('app.lang_switch', lg))}</a>
+</form></body></html>"""
+    return flask.Response(body, status=status, mimetype="text/html")
+
+
+def _safe_next(nxt: str | None) -> str | None:
+    # Only local paths: a crafted next= must not send a freshly logged-in user elsewhere.
+    if not nxt or not nxt.startswith("/") or nxt.startswith("//") or urlsplit(nxt).netloc:
+        return None
+    return nxt
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@access.route_guard("/login")
+def login():
+    """The login form; POST checks the rate limit, then the password, then starts the session."""
+    if flask.request.args.get("lang") in ("zh", "en"):
+        flask.session["lang"] = flask.request.args["lang"]
+    nxt = _safe_next(flask.request.values.get("next")) or "/"
+    if flask.request.method == "GET":
+        return _login_page(nxt=nxt)
+    username = (flask.request.form.get("username") or "").strip()
+    password = flask.request.form.get("password") or ""
+    app = flask.current_app
+    r = app.config["GRIDWATCH_REDIS"]
+    key = _fail_key(username)
+    fails = int(r.get(key) or 0)
+    if fails >= FAIL_LIMIT:
+        logger.warning("login of %s from %s refused: rate limited", username, flask.request.remote_addr)
+        return _login_page(t("login.limited", lang(), minutes=FAIL_WINDOW_S // 60), 429, nxt)
+    with app.config["GRIDWATCH_POOL"].connection() as conn:
+        user = users.verify_user(conn, username, password)
+    if user is None:
+        pipe = r.pipeline()
+        pipe.incr(key)
+        pipe.expire(key, FAIL_WINDOW_S, nx=True)
+        pipe.execute()
+        logger.info("failed login of %s from %s", username, flask.request.remote_addr)
+        return _login_page(t("login.bad", lang()), 401, nxt)
+    r.delete(key)
+    chosen = flask.session.get("lang")
+    flask.session.clear()  # a new session id on login: no fixation
+    flask.session.permanent = True
+    flask.session["user"] = {"username": user.username, "role": user.role, "scope": user.scope_code,
+                             "worker": user.worker_code}
+    if chosen:
+        flask.session["lang"] = chosen
+    flask.session["seen"] = int(time.time())
+    csrf_token()
+    logger.info("login of %s (%s)", user.username, user.role)
+    target = nxt if nxt != "/" else access.LANDING.get(user.role, "/")
+    return flask.redirect(target, code=303)
+
+
+@bp.route("/logout", methods=["POST"])
+@access.route_guard("/logout")
+def logout():
+    """End the session."""
+    flask.session.clear()
+    return flask.redirect("/login", code=303)
+
+
+@bp.route("/lang/<lang_code>")
+@access.route_guard("/lang/<lang_code>")
+def set_lang(lang_code: str):
+    """Switch the language of this session and go back."""
+    if lang_code in ("zh", "en"):
+        flask.session["lang"] = lang_code
+    return flask.redirect(_safe_next(flask.request.args.get("next")) or "/", code=303)
+
+
+@bp.route("/healthz")
+@access.route_guard("/healthz")
+def healthz():
+    """Liveness for monitoring."""
+    return {"ok": True}
+
+
+def _csrf_ok() -> bool:
+    expected = flask.session.get("csrf")
+    sent = flask.request.headers.get("X-CSRFToken") or flask.request.form.get("csrf_token")
+    if not expected or not sent or not hmac.compare_digest(expected, sent):
+        return False
+    origin = flask.request.headers.get("Origin")
+    # A foreign Origin is refused even with a token; absent Origin (old clients) relies on the token.
+    return origin is None or urlsplit(origin).netloc == flask.request.host
+
+
+def before_request():
+    """Static files pass; unsafe methods need the CSRF token; everything else needs a fitting login."""
+    path = flask.request.path
+    if path.startswith(access.STATIC_PREFIXES):
+        return None
+    cfg = flask.current_app.config["GRIDWATCH"]
+    user = access.current_user()
+    if user is not None and user.role != "wall":
+        # The wall never expires; every other session ends after idle minutes.
+        seen = flask.session.get("seen", 0)
+        now = time.time()
+        if now - seen > cfg.session_idle_minutes * 60:
+            flask.session.clear()
+            user = None
+        elif now - seen > 60:
+            # Rewritten at most once a minute: a cookie session written by every request lets a slow
+            # request put back an older copy (a language switch, say) over a newer one.
+            flask.session["seen"] = int(now)
+    if flask.request.method in _UNSAFE and not _csrf_ok():
+        logger.warning("CSRF check failed for %s %s", flask.request.method, path)
+        if path == "/login":
+            flask.session.pop("csrf", None)
+            return _login_page(t("login.csrf", lang()), 403)
+        return flask.Response("CSRF check failed", status=403)
+    if path.startswith(access.DASH_LOGIN_PREFIXES):
+        return None if user else flask.Response("login required", status=401)
+    page = access.page_of_path(path)
+    if page is not None:
+        if user is None:
+            return flask.redirect(f"/login?next={path}", code=303)
+        if page == "home":
+            return flask.redirect(access.LANDING.get(user.role, "/login"), code=303)
+        if not access.may_open(user.role, page):
+            return flask.Response(html.escape(t("app.forbidden", lang())), status=403, mimetype="text/html")
+        return None
+    # Known Flask routes guard themselves; any other path serves the Dash shell, so needs a login.
+    rule = flask.request.url_rule.rule if flask.request.url_rule is not None else None
+    if rule in access.ROUTE_ROLES:
+        return None
+    if user is None:
+        return flask.redirect(f"/login?next={path}", code=303)
+    return None
+
+
+def after_request(resp: flask.Response) -> flask.Response:
+    """Hand the CSRF token to dash-renderer (cookie it reads) and set protective headers."""
+    cfg = flask.current_app.config["GRIDWATCH"]
+    tok = flask.session.get("csrf")
+    if tok and flask.request.cookies.get(CSRF_COOKIE) != tok:
+        # Readable by page scripts on purpose (double submit); SameSite keeps it off other sites.
+        resp.set_cookie(CSRF_COOKIE, tok, samesite="Strict", secure=cfg.https, httponly=False)
+    resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+    resp.headers.setdefault("X-Frame-Options", "DENY")
+    resp.headers.setdefault("Referrer-Policy", "same-origin")
+    return resp
+
+
+def install(server: flask.Flask, cfg) -> None:
+    """Configure sessions and register the login routes and request hooks."""
+    server.secret_key = cfg.secret_key
+    server.config.update(
+        SESSION_COOKIE_NAME="gridwatch_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=cfg.https,
+        SESSION_REFRESH_EACH_REQUEST=False,
+        # Long signed lifetime so the wall never expires; other roles get an idle timeout above.
+        PERMANENT_SESSION_LIFETIME=timedelta(days=3650),
+    )
+    server.register_blueprint(bp)
+    server.before_request(before_request)
+    server.after_request(after_request)

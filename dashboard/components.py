@@ -1,0 +1,61 @@
+"""Shared widgets, made by make_* factories (pages stay small)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from dash import html
+
+from dashboard.i18n import label, t
+
+FAMILY_COLOURS = {"crime": "#ff4d4f", "dispute": "#faad14", "hazard": "#36cfc9", "maintenance": "#9254de"}
+HEALTH_COLOURS = {"online": "#52c41a", "degraded": "#faad14", "offline": "#ff4d4f", "unknown": "#8c8c8c"}
+
+
+def fmt_time(ts: datetime | None, tz: str, with_date: bool = False) -> str:
+    """A timestamp in the reporting zone, short."""
+    if ts is None:
+        return "—"
+    local = ts.astimezone(ZoneInfo(tz))
+    return local.strftime("%m-%d %H:%M" if with_date else "%H:%M:%S")
+
+
+def make_kpi(page: str, key: str, value, lang: str, *, alert: bool = False) -> html.Div:
+    """One big figure with its caption."""
+    return html.Div([
+        html.Div(value, className="gw-kpi-value", id=f"{page}-kpi-{key}-value"),
+        html.Div(t(f"wall.{key}", lang), className="gw-kpi-label"),
+    ], className="gw-kpi" + (" gw-kpi-alert" if alert else ""), id=f"{page}-kpi-{key}")
+
+
+def matter_name(row: dict, lang: str) -> str:
+    """The matter's name in the language (rows carry matter and matter_en)."""
+    return (row.get("matter_en") if lang == "en" else row.get("matter")) or row.get("matter_code") or ""
+
+
+def make_badge(prefix: str, value, lang: str) -> html.Span:
+    """A coloured status/family/priority tag."""
+    return html.Span(label(prefix, value, lang), className=f"gw-badge gw-{prefix}-{value}")
+
+
+def make_table(page: str, name: str, headers: list[str], rows: list[list], *, row_ids: list[str] | None = None):
+    """A plain HTML table; rows can carry ids so pattern-matching callbacks can pick them."""
+    body = []
+    for i, cells in enumerate(rows):
+        body.append(html.Tr([html.Td(c) for c in cells], className="gw-row",
+                            id={"type": f"{page}-{name}-row", "index": row_ids[i]} if row_ids else None,
+                            n_clicks=0) if row_ids else html.Tr([html.Td(c) for c in cells]))
+    return html.Table([html.Thead(html.Tr([html.Th(h) for h in headers])), html.Tbody(body)],
+                      className="gw-table", id=f"{page}-{name}-table")
+
+
+def make_history(events: list[dict], lang: str, tz: str) -> html.Ol:
+    """An incident's history, oldest first."""
+    items = []
+    for e in events:
+        head = f"{fmt_time(e['at'], tz, True)} · {label('action', e['action'], lang)} · {e['actor']}"
+        if e.get("to_status") and e.get("from_status") != e.get("to_status"):
+            head += f" · {label('status', e['from_status'], lang)} → {label('status', e['to_status'], lang)}"
+        items.append(html.Li([html.Div(head), html.Div(e.get("note") or "", className="gw-note")]))
+    return html.Ol(items, className="gw-history")

@@ -1,0 +1,264 @@
+"""The dashboard's one data-access module: read models and the few writes, all through named queries."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from dashboard.access import SessionUser, scope_filter
+from geodata.queries import q
+
+logger = logging.getLogger(__name__)
+
+# Cells for server-side aggregation of open incidents (degrees; ~400 m at the wall's zoom).
+WALL_CELL_DEG = 0.004
+MAX_CLUSTERS = 1500
+
+
+def day_start(tz: str, now: datetime | None = None) -> datetime:
+    """Midnight of today in the reporting time zone (China Standard Time by default)."""
+    now = now or datetime.now(ZoneInfo(tz))
+    local = now.astimezone(ZoneInfo(tz))
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def week_start(tz: str) -> datetime:
+    """Monday 00:00 of this week in the reporting time zone."""
+    d = day_start(tz)
+    return d - timedelta(days=d.weekday())
+
+
+class TTLCache:
+    """A tiny per-process cache for rarely changing read models (outlines, matters)."""
+
+    def __init__(self, ttl_s: float):
+        self.ttl_s = ttl_s
+        self._lock = threading.Lock()
+        self._data: dict = {}
+
+    def get(self, key, make):
+        """The cached value of key, made again by make() when older than the TTL."""
+        now = time.monotonic()
+        with self._lock:
+            hit = self._data.get(key)
+            if hit and now - hit[0] < self.ttl_s:
+                return hit[1]
+        value = make()
+        with self._lock:
+            self._data[key] = (now, value)
+        return value
+
+    def clear(self) -> None:
+        """Forget everything (after a base grid moved)."""
+        with self._lock:
+            self._data.clear()
+
+
+def _rows(conn: psycopg.Connection, name: str, params: dict | None = None) -> list[dict]:
+    return conn.cursor(row_factory=psycopg.rows.dict_row).execute(q(name), params or {}).fetchall()
+
+
+def _one(conn: psycopg.Connection, name: str, params: dict | None = None) -> dict | None:
+    return conn.cursor(row_factory=psycopg.rows.dict_row).execute(q(name), params or {}).fetchone()
+
+
+def kpis(conn, user: SessionUser, tz: str) -> dict:
+    """Today's incidents, open, overdue, on-time closure rate (30 days) and cameras online."""
+    row = _one(conn, "dash_kpis", {**scope_filter(user), "day_start": day_start(tz)})
+    rate = (row["closed_on_time"] / row["closed"]) if row["closed"] else None
+    return {**row, "on_time_rate": rate}
+
+
+def outlines(conn) -> list[dict]:
+    """District, street and community outlines (simplified GeoJSON text)."""
+    return _rows(conn, "dash_outlines")
+
+
+def sub_grids(conn, user: SessionUser) -> list[dict]:
+    """Sub-grids in the user's scope with their geometry and current workers' names."""
+    return _rows(conn, "dash_sub_grids", scope_filter(user))
+
+
+def open_by_sub_grid(conn) -> dict[str, dict]:
+    """Open incidents per sub-grid: {code: {open, top_priority}}."""
+    return {r["code"]: r for r in _rows(conn, "dash_open_by_sub_grid")}
+
+
+def incident_clusters(conn, user: SessionUser, cell: float = WALL_CELL_DEG) -> list[dict]:
+    """Open incidents aggregated per cell on the server (never one marker per incident)."""
+    return _rows(conn, "dash_incident_clusters", {**scope_filter(user), "cell": cell, "limit": MAX_CLUSTERS})
+
+
+def cameras(conn) -> list[dict]:
+    """Every camera with health and position."""
+    return _rows(conn, "dash_cameras")
+
+
+def camera(conn, code: str) -> dict | None:
+    """One camera by code."""
+    return next((c for c in cameras(conn) if c["code"] == code), None)
+
+
+def workers(conn, user: SessionUser) -> list[dict]:
+    """Grid workers with a known last position, in scope."""
+    return _rows(conn, "dash_workers", scope_filter(user))
+
+
+def latest(conn, user: SessionUser, limit: int = 12) -> list[dict]:
+    """The newest incidents in scope."""
+    return _rows(conn, "dash_latest", {**scope_filter(user), "limit": limit})
+
+
+def street_ranking(conn) -> list[dict]:
+    """Streets by open incidents, with overdue counts."""
+    return _rows(conn, "dash_street_ranking")
+
+
+def matters(conn) -> list[dict]:
+    """The active grid matters list."""
+    return _rows(conn, "dash_matters")
+
+
+def queue(conn, user: SessionUser, *, verification: bool | None, status=None, family=None, priority=None,
+          overdue_only: bool = False, limit: int = 200) -> list[dict]:
+    """The incident queue (or the verification queue) in the user's scope, filtered."""
+    return _rows(conn, "dash_queue", {
+        **scope_filter(user), "verification": verification, "status": status or None,
+        "family": family or None, "priority": int(priority) if priority else None,
+        "overdue_only": bool(overdue_only), "limit": limit,
+    })
+
+
+def incident(conn, incident_id: str) -> dict | None:
+    """One incident with its first report's media."""
+    try:
+        return _one(conn, "dash_incident", {"id": incident_id})
+    except psycopg.errors.InvalidTextRepresentation:
+        conn.rollback()
+        return None
+
+
+def incident_events(conn, incident_id: str) -> list[dict]:
+    """An incident's history, oldest first."""
+    return _rows(conn, "dash_incident_events", {"id": incident_id})
+
+
+def workload(conn, user: SessionUser, tz: str) -> list[dict]:
+    """Open, overdue and on-time-this-week counts per grid worker in scope."""
+    return _rows(conn, "dash_workload", {**scope_filter(user), "week_start": week_start(tz)})
+
+
+def base_grid_at(conn, lon: float, lat: float) -> dict | None:
+    """The base grid under a point, with its community and street."""
+    return _one(conn, "dash_base_grid_at", {"lon": lon, "lat": lat})
+
+
+def base_grids_of_community(conn, community: str) -> list[dict]:
+    """The base grids of one community with geometry and sub-grid."""
+    return _rows(conn, "dash_base_grids_of_community", {"community": community})
+
+
+def sub_grids_of_community(conn, community: str) -> list[dict]:
+    """The sub-grids of one community."""
+    return _rows(conn, "dash_sub_grids_of_community", {"community": community})
+
+
+def move_preview(conn, base: str, src: str, dst: str) -> dict:
+    """Open incidents that move with a base grid, and open counts of both sub-grids before and after."""
+    row = _one(conn, "dash_move_preview", {"base": base, "src": src, "dst": dst})
+    n = row["moving"]
+    return {"moving": n, "src_before": row["src_open"], "src_after": row["src_open"] - n,
+            "dst_before": row["dst_open"], "dst_after": row["dst_open"] + n}
+
+
+def move_base_grid(conn, base: str, dst: str, actor: str, reason: str) -> list[str]:
+    """Move a base grid to another sub-grid of its community with its open incidents; audited; commits.
+
+    The database's deferred rules refuse crossing communities or emptying a sub-grid at commit.
+    """
+    with conn.transaction():
+        src = _one(conn, "dash_base_grid_at_code", {"code": base})
+        primary = _one(conn, "dash_current_primary", {"sub": dst})
+        cur = conn.cursor(row_factory=psycopg.rows.dict_row)
+        cur.execute(q("dash_move_base_grid"), {"base": base, "dst": dst})
+        if cur.rowcount != 1:
+            raise ValueError(f"base grid {base} cannot move to {dst}")
+        moved = [r["id"] for r in cur.execute(q("dash_move_open_incidents"), {
+            "base": base, "dst": dst, "dst_worker": primary["worker_code"] if primary else None}).fetchall()]
+        cur.execute(q("dash_audit"), {"actor": actor, "action": "move_base_grid", "target": base, "reason": reason,
+                                      "data": Jsonb({"from": src["sub_grid_code"] if src else None, "to": dst,
+                                                     "incidents": moved})})
+    return moved
+
+
+def replace_worker(conn, sub: str, role: str, worker: str, actor: str, reason: str) -> str | None:
+    """Make `worker` the sub-grid's primary or backup (history kept); audited; returns the previous one."""
+    with conn.transaction():
+        cur = conn.cursor(row_factory=psycopg.rows.dict_row)
+        old = cur.execute(q("dash_end_assignment"), {"sub": sub, "role": role}).fetchone()
+        cur.execute(q("dash_add_assignment"), {"sub": sub, "worker": worker, "role": role, "by": actor,
+                                               "reason": reason})
+        cur.execute(q("dash_audit"), {"actor": actor, "action": "assign_worker", "target": sub, "reason": reason,
+                                      "data": Jsonb({"role": role, "from": old["worker_code"] if old else None,
+                                                     "to": worker})})
+    return old["worker_code"] if old else None
+
+
+def audit(conn, actor: str, action: str, target: str, reason: str | None = None, data: dict | None = None) -> None:
+    """Append one row to audit_log (commits)."""
+    with conn.transaction():
+        conn.execute(q("dash_audit"), {"actor": actor, "action": action, "target": target, "reason": reason,
+                                       "data": Jsonb(data or {})})
+
+
+def alarms(conn, user: SessionUser) -> list[dict]:
+    """High-priority camera alarms of the last day not yet acknowledged."""
+    return _rows(conn, "dash_alarms", scope_filter(user))
+
+
+def worker_tasks(conn, worker: str) -> list[dict]:
+    """A grid worker's open tasks, by deadline."""
+    return _rows(conn, "dash_worker_tasks", {"worker": worker})
+
+
+def worker_get(conn, worker: str) -> dict | None:
+    """A grid worker's code, name and duty."""
+    return _one(conn, "dash_worker_get", {"worker": worker})
+
+
+def set_duty(conn, worker: str, on_duty: bool, lon: float | None, lat: float | None) -> dict | None:
+    """Record a worker's duty and position (commits)."""
+    with conn.transaction():
+        return _one(conn, "dash_worker_duty", {"worker": worker, "on_duty": on_duty, "lon": lon, "lat": lat})
+
+
+def inside_district(conn, lon: float, lat: float) -> bool:
+    """True when the point lies in the district outline."""
+    return bool(_one(conn, "dash_inside_district", {"lon": lon, "lat": lat})["inside"])
+
+
+def client_event_seen(conn, event_id: str) -> bool:
+    """True when a tablet action with this client event id is already in some incident's history."""
+    return bool(_one(conn, "dash_event_seen", {"event_id": event_id})["seen"])
+
+
+def camera_situations(conn, code: str) -> list[dict]:
+    """The newest incidents raised by one camera."""
+    return _rows(conn, "dash_camera_situations", {"camera": code})
+
+
+def maintenance_cases(conn) -> list[dict]:
+    """Open maintenance-family cases (cameras and facilities)."""
+    return _rows(conn, "dash_maintenance_cases")
+
+
+def set_zones(conn, code: str, zones: list) -> bool:
+    """Save a camera's zone list into its config (commits)."""
+    with conn.transaction():
+        return _one(conn, "dash_camera_set_zones", {"code": code, "zones": Jsonb(zones)}) is not None

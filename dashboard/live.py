@@ -1,0 +1,167 @@
+"""The live feed: one shared Redis pub/sub subscription per process, fanned out to SSE clients."""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+
+import flask
+import redis
+
+from dashboard import access
+from geodata.queries import q
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "gridwatch:live"
+BEAT_S = 1.0  # the wall shows "n s old" counted from the last beat or message
+CLIENT_QUEUE = 2000
+bp = flask.Blueprint("live", __name__)
+
+
+class LiveHub:
+    """Reads `gridwatch:live` in one thread and copies each message to every subscriber's queue."""
+
+    def __init__(self, redis_url: str, channel: str = CHANNEL):
+        self.redis_url = redis_url
+        self.channel = channel
+        self.connected = False
+        self._subs: set[queue.Queue] = set()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    def subscribe(self) -> queue.Queue:
+        """A new queue receiving ("msg", dict) and ("beat", ts) items; starts the reader lazily."""
+        q: queue.Queue = queue.Queue(maxsize=CLIENT_QUEUE)
+        with self._lock:
+            self._subs.add(q)
+            # Started on first use, so a pre-forking server does not fork a live thread.
+            if self._thread is None or not self._thread.is_alive():
+                self._stop.clear()
+                self._thread = threading.Thread(target=self._run, name="gridwatch-live", daemon=True)
+                self._thread.start()
+        return q
+
+    def unsubscribe(self, q: queue.Queue) -> None:
+        """Stop sending to this queue."""
+        with self._lock:
+            self._subs.discard(q)
+
+    def stop(self) -> None:
+        """Ask the reader thread to end."""
+        self._stop.set()
+
+    def _broadcast(self, item) -> None:
+        with self._lock:
+            subs = list(self._subs)
+        for q in subs:
+            try:
+                q.put_nowait(item)
+            except queue.Full:
+                # A stuck client: cut it off; its browser reconnects and resyncs.
+                self._evict(q)
+
+    def _evict(self, q: queue.Queue) -> None:
+        self.unsubscribe(q)
+        try:
+            while True:
+                q.get_nowait()
+        except queue.Empty:
+            pass
+        q.put_nowait(("overflow", None))
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            client = None
+            try:
+                client = redis.Redis.from_url(self.redis_url, socket_timeout=5, socket_connect_timeout=3)
+                ps = client.pubsub(ignore_subscribe_messages=True)
+                ps.subscribe(self.channel)
+                self.connected = True
+                logger.info("live feed subscribed to %s", self.channel)
+                last_beat = 0.0
+                while not self._stop.is_set():
+                    m = ps.get_message(timeout=BEAT_S / 2)
+                    if m and m.get("type") == "message":
+                        try:
+                            data = json.loads(m["data"])
+                        except (ValueError, TypeError):
+                            logger.warning("ignored a live message that is not JSON")
+                            data = None
+                        if isinstance(data, dict):
+                            self._broadcast(("msg", data))
+                    now = time.time()
+                    if now - last_beat >= BEAT_S:
+                        # Beats come from this loop only, so a dead Redis stops them and the wall notices.
+                        self._broadcast(("beat", now))
+                        last_beat = now
+            except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+                if self.connected:
+                    logger.warning("live feed lost: %s", exc)
+                self.connected = False
+                self._stop.wait(1.0)
+            finally:
+                if client is not None:
+                    client.close()
+        self.connected = False
+
+
+def _matter_info(app) -> dict[str, dict]:
+    """Family and names of every matter, so the wall can colour a live marker without a query."""
+    def make():
+        with app.config["GRIDWATCH_POOL"].connection() as conn:
+            rows = conn.execute(q("dash_matters")).fetchall()
+        return {r["code"]: r for r in rows}
+    return app.config["GRIDWATCH_CACHE"].get("matter_info", make)
+
+
+def _enrich(msg: dict, names: dict[str, dict]) -> dict:
+    m = names.get(msg.get("matter_code"))
+    if not m or "family" in msg:
+        return msg
+    return {**msg, "family": m["family"], "matter_name": m["name"], "matter_name_en": m["name_en"]}
+
+
+def _sse(event: str | None, data) -> str:
+    head = f"event: {event}\n" if event else ""
+    return f"{head}data: {json.dumps(data, ensure_ascii=False, separators=(',', ':'))}\n\n"
+
+
+@bp.route("/live")
+@access.route_guard("/live")
+def live():
+    """Server-sent events: beats every second and each live message this user may see."""
+    app = flask.current_app
+    hub: LiveHub = app.config["GRIDWATCH_HUB"]
+    display = app.config["GRIDWATCH_DISPLAY"]
+    user = access.current_user()
+    names = _matter_info(app)
+    q = hub.subscribe()
+
+    def stream():
+        try:
+            yield "retry: 1000\n\n"
+            yield _sse("hello", {"at": time.time(), "feed": hub.connected})
+            while True:
+                try:
+                    kind, item = q.get(timeout=5)
+                except queue.Empty:
+                    yield ": idle\n\n"  # lets the server notice a gone client
+                    continue
+                if kind == "beat":
+                    yield _sse("beat", {"at": item})
+                elif kind == "overflow":
+                    return
+                elif access.live_visible(user, item):
+                    yield _sse(None, display.message(_enrich(item, names)))
+        finally:
+            hub.unsubscribe(q)
+
+    resp = flask.Response(stream(), mimetype="text/event-stream")
+    resp.headers["Cache-Control"] = "no-cache"
+    resp.headers["X-Accel-Buffering"] = "no"
+    return resp

@@ -1,0 +1,346 @@
+"""/console: dispatchers and supervisors (scoped) verify, dispatch, escalate, close; move grids; workload."""
+
+from __future__ import annotations
+
+import logging
+
+import dash
+import dash_leaflet as dl
+import psycopg
+from dash import ALL, Input, Output, State, ctx, dcc, html
+
+from dashboard import access, basemap, context, data
+from dashboard.components import fmt_time, make_badge, make_history, make_table, matter_name
+from dashboard.i18n import label, t, violation
+from dashboard.maps import feature_collection, fn, make_map, points
+
+dash.register_page(__name__, path="/console", title="Console", name="console")
+PAGE = "console"
+logger = logging.getLogger(__name__)
+DESK_ACTIONS = ("verify", "dispatch", "redispatch", "escalate", "close", "reopen", "cancel")
+FAMILIES = ("crime", "dispute", "hazard", "maintenance")
+STATUSES = ("reported", "dispatched", "accepted", "in_progress", "resolved", "returned", "closed", "cancelled")
+
+
+def _opts(prefix, values, lang):
+    return [{"label": label(prefix, v, lang), "value": v} for v in values]
+
+
+def layout(**_query):
+    """Queues on the left; the selected incident, the grid map and workload on the right."""
+    user = context.user()
+    lang = context.lang()
+    if not access.may_open(user.role, PAGE):
+        return html.Div(t("app.forbidden", lang), className="gw-forbidden")
+    cfg = context.cfg()
+    layers = [dl.GeoJSON(id="console-ground", data=basemap.ground(), style=fn("outlineStyle"), interactive=False),
+              dl.GeoJSON(id="console-subgrids", data=None, style=fn("subGridStyle")),
+              dl.GeoJSON(id="console-basegrids", data=None, style=fn("baseGridStyle")),
+              dl.GeoJSON(id="console-incident", data=None, pointToLayer=fn("fieldPoint"))]
+    return html.Div([
+        dcc.Store(id="console-selected"), dcc.Store(id="console-done", data=0),
+        dcc.Store(id="console-base"), dcc.Interval(id="console-interval", interval=15_000),
+        html.Div([
+            html.Div([html.H2(t("console.alarms", lang)), html.Div(id="console-alarms")], className="gw-panel"),
+            html.Div([html.H2(t("console.verification", lang)), html.Div(id="console-verification",
+                                                                         className="gw-scroll")], className="gw-panel"),
+            html.Div([
+                html.H2(t("console.queue", lang)),
+                html.Div([
+                    dcc.Dropdown(id="console-filter-status", options=_opts("status", STATUSES, lang),
+                                 placeholder=t("console.filter_status", lang), clearable=True),
+                    dcc.Dropdown(id="console-filter-family", options=_opts("family", FAMILIES, lang),
+                                 placeholder=t("console.filter_family", lang), clearable=True),
+                    dcc.Dropdown(id="console-filter-priority", options=_opts("priority", (1, 2, 3), lang),
+                                 placeholder=t("console.filter_priority", lang), clearable=True),
+                    dcc.Checklist(id="console-filter-overdue",
+                                  options=[{"label": t("console.filter_overdue", lang), "value": "overdue"}], value=[]),
+                ], className="gw-filters"),
+                html.Div(id="console-queue", className="gw-scroll"),
+            ], className="gw-panel"),
+            html.Div([html.H2(t("console.workload", lang)), html.Div(id="console-workload", className="gw-scroll")],
+                     className="gw-panel"),
+        ], className="gw-col"),
+        html.Div([
+            html.Div([
+                html.Div(id="console-detail", children=t("console.select", lang)),
+                dcc.Dropdown(id="console-worker", placeholder=t("console.worker", lang)),
+                dcc.Textarea(id="console-note", placeholder=t("console.note", lang), style={"width": "100%"}),
+                html.Div([html.Button(t(f"action.{a}", lang), id={"type": "console-action", "index": a}, n_clicks=0,
+                                      className="gw-danger" if a == "cancel" else "")
+                          for a in DESK_ACTIONS], className="gw-actions"),
+                html.Div(id="console-msg", className="gw-msg"),
+            ], className="gw-panel"),
+            html.Div([
+                html.H2(t("console.move_base", lang)),
+                html.Div(make_map(PAGE, cfg, layers=layers, bounds=basemap.district_bounds()), className="gw-console-map"),
+                html.Div([
+                    html.Span(id="console-base-label"),
+                    dcc.Dropdown(id="console-move-target", placeholder=t("console.target_sub_grid", lang)),
+                    dcc.Input(id="console-move-reason", placeholder=t("console.reason", lang)),
+                    html.Button(t("console.preview", lang), id="console-move-preview", n_clicks=0,
+                                className="gw-secondary"),
+                    html.Button(t("console.confirm", lang), id="console-move-confirm", n_clicks=0),
+                ], className="gw-filters"),
+                html.Div(id="console-move-msg", className="gw-msg"),
+                html.H2(t("console.replace", lang)),
+                html.Div([
+                    dcc.Dropdown(id="console-replace-sub", placeholder=t("console.target_sub_grid", lang)),
+                    dcc.Dropdown(id="console-replace-role", value="primary", clearable=False,
+                                 options=[{"label": t("console.role_primary", lang), "value": "primary"},
+                                          {"label": t("console.role_backup", lang), "value": "backup"}]),
+                    dcc.Dropdown(id="console-replace-worker", placeholder=t("console.worker", lang)),
+                    dcc.Input(id="console-replace-reason", placeholder=t("console.reason", lang)),
+                    html.Button(t("console.confirm", lang), id="console-replace-confirm", n_clicks=0),
+                ], className="gw-filters"),
+                html.Div(id="console-replace-msg", className="gw-msg"),
+            ], className="gw-panel"),
+        ], className="gw-col"),
+    ], id="console-root", className="gw-console")
+
+
+def _queue_table(name, rows, lang, tz):
+    headers = [t("console.filter_priority", lang), t("field.matter", lang), t("console.filter_status", lang),
+               t("console.worker", lang), t("field.due", lang, at="")]
+    cells = [[make_badge("priority", r["priority"], lang), matter_name(r, lang),
+              make_badge("status", r["status"], lang), r["worker"] or label("level", r["level"], lang),
+              html.Span(fmt_time(r["due_at"], tz, True), className="gw-family-crime" if r["overdue"] else "")]
+             for r in rows]
+    return make_table(PAGE, name, headers, cells, row_ids=[r["id"] for r in rows])
+
+
+@dash.callback(
+    Output("console-verification", "children"), Output("console-queue", "children"),
+    Output("console-alarms", "children"), Output("console-workload", "children"),
+    Input("console-filter-status", "value"), Input("console-filter-family", "value"),
+    Input("console-filter-priority", "value"), Input("console-filter-overdue", "value"),
+    Input("console-interval", "n_intervals"), Input("console-done", "data"),
+)
+@access.guard(PAGE)
+def console_refresh(status, family, priority, overdue, _tick, _done):
+    """Both queues, the unacknowledged alarms and the workload, in the user's scope."""
+    user, lang, tz = context.user(), context.lang(), context.cfg().timezone
+    with context.pool().connection() as conn:
+        ver = data.queue(conn, user, verification=True)
+        queue = data.queue(conn, user, verification=False, status=status, family=family, priority=priority,
+                           overdue_only="overdue" in (overdue or []))
+        alarms = data.alarms(conn, user)
+        load = data.workload(conn, user, tz)
+    alarm_list = html.Ul([html.Li([matter_name(a, lang), " ", a["camera_code"] or "", " ",
+                                   fmt_time(a["created_at"], tz), " ",
+                                   html.Button(t("action.acknowledge", lang), n_clicks=0,
+                                               id={"type": "console-ack", "index": a["id"]})]) for a in alarms])
+    workload = make_table(PAGE, "workload", [t("console.worker", lang), t("console.workload_open", lang),
+                                             t("console.workload_overdue", lang), t("console.workload_ontime", lang)],
+                          [[r["name"], r["open"], r["overdue"], r["on_time_week"]] for r in load if r["open"] or
+                           r["on_time_week"]])
+    return _queue_table("verification", ver, lang, tz), _queue_table("queue", queue, lang, tz), alarm_list, workload
+
+
+@dash.callback(
+    Output("console-selected", "data"),
+    Input({"type": "console-verification-row", "index": ALL}, "n_clicks"),
+    Input({"type": "console-queue-row", "index": ALL}, "n_clicks"),
+    prevent_initial_call=True,
+)
+@access.guard(PAGE)
+def console_select(_a, _b):
+    """Remember the incident whose row was clicked."""
+    if not ctx.triggered or not ctx.triggered[0]["value"]:
+        raise dash.exceptions.PreventUpdate
+    return ctx.triggered_id["index"]
+
+
+def _scoped_incident(conn, user, incident_id):
+    row = data.incident(conn, incident_id) if incident_id else None
+    if row is None or not access.in_scope(user, row["street_code"], row["community_code"]):
+        return None
+    return row
+
+
+@dash.callback(
+    Output("console-detail", "children"), Output("console-worker", "options"), Output("console-incident", "data"),
+    Input("console-selected", "data"), Input("console-done", "data"),
+)
+@access.guard(PAGE)
+def console_detail(incident_id, _done):
+    """The selected incident: facts, snapshot, history, and workers it can be dispatched to."""
+    user, lang, tz = context.user(), context.lang(), context.cfg().timezone
+    with context.pool().connection() as conn:
+        row = _scoped_incident(conn, user, incident_id)
+        if row is None:
+            return t("console.select", lang), [], None
+        events = data.incident_events(conn, incident_id)
+        load = data.workload(conn, user, tz)
+    media = [m for m in (row["media"] or []) if isinstance(m, str)]
+    snap = [html.Img(src=m if "://" in m else f"/media/{m}", style={"maxWidth": "100%"}) for m in media[:1]]
+    detail = html.Div([
+        html.H2([matter_name(row, lang), " ", make_badge("status", row["status"], lang), " ",
+                 make_badge("priority", row["priority"], lang), " ", label("level", row["level"], lang)]),
+        html.Div(row["description"]),
+        html.Div(f"{row['community_code'] or ''} · {row['sub_grid_code'] or ''} · {row['camera_code'] or ''}"),
+        *snap,
+        html.H2(t("console.history", lang)), make_history(events, lang, tz),
+    ], id="console-detail-body")
+    options = [{"label": f"{w['name']} ({w['open']})", "value": w["code"]} for w in load]
+    fc = points([row], context.display(), lambda r: {"id": r["id"]})
+    return detail, options, fc
+
+
+@dash.callback(
+    Output("console-msg", "children"), Output("console-done", "data"),
+    Input({"type": "console-action", "index": ALL}, "n_clicks"),
+    Input({"type": "console-ack", "index": ALL}, "n_clicks"),
+    State("console-selected", "data"), State("console-note", "value"), State("console-worker", "value"),
+    State("console-done", "data"),
+    prevent_initial_call=True,
+)
+@access.guard(PAGE)
+def console_act(_actions, _acks, incident_id, note, worker, done):
+    """Run a desk action through the one transition function, or acknowledge an alarm."""
+    from geodata.transitions import IncidentNotFound, apply_transition, publish_result
+    from grid.lifecycle import TransitionError
+
+    if not ctx.triggered or not ctx.triggered[0]["value"]:
+        raise dash.exceptions.PreventUpdate
+    user, lang = context.user(), context.lang()
+    trig = ctx.triggered_id
+    with context.pool().connection() as conn:
+        if trig["type"] == "console-ack":
+            row = _scoped_incident(conn, user, trig["index"])
+            if row is None:
+                return t("console.out_of_scope", lang), done
+            data.audit(conn, user.username, "alarm_ack", trig["index"], data={"role": user.role})
+            return t("console.done", lang, action=t("action.acknowledge", lang)), (done or 0) + 1
+        action = trig["index"]
+        if action not in DESK_ACTIONS:
+            raise dash.exceptions.PreventUpdate
+        if _scoped_incident(conn, user, incident_id) is None:
+            return t("console.select", lang), done
+        target = worker if action in ("dispatch", "redispatch", "verify") and worker else None
+        try:
+            result = apply_transition(conn, incident_id, action, user.username, user.role, note=note or None,
+                                      target_worker=target, scope=None if user.district_wide else user.scope_code)
+            conn.commit()
+        except (TransitionError, IncidentNotFound, psycopg.Error) as exc:
+            conn.rollback()
+            return t("error.transition", lang, why=str(exc)), done
+    publish_result(context.redis_client(), result)
+    return t("console.done", lang, action=label("action", action, lang)), (done or 0) + 1
+
+
+@dash.callback(
+    Output("console-subgrids", "data"), Output("console-replace-sub", "options"),
+    Output("console-replace-worker", "options"),
+    Input("console-done", "data"),
+)
+@access.guard(PAGE)
+def console_map(_done):
+    """Sub-grids in scope with their workers' names (hover), and the lists of the replace form."""
+    user = context.user()
+    disp = context.display()
+    with context.pool().connection() as conn:
+        rows = data.sub_grids(conn, user)
+        counts = data.open_by_sub_grid(conn)
+        load = data.workload(conn, user, context.cfg().timezone)
+    fc = feature_collection(rows, "geojson", disp, lambda r: {
+        "code": r["code"], "open": counts.get(r["code"], {}).get("open", 0),
+        "tooltip": f"{r['name']}: {r['workers'] or '—'}"})
+    subs = [{"label": f"{r['name']} ({r['workers'] or '—'})", "value": r["code"]} for r in rows]
+    workers = [{"label": f"{w['name']} ({w['code']})", "value": w["code"]} for w in load]
+    return fc, subs, workers
+
+
+@dash.callback(
+    Output("console-base", "data"), Output("console-base-label", "children"),
+    Output("console-move-target", "options"), Output("console-basegrids", "data"),
+    Input("console-map", "clickData"),
+    prevent_initial_call=True,
+)
+@access.guard(PAGE)
+def console_pick_base(click):
+    """The base grid under a map click (in scope), its community's base grids and sub-grids."""
+    user, lang = context.user(), context.lang()
+    if not click or "latlng" not in click:
+        raise dash.exceptions.PreventUpdate
+    lat, lon = click["latlng"]["lat"], click["latlng"]["lng"]
+    lon, lat = context.display().to_wgs84(lon, lat)
+    with context.pool().connection() as conn:
+        base = data.base_grid_at(conn, lon, lat)
+        if base is None or not access.in_scope(user, base["street_code"], base["community_code"]):
+            return None, t("console.out_of_scope", lang), [], None
+        subs = data.sub_grids_of_community(conn, base["community_code"])
+        bases = data.base_grids_of_community(conn, base["community_code"])
+    fc = feature_collection(bases, "geojson", context.display(), lambda r: {
+        "code": r["code"], "selected": r["code"] == base["code"], "tooltip": f"{r['name']} · {r['sub_grid_code']}"})
+    opts = [{"label": s["name"], "value": s["code"]} for s in subs if s["code"] != base["sub_grid_code"]]
+    return base, f"{t('console.base_grid', lang)}: {base['name']} ({base['code']}) · {base['sub_grid_code']}", opts, fc
+
+
+@dash.callback(
+    Output("console-move-msg", "children"), Output("console-done", "data", allow_duplicate=True),
+    Input("console-move-preview", "n_clicks"), Input("console-move-confirm", "n_clicks"),
+    State("console-base", "data"), State("console-move-target", "value"), State("console-move-reason", "value"),
+    State("console-done", "data"),
+    prevent_initial_call=True,
+)
+@access.guard(PAGE)
+def console_move(_p, _c, base, target, reason, done):
+    """Preview a base grid's move (incidents that follow, workload before/after), then confirm it."""
+    user, lang = context.user(), context.lang()
+    if not base or not target:
+        return t("console.select", lang), done
+    if not target.startswith(base["community_code"]) or not access.in_scope(user, base["street_code"],
+                                                                            base["community_code"]):
+        return context_violation("crosses_community", base, target, lang), done
+    with context.pool().connection() as conn:
+        p = data.move_preview(conn, base["code"], base["sub_grid_code"], target)
+        text = t("console.preview_text", lang, n=p["moving"], src=base["sub_grid_code"], a=p["src_before"],
+                 b=p["src_after"], dst=target, c=p["dst_before"], d=p["dst_after"])
+        if ctx.triggered_id == "console-move-preview":
+            return text, done
+        if not (reason or "").strip():
+            return t("console.need_reason", lang), done
+        try:
+            data.move_base_grid(conn, base["code"], target, user.username, reason.strip())
+            conn.commit()
+        except psycopg.errors.CheckViolation:
+            conn.rollback()
+            return context_violation("sub_grid_empty", base, target, lang), done
+    context.cache().clear()
+    return t("console.moved", lang, base=base["code"], dst=target) + " · " + text, (done or 0) + 1
+
+
+def context_violation(code, base, target, lang):
+    """A grid-rule refusal in the user's language."""
+    return violation(code, {"community": base["community_code"], "other": target,
+                            "other_community": target[:12]}, lang=lang)
+
+
+@dash.callback(
+    Output("console-replace-msg", "children"), Output("console-done", "data", allow_duplicate=True),
+    Input("console-replace-confirm", "n_clicks"),
+    State("console-replace-sub", "value"), State("console-replace-role", "value"),
+    State("console-replace-worker", "value"), State("console-replace-reason", "value"), State("console-done", "data"),
+    prevent_initial_call=True,
+)
+@access.guard(PAGE)
+def console_replace(_n, sub, role, worker, reason, done):
+    """Make a worker the primary or backup of a sub-grid in scope (history kept, audited)."""
+    user, lang = context.user(), context.lang()
+    if not sub or not worker or role not in ("primary", "backup"):
+        return t("console.select", lang), done
+    if not (reason or "").strip():
+        return t("console.need_reason", lang), done
+    if not access.in_scope(user, sub[:9], sub[:12]):
+        return t("console.out_of_scope", lang), done
+    with context.pool().connection() as conn:
+        try:
+            data.replace_worker(conn, sub, role, worker, user.username, reason.strip())
+            conn.commit()
+        except psycopg.Error as exc:
+            conn.rollback()
+            return t("error.transition", lang, why=str(exc).splitlines()[0]), done
+    context.cache().clear()
+    return t("console.replaced", lang, sub=sub, role=t(f"console.role_{role}", lang), worker=worker), (done or 0) + 1
+

@@ -1,0 +1,207 @@
+"""Flask routes beside Dash: media with an access log, and the tablet's JSON API for /field."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from datetime import datetime, timezone
+
+import cv2
+import flask
+import numpy as np
+
+from dashboard import access, context, data
+from dashboard.components import fmt_time, matter_name
+from dashboard.i18n import label, t
+from workers.bus import DATA_FIELD, INCIDENT_STREAM, IncidentMessage, LiveWorker, publish_live
+
+logger = logging.getLogger(__name__)
+
+bp = flask.Blueprint("routes", __name__)
+
+MAX_PHOTO = 10 * 1024 * 1024
+FIELD_ACTIONS = ("accept", "start", "resolve", "return")
+SENT_TTL_S = 7 * 24 * 3600
+
+
+def _error(status: int, key: str, **params):
+    return flask.jsonify({"ok": False, "error": t(key, context.lang(), **params), "code": key}), status
+
+
+@bp.route("/media/<path:name>")
+@access.route_guard("/media/<path:name>")
+def media(name: str):
+    """Serve a snapshot, clip or photo and write who viewed it to audit_log."""
+    user = context.user()
+    root = context.cfg().media_dir
+    with context.pool().connection() as conn:
+        data.audit(conn, user.username, "media_view", name, data={"role": user.role})
+    return flask.send_from_directory(root, name, max_age=0)
+
+
+def _event_id(raw) -> str | None:
+    try:
+        return str(uuid.UUID(str(raw)))
+    except (ValueError, TypeError):
+        return None
+
+
+def _save_photo(file) -> str | None:
+    """Check an uploaded photo by decoding it and store it under a name the server picks."""
+    blob = file.read(MAX_PHOTO + 1)
+    if len(blob) > MAX_PHOTO:
+        flask.abort(_error(413, "field.photo_large"))
+    img = cv2.imdecode(np.frombuffer(blob, np.uint8), cv2.IMREAD_COLOR) if blob else None
+    if img is None:
+        flask.abort(flask.make_response(flask.jsonify({"ok": False, "error": "not a JPEG or PNG image"}), 400))
+    ext = ".png" if blob[:8] == b"\x89PNG\r\n\x1a\n" else ".jpg"
+    rel = f"field/{datetime.now(timezone.utc):%Y%m%d}/{uuid.uuid4().hex}{ext}"
+    path = context.cfg().media_dir / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(blob)
+    return rel
+
+
+def _floats(form, *names):
+    try:
+        return tuple(float(form.get(n)) if form.get(n) not in (None, "") else None for n in names)
+    except ValueError:
+        return tuple(None for _ in names)
+
+
+@bp.route("/field/api/tasks")
+@access.route_guard("/field/api/tasks")
+def field_tasks():
+    """The worker's open tasks, by deadline."""
+    user = context.user()
+    with context.pool().connection() as conn:
+        rows = data.worker_tasks(conn, user.worker_code)
+    lang, tz = context.lang(), context.cfg().timezone
+    return flask.jsonify({"ok": True, "tasks": [
+        {"id": r["id"], "matter": matter_name(r, lang), "status": r["status"], "priority": r["priority"],
+         "status_label": label("status", r["status"], lang), "due": fmt_time(r["due_at"], tz, True),
+         "due_at": r["due_at"].isoformat() if r["due_at"] else None, "description": r["description"]}
+        for r in rows]})
+
+
+@bp.route("/field/api/task/<incident_id>")
+@access.route_guard("/field/api/task/<incident_id>")
+def field_task(incident_id: str):
+    """One of my tasks with its history; another worker's task is not found."""
+    user = context.user()
+    lang = context.lang()
+    tz = context.cfg().timezone
+    with context.pool().connection() as conn:
+        row = data.incident(conn, incident_id) if _event_id(incident_id) else None
+        if row is None or row["worker_code"] != user.worker_code:
+            return flask.jsonify({"ok": False, "error": "no such task"}), 404
+        events = data.incident_events(conn, incident_id)
+    return flask.jsonify({"ok": True, "task": {
+        "id": row["id"], "matter": matter_name(row, lang), "status": row["status"],
+        "status_label": label("status", row["status"], lang), "description": row["description"],
+        "due": fmt_time(row["due_at"], tz, True), "lon": row["lon"], "lat": row["lat"],
+        "media": [m for m in (row["media"] or []) if isinstance(m, str)]},
+        "history": [{"at": fmt_time(e["at"], tz, True), "action": label("action", e["action"], lang),
+                     "actor": e["actor"], "note": e["note"] or ""} for e in events]})
+
+
+@bp.route("/field/api/report", methods=["POST"])
+@access.route_guard("/field/api/report")
+def field_report():
+    """A worker's report: checked here, then put on the bus like every other source (idempotent)."""
+    user = context.user()
+    form = flask.request.form
+    event_id = _event_id(form.get("event_id"))
+    if event_id is None:
+        return flask.jsonify({"ok": False, "error": "event_id must be a UUID"}), 400
+    r = context.redis_client()
+    sent_key = f"gridwatch:field:sent:{event_id}"
+    if r.exists(sent_key):
+        return flask.jsonify({"ok": True, "event_id": event_id, "duplicate": True})
+    lon, lat = _floats(form, "lon", "lat")
+    if lon is None or lat is None:
+        return _error(400, "field.need_position")
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        return _error(400, "field.need_position")
+    if form.get("crs") == "display":
+        lon, lat = context.display().to_wgs84(lon, lat)  # a map tap on GCJ-02 tiles
+    matter = form.get("matter") or ""
+    with context.pool().connection() as conn:
+        codes = {m["code"] for m in data.matters(conn)}
+        inside = data.inside_district(conn, lon, lat)
+    if matter not in codes:
+        return _error(400, "field.need_matter")
+    media = [_save_photo(f) for f in flask.request.files.getlist("photo") if f and f.filename]
+    msg = IncidentMessage(v=1, event_id=event_id, source="grid_worker", matter=matter, lon=lon, lat=lat,
+                          observed_at=form.get("observed_at") or datetime.now(timezone.utc).isoformat(),
+                          description=(form.get("description") or "")[:4000], reporter=user.worker_code,
+                          media=media, attributes={"via": "field", "user": user.username})
+    # SET NX first: two retries racing each other still put one entry on the stream.
+    if not r.set(sent_key, "1", nx=True, ex=SENT_TTL_S):
+        return flask.jsonify({"ok": True, "event_id": event_id, "duplicate": True})
+    r.xadd(INCIDENT_STREAM, {DATA_FIELD: msg.model_dump_json()})
+    logger.info("field report %s by %s", event_id, user.username, extra={"incident_id": event_id})
+    return flask.jsonify({"ok": True, "event_id": event_id, "outside": not inside,
+                          "warning": None if inside else t("field.outside", context.lang())})
+
+
+@bp.route("/field/api/action", methods=["POST"])
+@access.route_guard("/field/api/action")
+def field_action():
+    """accept / start / resolve / return one of my tasks through the transition function (idempotent)."""
+    from geodata.transitions import IncidentNotFound, apply_transition, publish_result
+    from grid.lifecycle import TransitionError
+
+    user = context.user()
+    form = flask.request.form
+    event_id = _event_id(form.get("event_id"))
+    action = form.get("action")
+    incident_id = _event_id(form.get("incident_id"))
+    if event_id is None or incident_id is None or action not in FIELD_ACTIONS:
+        return flask.jsonify({"ok": False, "error": "event_id, incident_id and a field action are required"}), 400
+    note = (form.get("note") or "").strip() or None
+    with context.pool().connection() as conn:
+        if data.client_event_seen(conn, event_id):
+            return flask.jsonify({"ok": True, "duplicate": True})
+        media = [_save_photo(f) for f in flask.request.files.getlist("photo") if f and f.filename]
+        try:
+            result = apply_transition(conn, incident_id, action, user.username, "grid_worker", note=note,
+                                      media=media, actor_worker=user.worker_code,
+                                      data={"client_event_id": event_id, "via": "field"})
+            conn.commit()
+        except IncidentNotFound:
+            conn.rollback()
+            return flask.jsonify({"ok": False, "error": "no such incident"}), 404
+        except TransitionError as exc:
+            conn.rollback()
+            return flask.jsonify({"ok": False, "error": t("error.transition", context.lang(), why=str(exc))}), 409
+    publish_result(context.redis_client(), result)
+    return flask.jsonify({"ok": True, "status": result.to_status.value})
+
+
+@bp.route("/field/api/duty", methods=["POST"])
+@access.route_guard("/field/api/duty")
+def field_duty():
+    """Go on or off duty and report the position; shown on the wall."""
+    user = context.user()
+    form = flask.request.form
+    on_duty = form.get("on_duty") in ("1", "true", "on")
+    lon, lat = _floats(form, "lon", "lat")
+    if lon is not None and not (-180 <= lon <= 180 and -90 <= (lat or 0) <= 90):
+        lon = lat = None
+    with context.pool().connection() as conn:
+        row = data.set_duty(conn, user.worker_code, on_duty, lon, lat)
+    if row is None:
+        return flask.jsonify({"ok": False, "error": "no such worker"}), 404
+    publish_live(context.redis_client(), [LiveWorker(at=datetime.now(timezone.utc), code=row["code"],
+                                                     on_duty=row["on_duty"], lon=row["lon"], lat=row["lat"])])
+    return flask.jsonify({"ok": True, "on_duty": row["on_duty"]})
+
+
+def parse_json(text: str | None):
+    """json.loads that answers None for empty or bad text."""
+    try:
+        return json.loads(text) if text else None
+    except ValueError:
+        return None

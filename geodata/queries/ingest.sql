@@ -1,0 +1,56 @@
+-- The ingest worker's reads and bulk writes.
+
+-- name: ingest_matters
+SELECT code, family, priority, deadline_hours, merge_radius_m, merge_window_min
+FROM matter WHERE active;
+
+-- name: ingest_cameras
+SELECT code, ST_X(geom) AS lon, ST_Y(geom) AS lat, config FROM camera;
+
+-- name: grid_revision
+SELECT rev FROM grid_revision;
+
+-- name: known_event_ids
+SELECT event_id FROM incident_report WHERE event_id = ANY(%(ids)s::uuid[]);
+
+-- name: ingest_assignments
+SELECT a.sub_grid_code, a.role, w.code, w.on_duty, w.active
+FROM sub_grid_assignment a JOIN grid_worker w ON w.code = a.worker_code
+WHERE a.valid_to IS NULL AND a.sub_grid_code = ANY(%(codes)s::text[]);
+
+-- name: situation_incidents
+SELECT i.id, i.camera_code, i.situation_id, i.status
+FROM incident i
+JOIN unnest(%(cameras)s::text[], %(situations)s::text[]) AS s(camera_code, situation_id)
+  ON i.camera_code = s.camera_code AND i.situation_id = s.situation_id;
+
+-- name: merge_candidates
+-- Open incidents of the same matter near any new report in space (bounding box of the radius,
+-- refined in Python) and time (the merge window around the report's observation).
+SELECT DISTINCT i.id, i.matter_code, i.status, ST_X(i.geom) AS lon, ST_Y(i.geom) AS lat, i.last_report_at
+FROM unnest(%(matters)s::text[], %(lons)s::float8[], %(lats)s::float8[], %(radius_deg)s::float8[],
+            %(observed)s::timestamptz[], %(window_min)s::float8[]) AS m(matter, lon, lat, radius_deg, observed, window_min)
+JOIN incident i
+  ON i.geom && ST_Expand(ST_SetSRID(ST_MakePoint(m.lon, m.lat), 4326), m.radius_deg)
+ AND i.status IN ('reported', 'dispatched', 'accepted', 'in_progress', 'returned')
+ AND i.matter_code = m.matter
+ AND i.last_report_at BETWEEN m.observed - make_interval(secs => m.window_min * 60)
+                          AND m.observed + make_interval(secs => m.window_min * 60);
+
+-- name: add_reports_to_incidents
+UPDATE incident i
+SET report_count = i.report_count + u.added,
+    last_report_at = greatest(i.last_report_at, u.last_at),
+    updated_at = now()
+FROM unnest(%(ids)s::uuid[], %(added)s::int[], %(last_at)s::timestamptz[]) AS u(id, added, last_at)
+WHERE i.id = u.id
+RETURNING i.id, i.status, i.level, i.queue, i.worker_code, i.matter_code, i.priority, i.base_grid_code,
+          i.sub_grid_code, i.community_code, i.street_code, i.outside, ST_X(i.geom) AS lon,
+          ST_Y(i.geom) AS lat, i.report_count, i.due_at;
+
+-- name: set_situation_phase
+UPDATE incident i
+SET attributes = i.attributes || jsonb_build_object('situation_phase', u.phase, 'situation_at', u.at),
+    updated_at = now()
+FROM unnest(%(ids)s::uuid[], %(phases)s::text[], %(ats)s::timestamptz[]) AS u(id, phase, at)
+WHERE i.id = u.id;

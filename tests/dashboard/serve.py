@@ -1,0 +1,24 @@
+"""Run the dashboard for browser tests: python serve.py DB_URL REDIS_URL PORT MEDIA_DIR."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from dashboard.app import create_app
+from dashboard.config import DashboardConfig
+
+
+def main(argv: list[str]) -> None:
+    """Build the app against the given services and serve it on 127.0.0.1:PORT."""
+    db_url, redis_url, port, media = argv
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    app = create_app(DashboardConfig(database_url=db_url, redis_url=redis_url, secret_key="test-secret-" + port,
+                                     media_dir=Path(media), session_idle_minutes=60))
+    app.server.run(host="127.0.0.1", port=int(port), threaded=True, use_reloader=False)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,97 @@
+"""The console: a dispatcher verifies a camera event; a supervisor moves a base grid with a preview."""
+
+from __future__ import annotations
+
+import time
+
+import psycopg
+import pytest
+
+from tests.dashboard.conftest import login, shot
+
+
+def _wait_db(url: str, query: str, params, expected, timeout: float = 10.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        with psycopg.connect(url) as conn:
+            got = conn.execute(query, params).fetchone()
+        if got == expected or time.monotonic() > deadline:
+            return got
+        time.sleep(0.2)
+
+
+def _pick(page, dropdown_id: str, text: str):
+    page.click(f"#{dropdown_id}")
+    page.get_by_role("option", name=text).first.click()
+
+
+@pytest.mark.browser
+def test_dispatcher_verifies_a_camera_event(browser, server, dash_db, ids):
+    ctx, page = login(browser, server, "dispatcher")
+    page.wait_for_selector("#console-verification-table tbody tr", timeout=15_000)
+    shot(page, "console-1920x1080")
+    page.locator("#console-verification-table tbody tr").filter(has_text="人员异常聚集").first.click()
+    page.wait_for_selector("#console-detail-body", timeout=10_000)
+    page.fill("#console-note", "画面确认有人员聚集")
+    page.get_by_role("button", name="核实分拨").click()
+    page.wait_for_function("document.getElementById('console-msg').textContent.includes('已完成')", timeout=10_000)
+    got = _wait_db(dash_db[0], "SELECT status, worker_code FROM incident WHERE id = %s", (ids["verification"],),
+                   ("dispatched", "W001"))
+    assert got == ("dispatched", "W001")  # routed to the primary worker of its sub-grid
+    with psycopg.connect(dash_db[0]) as conn:
+        ev = conn.execute("SELECT actor, action, note FROM incident_event WHERE incident_id = %s "
+                          "ORDER BY id DESC LIMIT 1", (ids["verification"],)).fetchone()
+    assert ev == ("disp1", "verify", "画面确认有人员聚集")
+    # the verification queue no longer lists it
+    page.wait_for_function("!document.getElementById('console-verification').textContent.includes('人员异常聚集')",
+                           timeout=10_000)
+    shot(page, "console-verified-1920x1080")
+    ctx.close()
+
+
+@pytest.mark.browser
+def test_supervisor_moves_a_base_grid(browser, server, dash_db):
+    base, target = "440310001001002", "44031000100102"
+    ctx, page = login(browser, server, "supervisor", size=(1366, 768))
+    page.wait_for_selector("#console-map .leaflet-interactive", timeout=15_000)
+    # A click on the map at the base grid's centre (Leaflet reports it as the map's clickData).
+    page.evaluate("([lat, lng]) => window.dash_clientside.set_props('console-map', "
+                  "{clickData: {latlng: {lat, lng}, layerPoint: [0, 0], containerPoint: [0, 0]}})",
+                  [22.6625, 114.3375])
+    page.wait_for_function(f"document.getElementById('console-base-label').textContent.includes('{base}')",
+                           timeout=10_000)
+    _pick(page, "console-move-target", "六和社区第2网格")
+    page.click("#console-move-preview")
+    page.wait_for_function("document.getElementById('console-move-msg').textContent.includes('将移动')",
+                           timeout=10_000)
+    preview = page.inner_text("#console-move-msg")
+    page.click("#console-move-confirm")
+    page.wait_for_function("document.getElementById('console-move-msg').textContent.includes('请填写原因')",
+                           timeout=10_000)
+    page.fill("#console-move-reason", "工作量平衡")
+    page.click("#console-move-confirm")
+    page.wait_for_function("document.getElementById('console-move-msg').textContent.includes('已调整')",
+                           timeout=10_000)
+    shot(page, "console-moved-1366x768")
+    ctx.close()
+    assert "将移动" in preview
+    with psycopg.connect(dash_db[0]) as conn:
+        assert conn.execute("SELECT sub_grid_code FROM base_grid WHERE code = %s", (base,)).fetchone() == (target,)
+        audit = conn.execute("SELECT actor, reason FROM audit_log WHERE action = 'move_base_grid' AND target = %s",
+                             (base,)).fetchone()
+        left = conn.execute("SELECT count(*) FROM incident WHERE base_grid_code = %s AND sub_grid_code <> %s "
+                            "AND status NOT IN ('closed', 'cancelled')", (base, target)).fetchone()[0]
+    assert audit == ("sup1", "工作量平衡")
+    assert left == 0  # its open incidents followed it
+
+
+@pytest.mark.browser
+def test_supervisor_cannot_move_outside_its_street(browser, server, dash_db):
+    ctx, page = login(browser, server, "supervisor")
+    page.wait_for_selector("#console-map .leaflet-interactive", timeout=15_000)
+    page.evaluate("([lat, lng]) => window.dash_clientside.set_props('console-map', "
+                  "{clickData: {latlng: {lat, lng}, layerPoint: [0, 0], containerPoint: [0, 0]}})",
+                  [22.70, 114.375])  # street 440310002: not sup1's
+    page.wait_for_function("document.getElementById('console-base-label').textContent.includes('超出')",
+                           timeout=10_000)
+    ctx.close()

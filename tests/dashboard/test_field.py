@@ -1,0 +1,91 @@
+"""The tablet: report while offline, survive a reload, send once when back online; act on a task."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import psycopg
+import pytest
+import redis as redis_lib
+
+from tests.dashboard.conftest import csrf_headers, login, shot
+from workers.bus import INCIDENT_STREAM
+
+
+def _pending(page) -> int:
+    return int(page.get_attribute("#field-pending", "data-count") or "0")
+
+
+@pytest.mark.browser
+def test_offline_report_survives_a_reload_and_is_sent_once(browser, server, dash_redis):
+    rds = redis_lib.Redis.from_url(dash_redis)
+    before = rds.xlen(INCIDENT_STREAM)
+    ctx, page = login(browser, server, "grid_worker", size=(1280, 800))
+    page.wait_for_selector("#field-root #field-send", timeout=15_000)
+    page.wait_for_selector("#field-photo-slot input[type=file][capture=environment]", timeout=5_000)
+    shot(page, "field-1280x800")
+
+    ctx.set_offline(True)
+    page.fill("#field-matter-search", "消防")
+    page.select_option("#field-matter", "hazard_fire_exit")
+    page.click("#field-map", position={"x": 300, "y": 150})  # no GPS here: a tap on the map places it
+    page.wait_for_function("document.getElementById('field-pos').textContent.includes(',')", timeout=5_000)
+    page.fill("#field-description", "离线上报：消防通道被杂物堵塞")
+    page.click("#field-send")
+    page.wait_for_function("document.getElementById('field-pending').getAttribute('data-count') === '1'",
+                           timeout=5_000)
+    assert "待发送 1 条" in page.inner_text("#field-pending")
+    shot(page, "field-offline-pending-1280x800")
+    try:
+        page.reload(timeout=5_000)  # offline: the browser shows its own error page
+    except Exception:  # noqa: BLE001 - net::ERR_INTERNET_DISCONNECTED is the point of this step
+        pass
+    assert rds.xlen(INCIDENT_STREAM) == before
+
+    ctx.set_offline(False)
+    page.goto(server.base + "/field")
+    page.wait_for_selector("#field-root #field-send", timeout=15_000)
+    page.wait_for_function("document.getElementById('field-pending').getAttribute('data-count') === '0'",
+                           timeout=15_000)
+    entries = rds.xrange(INCIDENT_STREAM)[before:]
+    mine = [json.loads(e[1][b"data"]) for e in entries
+            if "离线上报" in json.loads(e[1][b"data"]).get("description", "")]
+    assert len(mine) == 1
+    msg = mine[0]
+    assert msg["source"] == "grid_worker" and msg["matter"] == "hazard_fire_exit" and msg["reporter"] == "W001"
+    assert 114.30 < msg["lon"] < 114.40 and 22.65 < msg["lat"] < 22.75
+
+    # Sending the same event again (a retry after a lost answer) creates nothing new.
+    r = ctx.request.post(server.base + "/field/api/report", headers=csrf_headers(ctx), form={
+        "event_id": msg["event_id"], "matter": "hazard_fire_exit", "lon": "114.33", "lat": "22.70"})
+    assert r.json() == {"ok": True, "event_id": msg["event_id"], "duplicate": True}
+    assert rds.xlen(INCIDENT_STREAM) == before + 1
+    ctx.close()
+    rds.close()
+
+
+@pytest.mark.browser
+def test_worker_accepts_a_task_on_a_portrait_tablet(browser, server, dash_db, ids):
+    ctx, page = login(browser, server, "grid_worker", size=(800, 1280))
+    page.wait_for_selector(f"#field-tasks button[data-id='{ids['task']}']", timeout=15_000)
+    shot(page, "field-800x1280")
+    page.click(f"#field-tasks button[data-id='{ids['task']}']")
+    page.wait_for_selector("#field-task:not([hidden])", timeout=5_000)
+    page.wait_for_selector("#field-task-history li", timeout=10_000)
+    page.fill("#field-task-note", "已到现场")
+    page.click("#field-act-accept")
+    deadline = time.monotonic() + 10
+    status = None
+    while time.monotonic() < deadline:
+        with psycopg.connect(dash_db[0]) as conn:
+            status = conn.execute("SELECT status FROM incident WHERE id = %s", (ids["task"],)).fetchone()[0]
+        if status == "accepted":
+            break
+        time.sleep(0.2)
+    assert status == "accepted"
+    with psycopg.connect(dash_db[0]) as conn:
+        ev = conn.execute("SELECT actor, note, data->>'client_event_id' IS NOT NULL FROM incident_event "
+                          "WHERE incident_id = %s AND action = 'accept'", (ids["task"],)).fetchall()
+    assert ev == [("worker1", "已到现场", True)]
+    ctx.close()

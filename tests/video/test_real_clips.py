@@ -1,0 +1,72 @@
+"""The CC-BY clips with hand-made labels in tests/data: precision/recall of people and the motion gate."""
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from video.config import parse_config
+from video.motion import MotionGate
+from video.pipeline import analyze
+from video.synthetic.evaluate import match_events
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+cv2.setNumThreads(1)
+
+
+def _labels(name):
+    return json.loads((DATA / name).read_text())
+
+
+def test_indoor_people_intrusion_precision_recall(shared_dir):
+    labels = _labels("indoor-people-one-by-one.labels.json")
+    cfg = parse_config({"code": "CC-INDOOR", "url": "x.mp4", "lon": 114.35, "lat": 22.7, "fps": 5,
+                        "zones": [{"name": "room", "polygon": [[0, 0], [1, 0], [1, 1], [0, 1]],
+                                   "rules": [{"kind": "intrusion"}]}]})
+    pred = [p for p in analyze(shared_dir / "video" / labels["clip"], cfg) if p["rule"] == "intrusion"]
+    truth = [{"rule": "intrusion", "zone": "room", "start_s": p["enter_s"], "end_s": p["leave_s"]}
+             for p in labels["people"]]
+    pairs = match_events(pred, truth)
+    precision, recall = len(pairs) / max(1, len(pred)), len(pairs) / len(truth)
+    covered = sum(min(p["end_s"], g["leave_s"]) - max(p["start_s"], g["enter_s"])
+                  for p in pred for g in labels["people"] if min(p["end_s"], g["leave_s"]) > max(p["start_s"], g["enter_s"]))
+    present = sum(g["leave_s"] - g["enter_s"] for g in labels["people"])
+    print(f"\nindoor intrusion: {len(pred)} situations, {len(truth)} visits, precision {precision:.2f} "
+          f"recall {recall:.2f}, time covered {covered / present:.2f}")
+    # Every labelled visit must at least be noticed (some visits split into several situations).
+    noticed = sum(any(p["start_s"] <= g["leave_s"] and p["end_s"] >= g["enter_s"] for p in pred) for g in labels["people"])
+    assert noticed == len(truth)
+    assert covered / present >= 0.5
+
+
+def _gate_share(path, intervals):
+    cap = cv2.VideoCapture(str(path))
+    fps = cap.get(cv2.CAP_PROP_FPS)
+    gate, flags, i = MotionGate(), [], 0
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        t = i / fps
+        i += 1
+        moving = gate.update(frame).moving
+        still = not any(a - 0.5 <= t <= b + 0.5 for a, b in intervals)
+        busy = any(a + 0.3 <= t <= b - 0.3 for a, b in intervals)
+        flags.append((still, busy, moving))
+    f = np.array(flags)
+    return f[f[:, 0], 2].mean(), f[f[:, 1], 2].mean()
+
+
+def test_motion_gate_on_parking_cars(shared_dir):
+    labels = _labels("parking-lot-cars.labels.json")
+    still, busy = _gate_share(shared_dir / "video" / labels["clip"], [(c["enter_s"], c["leave_s"]) for c in labels["cars"]])
+    print(f"\nparking gate: still frames flagged {still:.3f}, frames with a moving car flagged {busy:.3f}")
+    assert still <= 0.05 and busy >= 0.9
+
+
+def test_motion_gate_on_indoor_still_frames(shared_dir):
+    labels = _labels("indoor-people-one-by-one.labels.json")
+    still, busy = _gate_share(shared_dir / "video" / labels["clip"], [(p["enter_s"], p["leave_s"]) for p in labels["people"]])
+    print(f"\nindoor gate: still frames flagged {still:.3f}, frames with a person flagged {busy:.3f}")
+    assert still <= 0.05 and busy >= 0.2

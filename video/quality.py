@@ -1,0 +1,159 @@
+"""Video quality diagnosis: offline, frozen, covered, blurred (vs the camera's own baseline), moved."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from video.config import Health
+from video.motion import small_grey
+
+logger = logging.getLogger(__name__)
+
+CHECKS = ("offline", "frozen", "covered", "blurred", "moved")
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """Raw conditions seen in this frame, and the problems that have lasted past their thresholds."""
+
+    raw: frozenset[str]
+    problems: frozenset[str]
+
+    @property
+    def trustworthy(self) -> bool:
+        """False while the picture cannot be analysed (covered, frozen, moving camera, no frame)."""
+        return not (self.raw & {"offline", "frozen", "covered", "moved"})
+
+
+def sharpness(grey: np.ndarray) -> float:
+    """Variance of the Laplacian: high for crisp edges, near zero for a blurred or flat picture."""
+    return float(cv2.Laplacian(grey, cv2.CV_32F).var())
+
+
+def block_similarity(a: np.ndarray, b: np.ndarray, grid: tuple[int, int] = (4, 3), quantile: float = 0.75) -> float:
+    """Upper-quartile normalised cross-correlation of corresponding blocks: 1 same view, ~0 a different one.
+
+    Blocks, not the whole image, and the upper quartile, not the median: a group of people standing in
+    front of the camera hides half the blocks while the rest still match, but a turned camera changes
+    them all. Normalising each block makes it blind to exposure and lighting changes.
+    """
+    h, w = a.shape
+    gx, gy = grid
+    scores = []
+    for j in range(gy):
+        for i in range(gx):
+            sa = a[j * h // gy:(j + 1) * h // gy, i * w // gx:(i + 1) * w // gx].astype(np.float32).ravel()
+            sb = b[j * h // gy:(j + 1) * h // gy, i * w // gx:(i + 1) * w // gx].astype(np.float32).ravel()
+            sa -= sa.mean()
+            sb -= sb.mean()
+            den = float(np.sqrt((sa * sa).sum() * (sb * sb).sum()))
+            if den < 1e-3 * len(sa):
+                continue  # a flat block (sky, wall) says nothing about where the camera points
+            scores.append(float((sa * sb).sum()) / den)
+    return float(np.quantile(scores, quantile)) if scores else 1.0
+
+
+class QualityMonitor:
+    """Per-camera health checks; each problem must persist for its configured seconds to count."""
+
+    def __init__(
+        self,
+        health: Health | None = None,
+        size: tuple[int, int] = (160, 90),
+        dark_level: float = 28.0,
+        flat_std: float = 9.0,
+        frozen_diff: float = 0.08,
+        blur_ratio: float = 0.3,
+        moved_similarity: float = 0.6,
+        baseline_s: float = 3.0,
+    ) -> None:
+        self.health = health or Health()
+        self.size = size
+        self.dark_level = dark_level
+        self.flat_std = flat_std
+        self.frozen_diff = frozen_diff
+        self.blur_ratio = blur_ratio
+        self.moved_similarity = moved_similarity
+        self.baseline_s = baseline_s
+        self._prev: np.ndarray | None = None
+        self._since: dict[str, float] = {}
+        self._last_frame_t: float | None = None
+        self._first_t: float | None = None
+        self._baseline: float | None = None
+        self._reference: np.ndarray | None = None
+
+    def seconds(self, check: str) -> float:
+        """The configured persistence threshold of a check."""
+        return float(getattr(self.health, check))
+
+    def no_frame(self, t: float) -> Diagnosis:
+        """Called when the source delivered nothing at time t."""
+        if self._last_frame_t is None:
+            self._last_frame_t = t
+        raw = {"offline"}
+        return self._settle(raw, t, offline_since=self._last_frame_t)
+
+    def update(self, frame: np.ndarray, t: float) -> Diagnosis:
+        """Check one frame at time t."""
+        if self._first_t is None:
+            self._first_t = t
+        grey = small_grey(frame, self.size)
+        raw: set[str] = set()
+        mean, std = cv2.meanStdDev(grey)
+        covered = float(mean[0, 0]) < self.dark_level or float(std[0, 0]) < self.flat_std
+        if covered:
+            raw.add("covered")
+        if self._prev is not None and float(cv2.absdiff(grey, self._prev).mean()) < self.frozen_diff:
+            raw.add("frozen")
+        self._prev = grey
+        if not covered:
+            self._check_sharpness(frame, t, raw)
+            self._check_view(grey, t, raw)
+        self._last_frame_t = t
+        return self._settle(raw, t)
+
+    def _check_sharpness(self, frame: np.ndarray, t: float, raw: set[str]) -> None:
+        s = sharpness(small_grey(frame, (self.size[0] * 2, self.size[1] * 2)))
+        if self._baseline is None:
+            self._baseline = s
+            return
+        if s < self.blur_ratio * self._baseline:
+            raw.add("blurred")
+            return
+        # The baseline follows the camera's own normal slowly: learn fast at first, then over minutes.
+        rate = 0.2 if t - (t if self._first_t is None else self._first_t) < self.baseline_s else 0.002
+        self._baseline += rate * (s - self._baseline)
+
+    def _check_view(self, grey: np.ndarray, t: float, raw: set[str]) -> None:
+        small = cv2.resize(grey, (64, 36), interpolation=cv2.INTER_AREA)
+        if self._reference is None or t - (t if self._first_t is None else self._first_t) < self.baseline_s * 0.5:
+            self._reference = small
+            return
+        sim = block_similarity(small, self._reference)
+        if sim < self.moved_similarity:
+            raw.add("moved")
+        elif sim > 0.8:
+            # Follow slow changes (shadows, day to night) while the view clearly matches.
+            self._reference = cv2.addWeighted(self._reference, 0.98, small, 0.02, 0)
+
+    def accept_view(self) -> None:
+        """Take the current view as the new reference (an operator confirmed the camera's new aim)."""
+        self._reference = None
+        self._first_t = None
+
+    def _settle(self, raw: set[str], t: float, offline_since: float | None = None) -> Diagnosis:
+        for check in CHECKS:
+            if check in raw:
+                start = offline_since if check == "offline" and offline_since is not None else t
+                self._since.setdefault(check, start)
+            else:
+                self._since.pop(check, None)
+        problems = {c for c, s in self._since.items() if t - s >= self.seconds(c)}
+        # A covered lens is also flat and blur-free by definition; report the cause, not its symptoms.
+        if "covered" in raw:
+            problems.discard("frozen")
+        return Diagnosis(frozenset(raw), frozenset(problems))

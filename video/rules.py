@@ -1,0 +1,127 @@
+"""Pure rule logic: from what is seen in each zone to which rules hold right now.
+
+No I/O and no images: the engine is fed people (tracks) and still objects in 0-1 coordinates with a
+timestamp, keeps only the timers the rules need, and returns hits. Situations are built from hits.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from video.config import CameraConfig
+from video.zones import PolygonZone
+
+logger = logging.getLogger(__name__)
+
+Box = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class Person:
+    """A tracked person: id, box in 0-1 xyxy, detector confidence."""
+
+    track: int
+    box: Box
+    confidence: float
+
+
+@dataclass(frozen=True)
+class StillObject:
+    """A new still object: 'object' (bag, rubbish) or 'vehicle', box in 0-1, still since `since`."""
+
+    kind: str
+    box: Box
+    since: float
+    confidence: float = 0.6
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A rule that holds at this instant in a zone (zone None for camera health)."""
+
+    rule: str
+    zone: str | None
+    box: Box | None
+    confidence: float
+    track: int | None = None
+
+
+def _foot_in(zone: PolygonZone, box: Box) -> bool:
+    return bool(zone.trigger(np.array([box]))[0])
+
+
+class RuleEngine:
+    """Evaluates each zone's rules on one instant; remembers zone entry times and crowd onsets."""
+
+    def __init__(self, config: CameraConfig, crowd_grace_s: float = 3.0, leave_grace_s: float = 3.0) -> None:
+        self.zones = [(PolygonZone.from_config(z), z.rules) for z in config.zones]
+        self.crowd_grace_s = crowd_grace_s
+        self.leave_grace_s = leave_grace_s
+        self._entered: dict[tuple[str, int], float] = {}
+        self._last_in: dict[tuple[str, int], float] = {}
+        self._crowd_since: dict[str, float] = {}
+        self._crowd_last: dict[str, float] = {}
+
+    def evaluate(self, t: float, people: list[Person], objects: list[StillObject]) -> list[Hit]:
+        """Hits at time t for the people and still objects seen now."""
+        hits: list[Hit] = []
+        for zone, rules in self.zones:
+            inside = [p for p in people if _foot_in(zone, p.box)]
+            self._update_entries(zone.name, inside, t)
+            for rule in rules:
+                hit = self._rule(rule, zone, inside, objects, t)
+                if hit is not None:
+                    hits.append(hit)
+        return hits
+
+    def _update_entries(self, zone: str, inside: list[Person], t: float) -> None:
+        for p in inside:
+            key = (zone, p.track)
+            self._entered.setdefault(key, t)
+            self._last_in[key] = t
+        # A person hidden for a moment is still the same visitor: forget only after a grace period.
+        for key in [k for k, last in self._last_in.items() if k[0] == zone and t - last > self.leave_grace_s]:
+            self._entered.pop(key, None)
+            self._last_in.pop(key, None)
+
+    def _rule(self, rule, zone: PolygonZone, inside: list[Person], objects: list[StillObject], t: float) -> Hit | None:
+        kind, hold = rule.kind, rule.hold_s
+        if kind == "intrusion":
+            ok = [p for p in inside if t - self._entered[(zone.name, p.track)] >= hold]
+            return _person_hit(kind, zone.name, ok)
+        if kind == "loitering":
+            ok = [p for p in inside if t - self._entered[(zone.name, p.track)] >= hold]
+            ok.sort(key=lambda p: self._entered[(zone.name, p.track)])
+            return _person_hit(kind, zone.name, ok[:1])
+        if kind == "crowd":
+            return self._crowd(rule, zone.name, inside, t)
+        wanted = "vehicle" if kind == "vehicle_stopped" else "object"
+        still = [o for o in objects if o.kind == wanted and _foot_in(zone, o.box) and t - o.since >= hold]
+        if not still:
+            return None
+        best = min(still, key=lambda o: o.since)
+        return Hit(kind, zone.name, best.box, best.confidence, None)
+
+    def _crowd(self, rule, zone: str, inside: list[Person], t: float) -> Hit | None:
+        if len(inside) >= rule.people:
+            self._crowd_since.setdefault(zone, t)
+            self._crowd_last[zone] = t
+        elif zone in self._crowd_last and t - self._crowd_last[zone] > self.crowd_grace_s:
+            self._crowd_since.pop(zone, None)
+            self._crowd_last.pop(zone, None)
+        since = self._crowd_since.get(zone)
+        if since is None or len(inside) < rule.people or t - since < rule.hold_s:
+            return None
+        boxes = np.array([p.box for p in inside])
+        box = (float(boxes[:, 0].min()), float(boxes[:, 1].min()), float(boxes[:, 2].max()), float(boxes[:, 3].max()))
+        return Hit("crowd", zone, box, float(np.mean([p.confidence for p in inside])), None)
+
+
+def _person_hit(kind: str, zone: str, people: list[Person]) -> Hit | None:
+    if not people:
+        return None
+    best = max(people, key=lambda p: p.confidence)
+    return Hit(kind, zone, best.box, best.confidence, best.track)

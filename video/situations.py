@@ -1,0 +1,107 @@
+"""Situations: one per rule and zone, opened by hits, updated while they last, ended after a cool-down."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from video.rules import Box, Hit
+
+logger = logging.getLogger(__name__)
+
+Phase = Literal["start", "update", "end"]
+
+
+@dataclass(frozen=True)
+class Situation:
+    """One situation event; start_s/end_s are stream seconds, box in 0-1 xyxy (None for health)."""
+
+    id: str
+    camera: str
+    rule: str
+    zone: str | None
+    phase: Phase
+    at_s: float
+    start_s: float
+    end_s: float | None
+    box: Box | None
+    confidence: float
+    track: int | None
+
+    def as_line(self) -> dict:
+        """The offline-analysis JSON line of this situation (issue 4, section 8)."""
+        return {
+            "rule": self.rule,
+            "zone": self.zone,
+            "start_s": round(self.start_s, 2),
+            "end_s": None if self.end_s is None else round(self.end_s, 2),
+            "box": None if self.box is None else [round(float(v), 4) for v in self.box],
+            "confidence": round(float(self.confidence), 3),
+            "track": self.track,
+        }
+
+
+@dataclass
+class _Open:
+    event: Situation
+    last_hit: float
+    last_update: float
+    peak: float
+
+
+class SituationTracker:
+    """Turns per-instant hits into start / update / end events, one situation per (rule, zone)."""
+
+    def __init__(self, camera: str, cooldown_s: float = 3.0, update_every_s: float = 10.0,
+                 health_cooldown_s: float = 2.0) -> None:
+        self.camera = camera
+        self.cooldown_s = cooldown_s
+        self.update_every_s = update_every_s
+        self.health_cooldown_s = health_cooldown_s
+        self._open: dict[tuple[str, str | None], _Open] = {}
+
+    def open_situations(self) -> list[Situation]:
+        """The situations currently open (their start events)."""
+        return [o.event for o in self._open.values()]
+
+    def update(self, hits: list[Hit], t: float) -> list[Situation]:
+        """Feed the hits of time t; return the events they cause."""
+        events: list[Situation] = []
+        seen = set()
+        for hit in hits:
+            key = (hit.rule, hit.zone)
+            if key in seen:
+                continue
+            seen.add(key)
+            cur = self._open.get(key)
+            if cur is None:
+                ev = Situation(uuid.uuid4().hex, self.camera, hit.rule, hit.zone, "start", t, t, None,
+                               hit.box, hit.confidence, hit.track)
+                self._open[key] = _Open(ev, t, t, hit.confidence)
+                logger.info("situation start %s zone=%s camera=%s", hit.rule, hit.zone, self.camera)
+                events.append(ev)
+                continue
+            cur.last_hit = t
+            cur.peak = max(cur.peak, hit.confidence)
+            if t - cur.last_update >= self.update_every_s:
+                cur.last_update = t
+                events.append(replace(cur.event, phase="update", at_s=t, box=hit.box or cur.event.box,
+                                      confidence=hit.confidence, track=hit.track))
+        for key in [k for k in self._open if k not in seen]:
+            cur = self._open[key]
+            cool = self.health_cooldown_s if key[1] is None else self.cooldown_s
+            if t - cur.last_hit >= cool:
+                events.append(self._end(key, t))
+        return events
+
+    def finish(self, t: float) -> list[Situation]:
+        """End every open situation (the stream stopped at time t)."""
+        return [self._end(key, t) for key in list(self._open)]
+
+    def _end(self, key: tuple[str, str | None], t: float) -> Situation:
+        cur = self._open.pop(key)
+        logger.info("situation end %s zone=%s camera=%s", key[0], key[1], self.camera)
+        # The situation ended when its condition was last seen, not when the cool-down ran out.
+        return replace(cur.event, phase="end", at_s=t, end_s=cur.last_hit, confidence=cur.peak)

@@ -1,0 +1,63 @@
+"""Scoring situations against ground truth: rule and zone agree and the times overlap by >= 50 %."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+
+def overlap(a: dict, b: dict) -> float:
+    """Temporal intersection over union of two situations' [start_s, end_s]."""
+    a0, a1 = a["start_s"], a["end_s"] if a["end_s"] is not None else a["start_s"]
+    b0, b1 = b["start_s"], b["end_s"] if b["end_s"] is not None else b["start_s"]
+    inter = max(0.0, min(a1, b1) - max(a0, b0))
+    union = max(a1, b1) - min(a0, b0)
+    if union <= 0:
+        return 1.0 if abs(a0 - b0) < 1e-6 else 0.0
+    return inter / union
+
+
+def match_events(pred: list[dict], truth: list[dict], min_overlap: float = 0.5) -> list[tuple[int, int]]:
+    """Greedy one-to-one pairs (pred index, truth index) of the same rule and zone, best overlap first."""
+    cands = []
+    for i, p in enumerate(pred):
+        for j, g in enumerate(truth):
+            if p["rule"] == g["rule"] and p["zone"] == g["zone"]:
+                o = overlap(p, g)
+                if o >= min_overlap:
+                    cands.append((-o, i, j))
+    cands.sort()
+    used_p, used_t, pairs = set(), set(), []
+    for _, i, j in cands:
+        if i not in used_p and j not in used_t:
+            used_p.add(i)
+            used_t.add(j)
+            pairs.append((i, j))
+    return pairs
+
+
+def score(runs: list[tuple[list[dict], list[dict]]]) -> dict[str, dict[str, float]]:
+    """Per-rule precision, recall and counts over several (predicted, truth) runs."""
+    tally: dict[str, dict[str, float]] = defaultdict(lambda: {"tp": 0, "pred": 0, "truth": 0})
+    for pred, truth in runs:
+        for p in pred:
+            tally[p["rule"]]["pred"] += 1
+        for g in truth:
+            tally[g["rule"]]["truth"] += 1
+        for i, _ in match_events(pred, truth):
+            tally[pred[i]["rule"]]["tp"] += 1
+    out = {}
+    for rule, c in sorted(tally.items()):
+        out[rule] = {
+            "precision": c["tp"] / c["pred"] if c["pred"] else 1.0,
+            "recall": c["tp"] / c["truth"] if c["truth"] else 1.0,
+            **c,
+        }
+    return out
+
+
+def table(scores: dict[str, dict[str, float]]) -> str:
+    """A plain-text precision/recall table."""
+    lines = [f"{'rule':<16}{'truth':>6}{'pred':>6}{'tp':>5}{'precision':>11}{'recall':>8}"]
+    for rule, c in scores.items():
+        lines.append(f"{rule:<16}{c['truth']:>6}{c['pred']:>6}{c['tp']:>5}{c['precision']:>11.2f}{c['recall']:>8.2f}")
+    return "\n".join(lines)

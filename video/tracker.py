@@ -1,0 +1,223 @@
+"""A small tracker that keeps identity through detection gaps: stable ids and dwell times.
+
+Association is greedy: IoU with the predicted box first, then centre distance relative to box height,
+with a colour histogram as tie-breaker. Between detections a track moves with its velocity, and a
+confirmed track whose picture still shows what it looked like (a tiny template) stays present: the
+HOG detector misses people who stand still, turn their back or fill the frame for seconds at a time.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from video.detections import Detections, box_cover, box_iou
+
+logger = logging.getLogger(__name__)
+
+_TEMPLATE = (12, 24)  # w, h of the grey appearance template: a person's outline, not their texture
+
+
+@dataclass
+class Track:
+    """One object followed over time; box in frame pixels (xyxy)."""
+
+    id: int
+    label: str
+    box: np.ndarray
+    confidence: float
+    first_seen: float
+    last_seen: float
+    hits: int = 1
+    last_checked: float = 0.0
+    last_detected: float = 0.0
+    velocity: np.ndarray = field(default_factory=lambda: np.zeros(2, np.float32))
+    template: np.ndarray | None = None
+    hist: np.ndarray | None = None
+    det_box: np.ndarray | None = None
+    last_motion: float = -np.inf
+
+    def dwell(self, now: float) -> float:
+        """Seconds since the track was first seen."""
+        return now - self.first_seen
+
+    @property
+    def foot(self) -> tuple[float, float]:
+        """Bottom-centre of the box, where the object touches the ground."""
+        return float((self.box[0] + self.box[2]) / 2), float(self.box[3])
+
+    @property
+    def height(self) -> float:
+        """Box height in pixels (at least one)."""
+        return max(float(self.box[3] - self.box[1]), 1.0)
+
+
+def _centre(boxes: np.ndarray) -> np.ndarray:
+    return (boxes[..., :2] + boxes[..., 2:]) / 2
+
+
+def _crop(frame: np.ndarray, box: np.ndarray) -> np.ndarray | None:
+    h, w = frame.shape[:2]
+    x1, y1, x2, y2 = (int(round(v)) for v in box)
+    x1, y1, x2, y2 = max(0, x1), max(0, y1), min(w, x2), min(h, y2)
+    # Mostly outside the picture: nothing to compare, the object is leaving.
+    if (x2 - x1) * (y2 - y1) < 0.6 * max(1.0, float((box[2] - box[0]) * (box[3] - box[1]))) or x2 - x1 < 4 or y2 - y1 < 8:
+        return None
+    return frame[y1:y2, x1:x2]
+
+
+def appearance(frame: np.ndarray, box: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(grey template, hue-saturation histogram) of the box's crop; (None, None) if mostly off-frame."""
+    crop = _crop(frame, box)
+    if crop is None:
+        return None, None
+    small = cv2.resize(crop, _TEMPLATE, interpolation=cv2.INTER_AREA)
+    grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY).astype(np.float32) if small.ndim == 3 else small.astype(np.float32)
+    if small.ndim != 3:
+        return grey, None
+    hsv = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)
+    hist = cv2.calcHist([hsv], [0, 1], None, [8, 4], [0, 180, 0, 256]).ravel()
+    return grey, hist / max(float(hist.sum()), 1.0)
+
+
+def template_match(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """(normalised cross-correlation, mean absolute difference after matching brightness) of two templates."""
+    da, db = a - a.mean(), b - b.mean()
+    den = float(np.sqrt((da * da).sum() * (db * db).sum()))
+    ncc = float((da * db).sum()) / den if den > 1e-6 else 0.0
+    return ncc, float(np.abs(da - db).mean())
+
+
+def hist_similarity(a: np.ndarray | None, b: np.ndarray | None) -> float:
+    """Bhattacharyya coefficient of two normalised histograms, 0.5 when either is unknown."""
+    if a is None or b is None:
+        return 0.5
+    return float(np.sqrt(a * b).sum())
+
+
+class Tracker:
+    """Greedy association with motion prediction, appearance tie-break and template coasting."""
+
+    def __init__(self, iou_match: float = 0.2, centroid_match: float = 0.6, max_missing_s: float = 3.0,
+                 min_hits: int = 2, coast_s: float = 6.0, coast_ncc: float = 0.6, coast_mad: float = 40.0,
+                 motion_s: float = 4.0, gap_allowance: float = 0.35) -> None:
+        self.iou_match = iou_match
+        self.centroid_match = centroid_match
+        self.max_missing_s = max_missing_s
+        self.min_hits = min_hits
+        self.coast_s = coast_s
+        self.coast_ncc = coast_ncc
+        self.coast_mad = coast_mad
+        self.motion_s = motion_s
+        self.gap_allowance = gap_allowance
+        self.tracks: list[Track] = []
+        self._next_id = 1
+        self._t: float | None = None
+
+    def reset(self) -> None:
+        """Drop every track (scene change)."""
+        self.tracks = []
+        self._t = None
+
+    def update(self, dets: Detections, t: float, frame: np.ndarray | None = None,
+               motion: np.ndarray | None = None) -> list[Track]:
+        """Associate this frame's detections with the tracks; return the live tracks.
+
+        With the frame, unmatched confirmed tracks that still look like themselves stay present; motion
+        boxes (pixel xyxy) inside a track say it is alive, which lets it coast past coast_s.
+        """
+        dt = 0.0 if self._t is None else max(0.0, t - self._t)
+        self._t = t
+        self.tracks = [tr for tr in self.tracks if t - tr.last_seen <= self.max_missing_s]
+        for tr in self.tracks:
+            tr.box = tr.box + np.tile(tr.velocity * dt, 2)
+        unmatched = set(range(len(dets)))
+        matched: set[int] = set()
+        det_app = [appearance(frame, b) if frame is not None else (None, None) for b in dets.xyxy]
+        if self.tracks and len(dets):
+            for ti, di in self._pairs(dets, t, det_app):
+                if ti in matched or di not in unmatched:
+                    continue
+                matched.add(ti)
+                unmatched.discard(di)
+                self._hit(self.tracks[ti], dets, di, t, det_app[di])
+        if motion is not None and len(motion) and self.tracks:
+            inside = box_cover(np.asarray(motion, np.float32).reshape(-1, 4),
+                               np.array([tr.box for tr in self.tracks], np.float32))
+            for ti in np.nonzero((inside > 0.8).any(axis=0))[0]:
+                self.tracks[ti].last_motion = t
+        for ti, tr in enumerate(self.tracks):
+            if ti not in matched and frame is not None:
+                self._coast(tr, frame, t)
+        for di in sorted(unmatched):
+            tmpl, hist = det_app[di]
+            self.tracks.append(Track(self._next_id, str(dets.label[di]), dets.xyxy[di].copy(),
+                                     float(dets.confidence[di]), t, t, 1, t, t, template=tmpl, hist=hist,
+                                     det_box=dets.xyxy[di].copy()))
+            self._next_id += 1
+        return list(self.tracks)
+
+    def confirmed(self) -> list[Track]:
+        """Tracks seen often enough to trust (a single HOG hit is often a false box)."""
+        return [tr for tr in self.tracks if tr.hits >= self.min_hits]
+
+    def _hit(self, tr: Track, dets: Detections, di: int, t: float, app: tuple) -> None:
+        new = dets.xyxy[di].copy()
+        gap = t - tr.last_detected
+        if gap > 1e-6:
+            # Velocity of the box centre between detections, smoothed; prediction bridges missed frames.
+            v = (_centre(new) - _centre(tr.box if tr.det_box is None else tr.det_box)) / gap
+            v = np.clip(v, -3.0 * tr.height, 3.0 * tr.height)
+            tr.velocity = (0.5 * tr.velocity + 0.5 * v).astype(np.float32) if tr.hits > 1 else v.astype(np.float32)
+        tr.box = new
+        tr.det_box = new.copy()
+        tr.confidence = float(dets.confidence[di])
+        tr.last_seen = tr.last_checked = tr.last_detected = t
+        tr.hits += 1
+        tmpl, hist = app
+        if tmpl is not None:
+            tr.template = tmpl if tr.template is None else 0.7 * tr.template + 0.3 * tmpl
+        if hist is not None:
+            tr.hist = hist if tr.hist is None else 0.7 * tr.hist + 0.3 * hist
+
+    def _coast(self, tr: Track, frame: np.ndarray, t: float) -> None:
+        # A stopped detector is not a stopped person: a walker keeps moving, a stander stays put.
+        tr.velocity = (tr.velocity * 0.8).astype(np.float32)
+        if tr.hits < self.min_hits or tr.template is None:
+            return
+        # Beyond coast_s only a track that still stirs may coast: a false box on a still floor never does.
+        if t - tr.last_detected > self.coast_s and t - tr.last_motion > self.motion_s:
+            return
+        tmpl, _ = appearance(frame, tr.box)
+        if tmpl is None:
+            return
+        ncc, mad = template_match(tmpl, tr.template)
+        if ncc >= self.coast_ncc and mad <= self.coast_mad:
+            tr.last_seen = t
+            if ncc >= 0.8:
+                # Follow a slow turn or shift of a person standing there, never a fading match.
+                tr.template = 0.9 * tr.template + 0.1 * tmpl
+
+    def _pairs(self, dets: Detections, t: float, det_app: list[tuple]) -> list[tuple[int, int]]:
+        boxes = np.array([tr.box for tr in self.tracks], np.float32)
+        iou = box_iou(boxes, dets.xyxy)
+        same = np.array([[tr.label == lab for lab in dets.label] for tr in self.tracks])
+        iou = np.where(same, iou, 0.0)
+        app = np.array([[hist_similarity(tr.hist, a[1]) for a in det_app] for tr in self.tracks]).reshape(iou.shape)
+        cands = [(-float(iou[i, j]) - 0.2 * float(app[i, j]), i, j) for i, j in zip(*np.nonzero(iou >= self.iou_match))]
+        # Fast movers at low frame rates do not overlap themselves: fall back to centre distance, with a
+        # gate that widens the longer a track has gone undetected (its prediction grows less certain).
+        height = np.array([tr.height for tr in self.tracks], np.float32)
+        dist = np.linalg.norm(_centre(boxes)[:, None, :] - _centre(dets.xyxy)[None, :, :], axis=2) / height[:, None]
+        missing = np.array([t - tr.last_detected for tr in self.tracks], np.float32)
+        gate = self.centroid_match + self.gap_allowance * np.minimum(missing, self.max_missing_s)
+        sizes = (dets.xyxy[:, 3] - dets.xyxy[:, 1])[None, :] / height[:, None]
+        similar_size = (sizes > 0.6) & (sizes < 1.67)
+        ok = (dist <= gate[:, None]) & same & (iou < self.iou_match) & similar_size
+        for i, j in zip(*np.nonzero(ok)):
+            cands.append((1.0 + float(dist[i, j]) - 0.3 * float(app[i, j]), i, j))
+        cands.sort()
+        return [(i, j) for _, i, j in cands]

@@ -1,0 +1,290 @@
+"""The analysis worker (分析研判): refreshes hot spots, emerging hot spots, warnings and indicators.
+
+A refresh loads the incidents of the last 35 days in one query, computes everything in memory
+(workers/analysis_compute.py), stores it in one transaction stamped with `computed_at`, then
+publishes on `gridwatch:live`: an `early_warning` message per new warning and one `analysis`
+message saying new results exist (docs/analysis.md). It runs every `interval_s` and whenever a
+request is pushed on the Redis list `gridwatch:analysis:request`. A warning becomes a case through
+the incident stream, like every other new case (`make_case`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pandas as pd
+import psycopg
+import redis
+
+from geodata import analysis_repo as repo
+from geodata import db
+from workers import analysis_compute as compute
+from workers.bus import DATA_FIELD, INCIDENT_STREAM, LIVE_CHANNEL
+from workers.bus.messages import IncidentMessage, parse_incident
+
+logger = logging.getLogger(__name__)
+
+REQUEST_KEY = "gridwatch:analysis:request"
+"""Redis list: push anything to ask the worker for a refresh now."""
+ACTOR = "system:analysis"
+
+
+@dataclass(frozen=True)
+class AnalysisConfig:
+    """What a refresh computes and how often the worker runs it."""
+
+    families: tuple[str, ...] = ("crime", "dispute", "hazard")
+    windows: tuple[int, ...] = (7, 30)
+    emerging_days: int = 30
+    cell_size: float = 200.0
+    indicator_days: int = 30
+    baseline_weeks: int = 4
+    rising_min_count: int = 5
+    alpha: float = 0.05
+    repeat_days: int = 7
+    repeat_radius_m: float = 50.0
+    repeat_min_count: int = 3
+    keep_runs: int = 6
+    interval_s: float = 300.0
+
+
+@dataclass
+class RunResult:
+    """What one refresh did: ids, times per step, counts, and the warnings that are new."""
+
+    run_id: int
+    computed_at: datetime
+    seconds: float
+    timings: dict[str, float] = field(default_factory=dict)
+    summary: dict = field(default_factory=dict)
+    new_warnings: list[dict] = field(default_factory=list)
+
+
+class Analyzer:
+    """Runs refreshes on one connection; keeps the lattices until the grid revision changes."""
+
+    def __init__(self, config: AnalysisConfig | None = None):
+        self.config = config or AnalysisConfig()
+        self._lattices: compute.Lattices | None = None
+
+    def lattices(self, conn: psycopg.Connection) -> compute.Lattices:
+        """The lattices of the current grid revision (rebuilt only when the grid changed)."""
+        rev = repo.grid_revision(conn)
+        if self._lattices is None or self._lattices.revision != rev:
+            self._lattices = compute.build_lattices(repo.load_geometry(conn), self.config.cell_size)
+            logger.info("analysis lattices built for grid revision %s: %s squares, %s sub-grids", rev,
+                        len(self._lattices.square_lattice.cells), len(self._lattices.sub_lattice.cells))
+        return self._lattices
+
+    def refresh(self, conn: psycopg.Connection, as_of: datetime | None = None) -> RunResult:
+        """One full refresh at ``as_of`` (default now), stored in one transaction; ``conn`` must autocommit."""
+        if not conn.autocommit:
+            # Otherwise the first read opens a transaction and the write block becomes a mere savepoint.
+            raise ValueError("the analysis connection must be in autocommit mode")
+        cfg = self.config
+        began = time.perf_counter()
+        timings: dict[str, float] = {}
+
+        def lap(name: str, t0: float) -> float:
+            now = time.perf_counter()
+            timings[name] = round(now - t0, 4)
+            return now
+
+        computed_at = datetime.now(UTC)
+        end = pd.Timestamp(as_of or computed_at)
+        weeks = compute.baseline_weeks_available(repo.first_incident_at(conn), end, cfg.baseline_weeks)
+        span = max(max(cfg.windows), cfg.emerging_days + 1, cfg.indicator_days, 7 * (1 + weeks))
+        start = end - pd.Timedelta(days=span)
+        t = time.perf_counter()
+        lat = self.lattices(conn)
+        t = lap("lattices", t)
+        incidents = repo.load_incidents(conn, start.to_pydatetime(), end.to_pydatetime())
+        cameras = repo.load_cameras(conn)
+        recent = repo.recent_repeats(conn, (end - pd.Timedelta(days=cfg.repeat_days)).to_pydatetime())
+        t = lap("load", t)
+        pos = compute.cell_positions(incidents, lat)
+        hot = compute.hotspot_cells(incidents, lat, pos, end, cfg.families, cfg.windows)
+        t = lap("hotspots", t)
+        emerging = compute.emerging_cells(incidents, lat, pos, end, cfg.families, cfg.emerging_days)
+        t = lap("emerging", t)
+        warnings = pd.concat([
+            compute.rising_warnings(incidents, lat, end, baseline_weeks=weeks, min_count=cfg.rising_min_count,
+                                    alpha=cfg.alpha),
+            compute.repeat_warnings(incidents, end, recent, days=cfg.repeat_days, radius_m=cfg.repeat_radius_m,
+                                    min_count=cfg.repeat_min_count),
+            compute.camera_blind_warnings(cameras, lat, end),
+        ], ignore_index=True)
+        t = lap("warnings", t)
+        snap, rank = compute.indicator_tables(incidents, end - pd.Timedelta(days=cfg.indicator_days), end,
+                                              lat.district_code)
+        t = lap("indicators", t)
+        params = {"families": list(cfg.families), "windows": list(cfg.windows), "emerging_days": cfg.emerging_days,
+                  "cell_size": cfg.cell_size, "baseline_weeks": weeks, "as_of": end.isoformat(),
+                  "grid_revision": lat.revision}
+        with conn.transaction():
+            run_id = repo.insert_run(conn, computed_at, start.to_pydatetime(), end.to_pydatetime(), params)
+            n_hot = repo.copy_rows(conn, "hotspot_cell", run_id, hot, repo.HOTSPOT_COLUMNS)
+            n_em = repo.copy_rows(conn, "emerging_cell", run_id, emerging, repo.EMERGING_COLUMNS)
+            repo.copy_rows(conn, "indicator_snapshot", run_id, snap, repo.INDICATOR_COLUMNS)
+            repo.copy_rows(conn, "ranking", run_id, rank, repo.RANKING_COLUMNS)
+            stored = repo.upsert_warnings(conn, run_id, computed_at, warnings)
+            repo.upsert_camera_day(conn, compute.cst_midnight(computed_at).date(), compute.camera_counts(cameras),
+                                   computed_at)
+            t = lap("store", t)
+            summary = {
+                "incidents": int(len(incidents)), "hotspot_rows": n_hot, "emerging_rows": n_em,
+                "hot_cells": _class_counts(hot), "warnings": {k: int(v) for k, v in warnings["kind"].value_counts().items()},
+                "new_warnings": sum(1 for w in stored if w["inserted"]), "timings": timings,
+            }
+            seconds = time.perf_counter() - began
+            repo.finish_run(conn, run_id, seconds, summary)
+            repo.prune_runs(conn, cfg.keep_runs)
+        logger.info("analysis run %s: %s incidents, %s new warning(s) in %.2f s", run_id, len(incidents),
+                    summary["new_warnings"], seconds, extra={"run_id": run_id})
+        return RunResult(run_id, computed_at, seconds, timings, summary, [w for w in stored if w["inserted"]])
+
+
+def _class_counts(hot: pd.DataFrame) -> dict[str, int]:
+    if hot.empty:
+        return {}
+    sig = hot[hot["class"].str.startswith("hot_")]
+    return {f"{lat}:{fam}:{days}": int(n) for (lat, fam, days), n in
+            sig.groupby(["lattice", "family", "window_days"]).size().items()}
+
+
+# ---- live messages --------------------------------------------------------------------------------
+
+def ready_message(result: RunResult) -> str:
+    """The `analysis` live message: new results exist (see docs/analysis.md)."""
+    return json.dumps({"type": "analysis", "v": 1, "at": datetime.now(UTC).isoformat(), "run_id": result.run_id,
+                       "computed_at": result.computed_at.isoformat(), "seconds": round(result.seconds, 3),
+                       "new_warnings": len(result.new_warnings)})
+
+
+def warning_message(w: dict) -> str:
+    """The `early_warning` live message for one warning row (new, or changed status)."""
+    keys = ("id", "kind", "status", "matter_code", "area_level", "area_code", "sub_grid_code", "community_code",
+            "street_code", "lon", "lat", "details", "score", "created_at", "incident_id")
+    body = {k: w.get(k) for k in keys}
+    return json.dumps({"type": "early_warning", "v": 1, "at": datetime.now(UTC).isoformat(), **body},
+                      ensure_ascii=False, default=str)
+
+
+def publish(client: redis.Redis, result: RunResult, channel: str = LIVE_CHANNEL) -> int:
+    """Publish the new warnings, then the ready message (after the commit); return how many were sent."""
+    payloads = [warning_message(w) for w in result.new_warnings] + [ready_message(result)]
+    with client.pipeline(transaction=False) as pipe:
+        for payload in payloads:
+            pipe.publish(channel, payload)
+        pipe.execute()
+    return len(payloads)
+
+
+# ---- a warning becomes a case ------------------------------------------------------------------------
+
+class CaseError(ValueError):
+    """A warning that cannot be turned into a case (unknown, not open, no matter)."""
+
+
+def _describe(w: dict) -> str:
+    d = w.get("details") or {}
+    if w["kind"] == "rising":
+        what = f"本周{d.get('current')}起, 基线每周{d.get('expected_per_week')}起 (rising: this week vs baseline)"
+    elif w["kind"] == "repeat":
+        what = f"{d.get('days')}天内{d.get('radius_m')}米内重复{d.get('count')}次 (repeated at one place)"
+    else:
+        what = f"无正常摄像机 ({d.get('reason')}, camera-blind sub-grid)"
+    return f"分析研判预警 #{w['id']} {w['kind']} {w['area_code']}: {what}"
+
+
+def make_case(conn: psycopg.Connection, client: redis.Redis, warning_id: int, by: str, *,
+              matter: str | None = None, now: datetime | None = None) -> IncidentMessage:
+    """Put an IncidentMessage (source analysis) for an open warning on the stream and mark it case_made."""
+    if not conn.autocommit:
+        raise ValueError("make_case needs an autocommit connection: it commits its own transaction")
+    at = now or datetime.now(UTC)
+    with conn.transaction():
+        w = repo.warning_for_update(conn, warning_id)
+        if w is None:
+            raise CaseError(f"no warning {warning_id}")
+        if w["status"] != "open":
+            raise CaseError(f"warning {warning_id} is {w['status']}, not open")
+        code = matter or w["matter_code"]
+        if not code:
+            raise CaseError(f"warning {warning_id} ({w['kind']}) names no matter: give one (--matter)")
+        if not repo.matter_exists(conn, code):
+            raise CaseError(f"{code!r} is not an active matter")
+        msg = IncidentMessage(
+            v=1, event_id=uuid.uuid4(), source="analysis", matter=code, lon=float(w["lon"]), lat=float(w["lat"]),
+            observed_at=at, description=_describe(w), reporter=by[:64],
+            attributes={"warning_id": w["id"], "warning_kind": w["kind"], "area_code": w["area_code"]})
+        data = msg.model_dump_json().encode()
+        parse_incident(data)  # the consumer's own door: refuse here rather than dead-letter there
+        repo.mark_case_made(conn, warning_id, msg.event_id, by, at)
+        # XADD inside the transaction: if it fails, the warning stays open and nothing was sent.
+        client.xadd(INCIDENT_STREAM, {DATA_FIELD: data})
+    client.publish(LIVE_CHANNEL, warning_message({**w, "status": "case_made", "incident_id": msg.event_id}))
+    logger.info("warning %s turned into case %s by %s", warning_id, msg.event_id, by,
+                extra={"warning_id": warning_id, "incident_id": str(msg.event_id)})
+    return msg
+
+
+# ---- the worker --------------------------------------------------------------------------------------
+
+class AnalysisWorker:
+    """Refreshes every ``interval_s`` and on request; ``stopping`` ends the loop after the current run."""
+
+    def __init__(self, database_url: str, redis_url: str, config: AnalysisConfig | None = None):
+        self.database_url = database_url
+        self.redis_url = redis_url
+        self.analyzer = Analyzer(config)
+        self.stopping = False
+
+    def run_once(self, conn: psycopg.Connection, client: redis.Redis) -> RunResult:
+        """One refresh, then its live messages."""
+        result = self.analyzer.refresh(conn)
+        publish(client, result)
+        return result
+
+    def run(self, once: bool = False) -> int:
+        """Loop until stopped (or one run with ``once``); return the number of runs."""
+        runs = 0
+        client = redis.Redis.from_url(self.redis_url)
+        try:
+            with db.connect(self.database_url, autocommit=True) as conn:
+                while not self.stopping:
+                    try:
+                        self.run_once(conn, client)
+                        runs += 1
+                    except (psycopg.Error, redis.RedisError) as exc:
+                        logger.error("analysis refresh failed: %s", exc)
+                        conn.rollback()
+                    if once:
+                        break
+                    self._wait(client)
+        finally:
+            client.close()
+        return runs
+
+    def _wait(self, client: redis.Redis) -> None:
+        # Short BLPOPs so a stop signal is noticed within a second; a request cuts the wait short.
+        deadline = time.monotonic() + self.analyzer.config.interval_s
+        while not self.stopping and time.monotonic() < deadline:
+            try:
+                if client.blpop([REQUEST_KEY], timeout=1):
+                    # Requests that piled up during a run are all answered by the next one.
+                    client.delete(REQUEST_KEY)
+                    return
+            except redis.RedisError as exc:
+                logger.warning("analysis request list unavailable: %s", exc)
+                time.sleep(1)
+
+
+def request_refresh(client: redis.Redis, by: str) -> None:
+    """Ask a running analysis worker for a refresh now."""
+    client.rpush(REQUEST_KEY, json.dumps({"by": by, "at": datetime.now(UTC).isoformat()}))

@@ -1,0 +1,240 @@
+"""Typed, versioned messages of the bus: incidents in (stream), live updates out (pub/sub).
+
+`IncidentMessage` v1 is normative (docs/bus.md). `parse_incident()` is the one door from raw stream
+bytes to a message: anything else raises `InvalidMessage`, whose `reason` becomes the dead letter's.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal, Union
+from urllib.parse import urlsplit
+from uuid import UUID
+
+from pydantic import (AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
+                      field_validator, model_validator)
+
+from grid.lifecycle import Level, Status
+from grid.routing import Queue, Source
+
+# Beyond this a message is not a report but an attack or a bug; refuse before parsing.
+MAX_MESSAGE_BYTES = 64 * 1024
+MAX_REASON_CHARS = 500
+_CODE = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
+
+
+class InvalidMessage(ValueError):
+    """A stream entry that is not a valid IncidentMessage; `reason` says why, for the dead letter."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def media_problem(ref: str) -> str | None:
+    """Why `ref` is not an acceptable media reference (relative path or http(s) URL), or None."""
+    if not ref or len(ref) > 1000:
+        return "media reference must be 1-1000 characters"
+    if any(ord(c) < 32 for c in ref) or "\\" in ref:
+        return "media reference contains control characters or backslashes"
+    if "://" in ref:
+        try:
+            parts = urlsplit(ref)
+        except ValueError as exc:
+            return f"media URL is malformed: {exc}"
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            return "media URL must be http(s) with a host"
+        return None
+    if ref.startswith("/") or re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", ref):
+        return "media path must be relative to the media directory (no absolute path or scheme)"
+    if ".." in ref.split("/"):
+        return "media path must not contain '..'"
+    return None
+
+
+class Phase(StrEnum):
+    """Phases of a camera situation (one incident from start to end)."""
+
+    START = "start"
+    UPDATE = "update"
+    END = "end"
+
+
+class Situation(BaseModel):
+    """A camera situation this message belongs to."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    id: str = Field(min_length=1, max_length=200, title="situation id", description="stable per camera")
+    phase: Phase = Field(title="phase", description="start, update or end")
+
+
+_Unit = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class IncidentMessage(BaseModel):
+    """One report on `gridwatch:incidents`, version 1 (normative; see docs/bus.md)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
+
+    v: Literal[1] = Field(title="version", description="message format version; 1")
+    event_id: UUID = Field(title="event id", description="idempotency key; the incident id if new")
+    source: Source = Field(title="source", description="camera, grid_worker, appeal, open311, analysis")
+    matter: str = Field(pattern=_CODE, title="matter code", description="a code of the matters list")
+    lon: float | None = Field(None, ge=-180.0, le=180.0, title="longitude", description="WGS84 degrees")
+    lat: float | None = Field(None, ge=-90.0, le=90.0, title="latitude", description="WGS84 degrees")
+    camera: str | None = Field(None, pattern=_CODE, title="camera code",
+                               description="instead of lon/lat: the camera that saw it")
+    foot: tuple[_Unit, _Unit] | None = Field(None, title="foot point",
+                                              description="[x, y] in 0-1 image coordinates")
+    observed_at: AwareDatetime = Field(title="observed at", description="ISO 8601 with offset")
+    description: str = Field("", max_length=4000, title="description")
+    reporter: str | None = Field(None, min_length=1, max_length=64, title="reporter",
+                                 description="user or worker code")
+    priority: int | None = Field(None, ge=1, le=3, title="priority", description="1 urgent .. 3 routine")
+    media: list[str] = Field(default_factory=list, max_length=20, title="media",
+                             description="paths relative to the media directory, or http(s) URLs")
+    situation: Situation | None = Field(None, title="camera situation")
+    attributes: dict[str, Any] = Field(default_factory=dict, title="attributes",
+                                       description="free object, kept with the report")
+
+    @field_validator("media")
+    @classmethod
+    def _media_refs(cls, refs: list[str]) -> list[str]:
+        for i, ref in enumerate(refs):
+            problem = media_problem(ref)
+            if problem:
+                raise ValueError(f"media[{i}]: {problem}")
+        return refs
+
+    @model_validator(mode="after")
+    def _where(self) -> "IncidentMessage":
+        has_point = self.lon is not None or self.lat is not None
+        if has_point and (self.lon is None or self.lat is None):
+            raise ValueError("lon and lat must be given together")
+        if has_point == (self.camera is not None):
+            raise ValueError("give either lon and lat or camera, exactly one of them")
+        if self.foot is not None and self.camera is None:
+            raise ValueError("foot is only meaningful with camera")
+        if self.situation is not None and self.source is not Source.CAMERA:
+            raise ValueError("situation is only for camera events")
+        return self
+
+
+def _reason(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors(include_url=False, include_input=False):
+        loc = ".".join(str(p) for p in err["loc"]) or "message"
+        parts.append(f"{loc}: {err['msg']}")
+    text = "; ".join(parts) or "invalid message"
+    return text if len(text) <= MAX_REASON_CHARS else text[: MAX_REASON_CHARS - 3] + "..."
+
+
+def parse_incident(raw: bytes | str) -> IncidentMessage:
+    """Parse one stream entry's `data`; raise InvalidMessage with a readable reason."""
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8", "surrogatepass")
+    if not isinstance(raw, (bytes, bytearray, memoryview)):
+        raise InvalidMessage(f"data must be bytes, got {type(raw).__name__}")
+    raw = bytes(raw)
+    if len(raw) > MAX_MESSAGE_BYTES:
+        raise InvalidMessage(f"message is {len(raw)} bytes, more than {MAX_MESSAGE_BYTES}")
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidMessage(f"data is not UTF-8: {exc.reason} at byte {exc.start}") from None
+    try:
+        return IncidentMessage.model_validate_json(raw)
+    except ValidationError as exc:
+        raise InvalidMessage(_reason(exc)) from None
+    except (ValueError, RecursionError) as exc:
+        raise InvalidMessage(f"unreadable message: {exc or type(exc).__name__}") from None
+
+
+# ---- live pub/sub on gridwatch:live ------------------------------------------------------------
+
+class _Live(BaseModel):
+    # Readers ignore fields they do not know, so a newer producer never blinds an older wall.
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    v: Literal[1] = 1
+    at: datetime = Field(title="when the change happened")
+
+
+class LiveIncident(_Live):
+    """An incident was created, merged into, or changed by a transition."""
+
+    type: Literal["incident"] = "incident"
+    id: UUID
+    action: str = Field(title="what happened: create, merge, or a transition action")
+    actor: str | None = None
+    status: Status
+    from_status: Status | None = None
+    level: Level = Level.GRID
+    queue: Queue | None = None
+    worker_code: str | None = None
+    matter_code: str
+    priority: int = Field(ge=1, le=3)
+    base_grid_code: str | None = None
+    sub_grid_code: str | None = None
+    community_code: str | None = None
+    street_code: str | None = None
+    outside: bool = False
+    lon: float
+    lat: float
+    report_count: int = 1
+    due_at: datetime | None = None
+
+
+class LiveWarning(_Live):
+    """A deadline event: 80 % warning, overdue, or escalation to a higher level."""
+
+    type: Literal["warning"] = "warning"
+    incident_id: UUID
+    kind: Literal["warning", "overdue", "escalated"]
+    level: Level
+    due_at: datetime | None = None
+    worker_code: str | None = None
+    sub_grid_code: str | None = None
+    community_code: str | None = None
+    street_code: str | None = None
+
+
+class LiveCamera(_Live):
+    """A camera's health changed (video quality diagnosis)."""
+
+    type: Literal["camera"] = "camera"
+    code: str
+    health: Literal["unknown", "online", "degraded", "offline"]
+    problem: str | None = Field(None, title="offline, frozen, covered, blurred, moved, ...")
+    lon: float | None = None
+    lat: float | None = None
+
+
+class LiveWorker(_Live):
+    """A grid worker's position or duty changed."""
+
+    type: Literal["worker"] = "worker"
+    code: str
+    on_duty: bool
+    lon: float | None = None
+    lat: float | None = None
+
+
+LiveMessage = Annotated[Union[LiveIncident, LiveWarning, LiveCamera, LiveWorker], Field(discriminator="type")]
+_LIVE = TypeAdapter(LiveMessage)
+
+
+def dump_live(message: _Live) -> str:
+    """JSON text of a live message, as published on gridwatch:live."""
+    return message.model_dump_json()
+
+
+def parse_live(raw: bytes | str) -> LiveIncident | LiveWarning | LiveCamera | LiveWorker:
+    """Parse one gridwatch:live payload; raise InvalidMessage when it is not one we know."""
+    try:
+        return _LIVE.validate_json(raw)
+    except ValidationError as exc:
+        raise InvalidMessage(_reason(exc)) from None

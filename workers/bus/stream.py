@@ -1,0 +1,104 @@
+"""The incident stream on Redis: consumer group, reading, acknowledging, dead letters, claiming back."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import redis
+
+from workers.bus import DATA_FIELD, DEAD_STREAM, INCIDENT_STREAM, INGEST_GROUP
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One stream entry: its id and its fields as received (bytes)."""
+
+    id: bytes
+    fields: dict[bytes, bytes]
+
+    @property
+    def data(self) -> bytes | None:
+        return self.fields.get(DATA_FIELD.encode())
+
+
+def ensure_group(client: redis.Redis, stream: str = INCIDENT_STREAM, group: str = INGEST_GROUP) -> None:
+    """Create the consumer group (and the stream) if missing; reading starts at the beginning."""
+    try:
+        client.xgroup_create(stream, group, id="0", mkstream=True)
+    except redis.ResponseError as exc:
+        if "BUSYGROUP" not in str(exc):
+            raise
+
+
+def _entries(reply) -> list[Entry]:
+    out = []
+    for _stream, items in reply or []:
+        for entry_id, fields in items:
+            # A pending entry that was deleted from the stream comes back with no fields.
+            out.append(Entry(entry_id, fields or {}))
+    return out
+
+
+def read_pending(client: redis.Redis, consumer: str, count: int,
+                 stream: str = INCIDENT_STREAM, group: str = INGEST_GROUP) -> list[Entry]:
+    """Entries delivered to this consumer earlier and not yet acknowledged (retried after a failure)."""
+    return _entries(client.xreadgroup(group, consumer, {stream: "0"}, count=count))
+
+
+def read_new(client: redis.Redis, consumer: str, count: int, block_ms: int,
+             stream: str = INCIDENT_STREAM, group: str = INGEST_GROUP) -> list[Entry]:
+    """New entries for this consumer, waiting up to block_ms."""
+    return _entries(client.xreadgroup(group, consumer, {stream: ">"}, count=count, block=block_ms))
+
+
+def claim_abandoned(client: redis.Redis, consumer: str, min_idle_ms: int, count: int,
+                    stream: str = INCIDENT_STREAM, group: str = INGEST_GROUP) -> list[Entry]:
+    """Take over entries another (dead) consumer left pending for longer than min_idle_ms."""
+    claimed: list[Entry] = []
+    start = "0-0"
+    while len(claimed) < count:
+        reply = client.xautoclaim(stream, group, consumer, min_idle_ms, start_id=start, count=count)
+        next_start, items = reply[0], reply[1]
+        claimed.extend(Entry(entry_id, fields or {}) for entry_id, fields in items)
+        if next_start in (b"0-0", "0-0"):
+            break
+        start = next_start
+    return claimed
+
+
+def ack(client: redis.Redis, ids: list[bytes], stream: str = INCIDENT_STREAM, group: str = INGEST_GROUP) -> None:
+    """Acknowledge finished entries."""
+    if ids:
+        client.xack(stream, group, *ids)
+
+
+def dead_letter(client: redis.Redis, rejected: list[tuple[Entry, str]],
+                stream: str = INCIDENT_STREAM, group: str = INGEST_GROUP) -> None:
+    """Move rejected entries to the dead-letter stream with their reason, and acknowledge them."""
+    if not rejected:
+        return
+    now = datetime.now(timezone.utc).isoformat()
+    # MULTI: a dead letter is never written without its ack, nor acknowledged without being kept.
+    with client.pipeline(transaction=True) as pipe:
+        for entry, reason in rejected:
+            data = entry.data if entry.data is not None else repr(entry.fields).encode()
+            pipe.xadd(DEAD_STREAM, {"data": data, "reason": reason, "at": now, "entry": entry.id})
+        pipe.xack(stream, group, *[e.id for e, _ in rejected])
+        pipe.execute()
+    for entry, reason in rejected:
+        logger.warning("dead letter %s: %s", entry.id.decode(), reason, extra={"entry_id": entry.id.decode()})
+
+
+def backoff(attempt: int, base: float = 0.2, cap: float = 5.0) -> float:
+    """Capped exponential backoff in seconds for the n-th consecutive failure."""
+    return min(cap, base * (2 ** max(0, attempt - 1)))
+
+
+def wait(attempt: int) -> None:
+    """Sleep the backoff for this attempt."""
+    time.sleep(backoff(attempt))

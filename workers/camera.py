@@ -1,0 +1,340 @@
+"""The camera worker: many cameras per process, shared among processes and hosts by Redis leases.
+
+Each leased camera gets a thread (`CameraRunner`) that reads its stream, runs its CameraPipeline
+and records media; runners only compute and put typed items on one queue. The main thread does all
+I/O: leases, config reloads from PostGIS (when `grid_revision` moves), XADD of incident messages,
+the camera's health hash in Redis, LiveCamera on `gridwatch:live`, and camera.health in PostGIS.
+A broken stream or a bad frame stays inside its runner.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import random
+import socket
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import psycopg
+import redis
+
+from geodata import cameras as camera_repo
+from geodata import db
+from grid.camera_matters import RULE_MATTERS, resolve_matters
+from video.config import CameraConfig
+from video.media import MediaRecorder
+from video.pipeline import CameraPipeline
+from video.sources import FrameSource, Sample
+from workers.bus import DATA_FIELD, INCIDENT_STREAM, LiveCamera, publish_live
+from workers.camera_events import HealthReport, Publish, health_of, situation_message, wall_time
+from workers.camera_leases import Leases, fair_share
+
+logger = logging.getLogger(__name__)
+
+HEALTH_KEY = "gridwatch:camera:health:{code}"
+"""Redis hash of one camera's state: health, problem, fps, last_frame_at, worker, updated_at."""
+
+
+@dataclass(frozen=True)
+class CameraWorkerConfig:
+    """How a camera worker runs; defaults suit production, tests shorten the periods."""
+
+    max_cameras: int | None = None
+    lease_s: float = 15.0
+    reload_s: float = 5.0
+    analysis_width: int = 640
+    health_every_s: float = 2.0
+    # Without a frame this long the camera shows offline (its maintenance case waits for health.offline).
+    offline_after_s: float = 10.0
+    blur_faces: bool = True
+    clip_pre_s: float = 3.0
+    clip_post_s: float = 3.0
+    # A runner may sit in a blocking read for the source's read timeout (5 s) before it sees a stop.
+    stop_timeout_s: float = 8.0
+    matters: dict[str, str] = field(default_factory=lambda: dict(RULE_MATTERS))
+
+
+class CameraRunner(threading.Thread):
+    """One camera: source -> pipeline -> events and media, in its own thread."""
+
+    def __init__(self, config: CameraConfig, gen: int, outbox: queue.Queue, media_dir: Path,
+                 settings: CameraWorkerConfig, matters: dict[str, str]) -> None:
+        super().__init__(name=f"camera-{config.code}", daemon=True)
+        self.config = config
+        self.gen = gen
+        self.outbox = outbox
+        self.settings = settings
+        self.matters = matters
+        self.stop_event = threading.Event()
+        self.source = FrameSource(config.url, fps=config.fps, width=settings.analysis_width, loop=True)
+        self.pipeline = CameraPipeline(config, analysis_width=settings.analysis_width)
+        self.recorder = MediaRecorder(media_dir, config.code, config.fps, settings.clip_pre_s,
+                                      settings.clip_post_s, settings.blur_faces)
+        self.problems: set[str] = set()
+        self.started = time.monotonic()
+        self._last_health: tuple[str, str | None] | None = None
+        self._health_at = 0.0
+
+    def stop(self) -> None:
+        """Ask the thread to end (it finishes its current read first)."""
+        self.stop_event.set()
+
+    def run(self) -> None:
+        """Read and analyse until stopped; nothing raised here leaves the thread."""
+        logger.info("camera %s: starting on %s", self.config.code, self.source.name)
+        for sample in self.source.samples(self.stop_event):
+            try:
+                self.step(sample)
+            except Exception:
+                logger.exception("camera %s: frame dropped after an analysis error", self.config.code)
+        self.recorder.flush()
+        logger.info("camera %s: stopped", self.config.code)
+
+    def step(self, s: Sample) -> None:
+        """Analyse one sample: media ring, pipeline events, health."""
+        if s.frame is not None:
+            self.recorder.feed(s.frame, s.t)
+        for ev in self.pipeline.feed(s.frame, s.t):
+            health_problem = ev.zone is None
+            if health_problem:
+                (self.problems.add if ev.phase != "end" else self.problems.discard)(ev.rule)
+            media: list[str] = []
+            when = wall_time(s.wall - (s.t - ev.at_s))
+            if ev.phase == "start" and s.frame is not None:
+                polygon = next((z.polygon for z in self.config.zones if z.name == ev.zone), None)
+                media = self.recorder.start(ev.id, ev.at_s, when, ev.box, polygon,
+                                            f"{self.config.code} {ev.rule}" + (f" @ {ev.zone}" if ev.zone else ""),
+                                            person=ev.rule in ("intrusion", "loitering", "crowd"),
+                                            clip=not health_problem)
+            self.outbox.put(Publish(self.gen, situation_message(self.config, ev, when, self.matters, media)))
+        self._report_health(s)
+
+    def _report_health(self, s: Sample) -> None:
+        last = self.source.last_frame_at
+        age = (s.t - last) if last is not None else (
+            s.t - self.started if s.t - self.started > self.settings.offline_after_s else None)
+        state = health_of(self.problems, age, self.settings.offline_after_s)
+        if state == self._last_health and s.t - self._health_at < self.settings.health_every_s:
+            return
+        self._last_health, self._health_at = state, s.t
+        last_wall = wall_time(s.wall - (s.t - last)) if last is not None else None
+        self.outbox.put(HealthReport(self.gen, self.config.code, state[0], state[1],
+                                     round(self.source.measured_fps, 2), last_wall, self.config.lon, self.config.lat))
+
+
+class CameraWorker:
+    """Leases cameras, runs them, and does every Redis and PostGIS write for them."""
+
+    def __init__(self, database_url: str, redis_url: str, media_dir: Path,
+                 config: CameraWorkerConfig | None = None, worker_id: str | None = None) -> None:
+        self.database_url = database_url
+        self.redis = redis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5)
+        self.media_dir = Path(media_dir)
+        self.config = config or CameraWorkerConfig()
+        self.worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}"
+        self.leases = Leases(self.redis, self.worker_id, int(self.config.lease_s * 1000))
+        self.outbox: queue.Queue = queue.Queue()
+        self.retry: deque = deque(maxlen=10_000)
+        self.runners: dict[str, CameraRunner] = {}
+        self.cameras: dict[str, CameraConfig] = {}
+        self.matters = dict(self.config.matters)
+        self.stopping = False
+        self._conn: psycopg.Connection | None = None
+        self._revision: int | None = None
+        self._gen = 0
+        self._published: dict[str, str] = {}
+        self._renewed_at = time.monotonic()
+
+    # ---- main loop -------------------------------------------------------------------------
+    def run(self, max_s: float | None = None) -> None:
+        """Run until `stopping` is set (or max_s passed); releases leases on the way out."""
+        end = None if max_s is None else time.monotonic() + max_s
+        renew_every = self.config.lease_s / 3
+        last_lease = last_reload = 0.0
+        try:
+            while not self.stopping and (end is None or time.monotonic() < end):
+                now = time.monotonic()
+                if now - last_reload >= self.config.reload_s:
+                    last_reload = now
+                    self._guard(self._reload)
+                if now - last_lease >= renew_every:
+                    last_lease = now
+                    self._guard(self._lease_round)
+                self._guard(self._drain, 0.2)
+        finally:
+            self.shutdown()
+
+    def _guard(self, fn, *args) -> None:
+        try:
+            fn(*args)
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            logger.warning("Redis unavailable (%s); retrying", exc)
+            time.sleep(0.5)
+        except psycopg.OperationalError as exc:
+            logger.warning("PostGIS unavailable (%s); retrying", exc)
+            self._close_db()
+            time.sleep(0.5)
+
+    def shutdown(self) -> None:
+        """Stop every runner, flush what they said, release their leases."""
+        held = list(self.runners)
+        stopping = [self.runners[c] for c in held]
+        for code in held:
+            self._stop_runner(code, release=False)
+        # Wait for the threads: one killed inside FFmpeg at interpreter exit aborts the process.
+        deadline = time.monotonic() + self.config.stop_timeout_s
+        for runner in stopping:
+            runner.join(max(0.0, deadline - time.monotonic()))
+        try:
+            self._drain(0.0)
+            for code in held:
+                self.leases.release(code)
+            self.leases.leave()
+        except redis.RedisError as exc:
+            logger.warning("could not release leases cleanly (%s); they expire by themselves", exc)
+        self._close_db()
+
+    # ---- configuration -----------------------------------------------------------------------
+    def _db(self) -> psycopg.Connection:
+        if self._conn is None or self._conn.closed:
+            self._conn = db.connect(self.database_url)
+        return self._conn
+
+    def _close_db(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except psycopg.Error:
+                pass
+        self._conn = None
+
+    def _reload(self) -> None:
+        conn = self._db()
+        rev = camera_repo.revision(conn)
+        if rev == self._revision:
+            return
+        self.matters = resolve_matters(self.config.matters, camera_repo.active_matters(conn))
+        fresh: dict[str, CameraConfig] = {}
+        for row in camera_repo.load_cameras(conn):
+            if row.config is None:
+                logger.error("camera %s skipped: %s", row.code, row.problem)
+            elif not row.config.url:
+                logger.warning("camera %s has no stream URL; skipped", row.code)
+            else:
+                fresh[row.code] = row.config
+        conn.rollback()
+        for code, runner in list(self.runners.items()):
+            if fresh.get(code) != runner.config:
+                logger.info("camera %s removed or changed; restarting it", code)
+                self._stop_runner(code, release=True)
+        self.cameras, self._revision = fresh, rev
+        logger.info("camera configs loaded (revision %s): %s camera(s)", rev, len(fresh))
+
+    # ---- leases ------------------------------------------------------------------------------
+    def _lease_round(self) -> None:
+        now = time.monotonic()
+        try:
+            held = self.leases.renew(list(self.runners))
+            workers = self.leases.heartbeat()
+        except redis.RedisError:
+            if now - self._renewed_at > self.config.lease_s:
+                # Our leases may have expired and moved: better no analysis than two.
+                for code in list(self.runners):
+                    self._stop_runner(code, release=False)
+            raise
+        self._renewed_at = now
+        for code in [c for c in self.runners if c not in held]:
+            logger.warning("camera %s: lease lost to another worker", code)
+            self._stop_runner(code, release=False)
+        share = fair_share(len(self.cameras), workers, self.config.max_cameras)
+        if len(self.runners) > share:
+            # Hand surplus back one per round, so a newly started worker gets its share smoothly.
+            code = sorted(self.runners)[-1]
+            logger.info("camera %s: released (holding %s, fair share %s)", code, len(self.runners), share)
+            self._stop_runner(code, release=True)
+            return
+        free = [c for c in self.cameras if c not in self.runners]
+        random.shuffle(free)  # workers racing for the same free cameras collide less
+        for code in free:
+            if len(self.runners) >= share:
+                break
+            if self.leases.acquire(code):
+                self._start_runner(self.cameras[code])
+
+    def _start_runner(self, config: CameraConfig) -> None:
+        self._gen += 1
+        runner = CameraRunner(config, self._gen, self.outbox, self.media_dir, self.config, self.matters)
+        self.runners[config.code] = runner
+        runner.start()
+        logger.info("camera %s: leased by %s", config.code, self.worker_id)
+
+    def _stop_runner(self, code: str, release: bool) -> None:
+        runner = self.runners.pop(code, None)
+        if runner is not None:
+            runner.stop()
+        if release:
+            self.leases.release(code)
+
+    # ---- output ------------------------------------------------------------------------------
+    def _drain(self, wait_s: float) -> None:
+        items = list(self.retry)
+        self.retry.clear()
+        try:
+            items.append(self.outbox.get(timeout=wait_s) if wait_s > 0 else self.outbox.get_nowait())
+        except queue.Empty:
+            pass
+        while True:
+            try:
+                items.append(self.outbox.get_nowait())
+            except queue.Empty:
+                break
+        current = {r.gen for r in self.runners.values()}
+        # A runner that lost its lease may still have spoken: only the current owner's words count.
+        items = [i for i in items if i.gen in current or isinstance(i, Publish)]
+        if not items:
+            return
+        try:
+            self._write(items)
+        except (redis.RedisError, psycopg.Error):
+            self.retry.extend(items)
+            raise
+
+    def _write(self, items: list) -> None:
+        publishes = [i for i in items if isinstance(i, Publish)]
+        reports: dict[str, HealthReport] = {}
+        for i in items:
+            if isinstance(i, HealthReport):
+                reports[i.code] = i
+        with self.redis.pipeline(transaction=False) as pipe:
+            for p in publishes:
+                pipe.xadd(INCIDENT_STREAM, {DATA_FIELD: p.message.model_dump_json()})
+            for r in reports.values():
+                key = HEALTH_KEY.format(code=r.code)
+                pipe.hset(key, mapping={
+                    "health": r.health, "problem": r.problem or "", "fps": r.fps, "worker": self.worker_id,
+                    "last_frame_at": r.last_frame_at.isoformat() if r.last_frame_at else "",
+                    "updated_at": datetime.now(timezone.utc).isoformat(),
+                })
+                pipe.expire(key, int(max(60, 6 * self.config.lease_s)))
+            pipe.execute()
+        for p in publishes:
+            logger.info("camera %s: %s %s %s -> %s", p.message.camera, p.message.attributes.get("rule"),
+                        p.message.situation.phase.value, p.message.matter, INCIDENT_STREAM)
+        changed = [r for r in reports.values() if self._published.get(r.code) != f"{r.health}/{r.problem}"]
+        if not changed:
+            return
+        now = datetime.now(timezone.utc)
+        conn = self._db()
+        for r in changed:
+            camera_repo.set_health(conn, r.code, r.health, now)
+        publish_live(self.redis, [LiveCamera(at=now, code=r.code, health=r.health, problem=r.problem,
+                                             lon=r.lon, lat=r.lat) for r in changed])
+        for r in changed:
+            self._published[r.code] = f"{r.health}/{r.problem}"
+            logger.info("camera %s: health %s%s", r.code, r.health, f" ({r.problem})" if r.problem else "")

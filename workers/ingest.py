@@ -1,0 +1,383 @@
+"""The ingest worker: the only creator of incidents.
+
+Reads `gridwatch:incidents` in batches through the consumer group `ingest`, validates each entry
+(failures go to the dead-letter stream with the reason), locates and routes it, merges duplicates,
+and writes incidents, reports and their first history rows in one transaction per batch. Entries are
+acknowledged after the commit, then the live feed is published. Delivery is at least once; writes are
+idempotent on `event_id`, so a replayed entry creates nothing new.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from uuid import UUID
+
+import numpy as np
+import psycopg
+import redis
+
+from geodata import db, ingest_repo
+from geodata.ingest_repo import BatchWrite, Reference, as_json, point_ewkt
+from grid import deadlines, merging, routing
+from grid.lifecycle import Level, Status
+from grid.locate import OUTSIDE
+from workers.bus import LiveIncident, publish_live
+from workers.bus.messages import IncidentMessage, InvalidMessage, Phase, parse_incident
+from workers.bus import stream
+from workers.camera_position import camera_point
+
+logger = logging.getLogger(__name__)
+
+ACTOR = "system:ingest"
+
+
+@dataclass(frozen=True)
+class IngestConfig:
+    """How the ingest worker reads the stream."""
+
+    batch_size: int = 500
+    block_ms: int = 200
+    # Entries another consumer left unacknowledged this long are taken over (it died).
+    claim_idle_ms: int = 30_000
+    claim_every_s: float = 5.0
+    # How often the grid revision is checked for a reload of the location index.
+    reference_check_s: float = 5.0
+
+
+@dataclass
+class Outcome:
+    """What one batch did."""
+
+    created: int = 0
+    merged: int = 0
+    updated: int = 0
+    duplicates: int = 0
+    dead: int = 0
+    live: list[LiveIncident] = field(default_factory=list)
+
+
+class SkipEntry(Exception):
+    """An entry that parsed but cannot be ingested (unknown matter or camera): dead-letter it."""
+
+
+class Ingestor:
+    """Turns batches of stream entries into committed incidents; no Redis I/O of its own."""
+
+    def __init__(self, conn: psycopg.Connection):
+        self.conn = conn
+        self.ref: Reference = ingest_repo.load_reference(conn)
+        logger.info("ingest reference loaded: %s base grids, %s matters, %s cameras",
+                    len(self.ref.lookup.index), len(self.ref.matters), len(self.ref.cameras))
+
+    def refresh_if_changed(self) -> bool:
+        """Reload the grid index, matters and cameras when the grid revision moved."""
+        rev = ingest_repo.grid_revision(self.conn)
+        self.conn.rollback()
+        if rev != self.ref.revision:
+            self.ref = ingest_repo.load_reference(self.conn)
+            self.conn.rollback()
+            logger.info("grid changed (revision %s): location index reloaded", rev)
+            return True
+        return False
+
+    # -- validation ---------------------------------------------------------------------------
+    def _matter(self, msg: IncidentMessage) -> ingest_repo.MatterInfo:
+        info = self.ref.matters.get(msg.matter)
+        if info is None:
+            ingest_repo.reload_matters(self.conn, self.ref)
+            info = self.ref.matters.get(msg.matter)
+        if info is None:
+            raise SkipEntry(f"matter: unknown matter code {msg.matter!r}")
+        return info
+
+    def _position(self, msg: IncidentMessage) -> tuple[float, float]:
+        if msg.camera is None:
+            return float(msg.lon), float(msg.lat)
+        cam = self.ref.cameras.get(msg.camera)
+        if cam is None:
+            self.ref = ingest_repo.load_reference(self.conn)
+            cam = self.ref.cameras.get(msg.camera)
+        if cam is None:
+            raise SkipEntry(f"camera: unknown camera code {msg.camera!r}")
+        return camera_point(cam.lon, cam.lat, cam.config, msg.foot)
+
+    # -- one batch ----------------------------------------------------------------------------
+    def process(self, entries: list[stream.Entry]) -> tuple[Outcome, list[tuple[stream.Entry, str]]]:
+        """Validate, plan and write one batch in one transaction; the caller acks and publishes."""
+        out = Outcome()
+        rejected: list[tuple[stream.Entry, str]] = []
+        parsed: list[tuple[stream.Entry, IncidentMessage]] = []
+        for entry in entries:
+            if entry.data is None:
+                rejected.append((entry, "entry has no 'data' field"))
+                continue
+            try:
+                parsed.append((entry, parse_incident(entry.data)))
+            except InvalidMessage as exc:
+                rejected.append((entry, exc.reason))
+        with self.conn.transaction():
+            known = ingest_repo.known_event_ids(self.conn, [m.event_id for _, m in parsed])
+            fresh: list[tuple[stream.Entry, IncidentMessage, ingest_repo.MatterInfo, float, float]] = []
+            seen: set[UUID] = set()
+            for entry, msg in parsed:
+                if msg.event_id in known or msg.event_id in seen:
+                    out.duplicates += 1
+                    continue
+                try:
+                    matter = self._matter(msg)
+                    lon, lat = self._position(msg)
+                except SkipEntry as exc:
+                    rejected.append((entry, str(exc)))
+                    continue
+                seen.add(msg.event_id)
+                fresh.append((entry, msg, matter, lon, lat))
+            if fresh:
+                self._plan_and_write(fresh, out)
+        out.dead = len(rejected)
+        return out, rejected
+
+    def _plan_and_write(self, fresh, out: Outcome) -> None:
+        now = datetime.now(timezone.utc)
+        idx = self.ref.lookup.index
+        located = idx.locate(np.array([f[3] for f in fresh]), np.array([f[4] for f in fresh]))
+        locations = []
+        for i in located:
+            rec = idx.record(int(i)) if i != OUTSIDE else None
+            locations.append(routing.Location(outside=True) if rec is None else routing.Location(
+                rec.base_grid, rec.sub_grid, rec.community, rec.street, False))
+        assign = ingest_repo.assignments(self.conn, {loc.sub_grid_code for loc in locations if loc.sub_grid_code})
+        situations = ingest_repo.situation_incidents(self.conn, {
+            (m.camera, m.situation.id) for _, m, *_ in fresh if m.situation is not None})
+        candidates = ingest_repo.merge_candidates(self.conn, [
+            (matter, lon, lat, m.observed_at) for _, m, matter, lon, lat in fresh if m.situation is None])
+
+        batch = BatchWrite()
+        # The longitude cell shrinks with cos(lat): widen the cells so the 3x3 search stays complete.
+        widest = max((f[2].merge.radius_m for f in fresh), default=merging.DEFAULT_RADIUS_M)
+        nearby = merging.CandidateIndex(widest / 0.9)
+        for cand in candidates:
+            nearby.add(cand)
+        for (entry, msg, matter, lon, lat), loc in zip(fresh, locations):
+            situation_key = (msg.camera, msg.situation.id) if msg.situation else None
+            target: UUID | None = None
+            action = "merge"
+            if situation_key and situation_key in situations:
+                target = situations[situation_key]
+                action = "situation_" + msg.situation.phase.value
+            elif msg.situation is None or msg.situation.phase is Phase.START:
+                hit = merging.merge_target(merging.Report(matter.code, lon, lat, msg.observed_at),
+                                           nearby.near(matter.code, lon, lat), matter.merge)
+                target = UUID(hit.incident_id) if hit else None
+            batch.reports.append(self._report_row(msg, target or msg.event_id, lon, lat))
+            if target is not None:
+                self._attach(batch, target, msg, action, now)
+                if action == "merge":
+                    out.merged += 1
+                else:
+                    out.updated += 1
+                continue
+            decision = routing.route(loc, msg.source, assign.get(loc.sub_grid_code),
+                                     auto_dispatch=self._auto_dispatch(msg))
+            live = self._create(batch, msg, matter, lon, lat, loc, decision, now)
+            out.live.append(live)
+            out.created += 1
+            if situation_key:
+                situations[situation_key] = msg.event_id
+            nearby.add(merging.Candidate(str(msg.event_id), matter.code, live.status, lon, lat, msg.observed_at))
+        merged_rows = ingest_repo.write_batch(self.conn, batch)
+        for r in merged_rows:
+            out.live.append(LiveIncident(
+                at=now, id=r["id"], action="merge", actor=ACTOR, status=r["status"], level=r["level"],
+                queue=r["queue"], worker_code=r["worker_code"], matter_code=r["matter_code"],
+                priority=r["priority"], base_grid_code=r["base_grid_code"], sub_grid_code=r["sub_grid_code"],
+                community_code=r["community_code"], street_code=r["street_code"], outside=r["outside"],
+                lon=r["lon"], lat=r["lat"], report_count=r["report_count"], due_at=r["due_at"]))
+
+    def _auto_dispatch(self, msg: IncidentMessage) -> bool:
+        """A camera rule may say `dispatch: auto`; the camera worker copies it into attributes."""
+        if msg.attributes.get("dispatch") == "auto":
+            return True
+        cam = self.ref.cameras.get(msg.camera or "")
+        rule, zone = msg.attributes.get("rule"), msg.attributes.get("zone")
+        if cam is None or rule is None:
+            return False
+        for z in cam.config.get("zones", []):
+            if zone is not None and z.get("name") != zone:
+                continue
+            for r in z.get("rules", []):
+                if r.get("kind") == rule and r.get("dispatch") == "auto":
+                    return True
+        return False
+
+    def _report_row(self, msg: IncidentMessage, incident_id: UUID, lon: float, lat: float) -> tuple:
+        return (msg.event_id, incident_id, msg.source.value, msg.matter, msg.reporter, msg.observed_at,
+                point_ewkt(lon, lat), msg.description, as_json(msg.media), as_json(msg.attributes))
+
+    def _attach(self, batch: BatchWrite, target: UUID, msg: IncidentMessage, action: str, now: datetime) -> None:
+        """A further report of an open incident: count it (merges) and write its history row."""
+        if action == "merge":
+            added, last = batch.merged.get(target, (0, msg.observed_at))
+            batch.merged[target] = (added + 1, max(last, msg.observed_at))
+        else:
+            batch.phases[target] = (msg.situation.phase.value, msg.observed_at)
+        batch.events.append((target, now, msg.reporter or ACTOR, action, None, None, msg.description or None,
+                             as_json(msg.media), as_json({"event_id": str(msg.event_id), "source": msg.source.value})))
+
+    def _create(self, batch: BatchWrite, msg, matter, lon, lat, loc: routing.Location,
+                decision: routing.Decision, now: datetime) -> LiveIncident:
+        status = Status.DISPATCHED if decision.dispatch else Status.REPORTED
+        clock = deadlines.on_dispatch(now, matter.deadline_hours, None) if decision.dispatch else None
+        priority = msg.priority or matter.priority
+        attributes = dict(msg.attributes)
+        if msg.foot is not None:
+            attributes["foot"] = list(msg.foot)
+        batch.incidents.append((
+            msg.event_id, matter.code, msg.source.value, status.value, Level.GRID.value, priority,
+            decision.queue.value, point_ewkt(lon, lat), decision.outside, loc.base_grid_code, loc.sub_grid_code,
+            loc.community_code, loc.street_code, decision.worker_code, msg.camera,
+            msg.situation.id if msg.situation else None, msg.description, 1, msg.observed_at, msg.observed_at,
+            clock.dispatched_at if clock else None, clock.due_at if clock else None, as_json(attributes),
+        ))
+        reporter = msg.reporter or msg.source.value
+        batch.events.append((msg.event_id, now, reporter, "report", None, Status.REPORTED.value,
+                             msg.description or None, as_json(msg.media),
+                             as_json({"event_id": str(msg.event_id), "source": msg.source.value,
+                                      "outside": decision.outside, "queue": decision.queue.value})))
+        if decision.dispatch:
+            batch.events.append((msg.event_id, now, ACTOR, "dispatch", Status.REPORTED.value, Status.DISPATCHED.value,
+                                 decision.reason, "[]", as_json({"worker_code": decision.worker_code,
+                                                                 "queue": decision.queue.value})))
+        return LiveIncident(
+            at=now, id=msg.event_id, action="create", actor=reporter, status=status, level=Level.GRID,
+            queue=decision.queue, worker_code=decision.worker_code, matter_code=matter.code, priority=priority,
+            base_grid_code=loc.base_grid_code, sub_grid_code=loc.sub_grid_code, community_code=loc.community_code,
+            street_code=loc.street_code, outside=decision.outside, lon=lon, lat=lat, report_count=1,
+            due_at=clock.due_at if clock else None)
+
+
+def consumer_name() -> str:
+    """A name unique to this process."""
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+class IngestWorker:
+    """The process loop: read, process, ack, publish; survive Redis and PostGIS outages."""
+
+    def __init__(self, database_url: str, redis_url: str, config: IngestConfig | None = None,
+                 consumer: str | None = None):
+        self.database_url = database_url
+        self.redis_url = redis_url
+        self.config = config or IngestConfig()
+        self.consumer = consumer or consumer_name()
+        self.stopping = False
+        self.redis: redis.Redis | None = None
+        self.ingestor: Ingestor | None = None
+        self.totals = Outcome()
+
+    def _connect(self) -> None:
+        if self.redis is None:
+            self.redis = redis.Redis.from_url(self.redis_url, socket_timeout=10, socket_connect_timeout=5,
+                                              health_check_interval=30)
+            stream.ensure_group(self.redis)
+        if self.ingestor is None:
+            self.ingestor = Ingestor(db.connect(self.database_url))
+
+    def _drop_db(self) -> None:
+        if self.ingestor is not None:
+            try:
+                self.ingestor.conn.close()
+            except Exception:  # noqa: BLE001 - closing a broken connection may fail any way it likes
+                pass
+            self.ingestor = None
+
+    def handle(self, entries: list[stream.Entry]) -> Outcome:
+        """Process, acknowledge and publish one batch (the unit a test or benchmark can drive)."""
+        assert self.ingestor is not None and self.redis is not None
+        try:
+            outcome, rejected = self.ingestor.process(entries)
+        except psycopg.OperationalError:
+            raise
+        except psycopg.Error as exc:
+            # Something in this batch upset the database: find the culprit one entry at a time.
+            logger.warning("batch of %s failed (%s); retrying entry by entry", len(entries), exc)
+            return self._one_by_one(entries)
+        stream.dead_letter(self.redis, rejected)
+        rejected_ids = {e.id for e, _ in rejected}
+        stream.ack(self.redis, [e.id for e in entries if e.id not in rejected_ids])
+        publish_live(self.redis, outcome.live)
+        return outcome
+
+    def _one_by_one(self, entries: list[stream.Entry]) -> Outcome:
+        total = Outcome()
+        for entry in entries:
+            try:
+                outcome, rejected = self.ingestor.process([entry])
+            except psycopg.OperationalError:
+                raise
+            except psycopg.Error as exc:
+                outcome, rejected = Outcome(), [(entry, f"database refused it: {exc.diag.message_primary or exc}")]
+            stream.dead_letter(self.redis, rejected)
+            if not rejected:
+                stream.ack(self.redis, [entry.id])
+            publish_live(self.redis, outcome.live)
+            _add(total, outcome)
+            total.dead += len(rejected)
+        return total
+
+    def run(self, max_idle_s: float | None = None) -> Outcome:
+        """Loop until stopped (or idle for max_idle_s, for tests and benchmarks)."""
+        failures = 0
+        last_claim = last_ref = 0.0
+        idle_since = time.monotonic()
+        pending_first = True
+        while not self.stopping:
+            try:
+                self._connect()
+                now = time.monotonic()
+                if now - last_ref > self.config.reference_check_s:
+                    self.ingestor.refresh_if_changed()
+                    last_ref = now
+                entries: list[stream.Entry] = []
+                if pending_first:
+                    # After a start or a failure, finish what was delivered to us and not acknowledged.
+                    entries = stream.read_pending(self.redis, self.consumer, self.config.batch_size)
+                    pending_first = bool(entries)
+                if not entries and now - last_claim > self.config.claim_every_s:
+                    entries = stream.claim_abandoned(self.redis, self.consumer, self.config.claim_idle_ms,
+                                                     self.config.batch_size)
+                    last_claim = now
+                if not entries:
+                    entries = stream.read_new(self.redis, self.consumer, self.config.batch_size,
+                                              self.config.block_ms)
+                if entries:
+                    _add(self.totals, self.handle(entries))
+                    idle_since = time.monotonic()
+                elif max_idle_s is not None and time.monotonic() - idle_since > max_idle_s:
+                    break
+                failures = 0
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
+                failures += 1
+                logger.warning("Redis unavailable (%s); retrying", exc)
+                self.redis = None
+                pending_first = True
+                stream.wait(failures)
+            except psycopg.OperationalError as exc:
+                failures += 1
+                logger.warning("PostGIS unavailable (%s); waiting, nothing is acknowledged", exc)
+                self._drop_db()
+                pending_first = True
+                stream.wait(failures)
+        return self.totals
+
+
+def _add(total: Outcome, part: Outcome) -> None:
+    total.created += part.created
+    total.merged += part.merged
+    total.updated += part.updated
+    total.duplicates += part.duplicates
+    total.dead += part.dead
