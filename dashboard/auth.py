@@ -171,9 +171,9 @@ def before_request():
         if path == "/login":
             flask.session.pop("csrf", None)
             return _login_page(t("login.csrf", lang()), 403)
-        return flask.Response("CSRF check failed", status=403)
+        return flask.Response(t("api.csrf", lang()), status=403)
     if path.startswith(access.DASH_LOGIN_PREFIXES):
-        return None if user else flask.Response("login required", status=401)
+        return None if user else flask.Response(t("api.login_required", lang()), status=401)
     page = access.page_of_path(path)
     if page is not None:
         if user is None:

@@ -161,6 +161,21 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "cameras.situations": ("近期事件", "Recent situations"),
     "cameras.cases": ("运维工单", "Maintenance cases"),
     "cameras.select": ("请选择摄像机", "Select a camera"),
+    # Answers of the tablet API and the request guards
+    "api.no_task": ("没有这个任务", "no such task"),
+    "api.no_incident": ("没有这个事件", "no such incident"),
+    "api.no_worker": ("没有这个网格员", "no such worker"),
+    "api.bad_event_id": ("event_id 必须是 UUID", "event_id must be a UUID"),
+    "api.bad_action": ("需要 event_id、incident_id 和有效的操作", "event_id, incident_id and a field action are required"),
+    "api.bad_photo": ("照片必须是 JPEG 或 PNG 图像", "the photo must be a JPEG or PNG image"),
+    "api.csrf": ("请求校验失败，请刷新页面", "CSRF check failed; reload the page"),
+    "api.login_required": ("请先登录", "login required"),
+    # Camera rule kinds (video/config.py)
+    "rule.intrusion": ("闯入禁区", "intrusion"),
+    "rule.loitering": ("徘徊", "loitering"),
+    "rule.crowd": ("人员聚集", "crowd"),
+    "rule.object_left": ("物品遗留", "object left"),
+    "rule.vehicle_stopped": ("车辆违停", "vehicle stopped"),
     # Errors shown from the server
     "error.transition": ("操作被拒绝：{why}", "Refused: {why}"),
     "error.generic": ("操作失败", "The operation failed"),
@@ -194,6 +209,7 @@ VIOLATIONS: dict[str, tuple[str, str]] = {
                        "cannot be removed or emptied: {count} open incident(s) point at it"),
     "has_assignments": ("已有网格员分配到该综治网格，不能删除", "cannot be removed: grid workers are assigned to this sub-grid"),
     "unreadable": ("无法读取：{reason}", "cannot be read: {reason}"),
+    "bad_crs": ("未知坐标系 {crs!r}：{reason}", "unknown CRS {crs!r}: {reason}"),
     "database_rule": ("数据库拒绝导入：{reason}", "the database refused the import: {reason}"),
 }
 

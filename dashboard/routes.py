@@ -14,7 +14,7 @@ import numpy as np
 from dashboard import access, context, data
 from dashboard.components import fmt_time, matter_name
 from dashboard.i18n import label, t
-from workers.bus import DATA_FIELD, INCIDENT_STREAM, IncidentMessage, LiveWorker, publish_live
+from workers.bus import DATA_FIELD, INCIDENT_STREAM, InvalidMessage, LiveWorker, parse_incident, publish_live
 
 logger = logging.getLogger(__name__)
 
@@ -25,8 +25,12 @@ FIELD_ACTIONS = ("accept", "start", "resolve", "return")
 SENT_TTL_S = 7 * 24 * 3600
 
 
+def _error_body(key: str, **params) -> dict:
+    return {"ok": False, "error": t(key, context.lang(), **params), "code": key}
+
+
 def _error(status: int, key: str, **params):
-    return flask.jsonify({"ok": False, "error": t(key, context.lang(), **params), "code": key}), status
+    return flask.jsonify(_error_body(key, **params)), status
 
 
 @bp.route("/media/<path:name>")
@@ -51,10 +55,11 @@ def _save_photo(file) -> str | None:
     """Check an uploaded photo by decoding it and store it under a name the server picks."""
     blob = file.read(MAX_PHOTO + 1)
     if len(blob) > MAX_PHOTO:
-        flask.abort(_error(413, "field.photo_large"))
+        flask.abort(flask.make_response(*_error(413, "field.photo_large")))
     img = cv2.imdecode(np.frombuffer(blob, np.uint8), cv2.IMREAD_COLOR) if blob else None
     if img is None:
-        flask.abort(flask.make_response(flask.jsonify({"ok": False, "error": "not a JPEG or PNG image"}), 400))
+        # Decoding is the check: a renamed file or a truncated upload is refused here.
+        flask.abort(flask.make_response(flask.jsonify(_error_body("api.bad_photo")), 400))
     ext = ".png" if blob[:8] == b"\x89PNG\r\n\x1a\n" else ".jpg"
     rel = f"field/{datetime.now(timezone.utc):%Y%m%d}/{uuid.uuid4().hex}{ext}"
     path = context.cfg().media_dir / rel
@@ -95,7 +100,7 @@ def field_task(incident_id: str):
     with context.pool().connection() as conn:
         row = data.incident(conn, incident_id) if _event_id(incident_id) else None
         if row is None or row["worker_code"] != user.worker_code:
-            return flask.jsonify({"ok": False, "error": "no such task"}), 404
+            return flask.jsonify(_error_body("api.no_task")), 404
         events = data.incident_events(conn, incident_id)
     return flask.jsonify({"ok": True, "task": {
         "id": row["id"], "matter": matter_name(row, lang), "status": row["status"],
@@ -114,7 +119,7 @@ def field_report():
     form = flask.request.form
     event_id = _event_id(form.get("event_id"))
     if event_id is None:
-        return flask.jsonify({"ok": False, "error": "event_id must be a UUID"}), 400
+        return flask.jsonify(_error_body("api.bad_event_id")), 400
     r = context.redis_client()
     sent_key = f"gridwatch:field:sent:{event_id}"
     if r.exists(sent_key):
@@ -133,10 +138,15 @@ def field_report():
     if matter not in codes:
         return _error(400, "field.need_matter")
     media = [_save_photo(f) for f in flask.request.files.getlist("photo") if f and f.filename]
-    msg = IncidentMessage(v=1, event_id=event_id, source="grid_worker", matter=matter, lon=lon, lat=lat,
-                          observed_at=form.get("observed_at") or datetime.now(timezone.utc).isoformat(),
-                          description=(form.get("description") or "")[:4000], reporter=user.worker_code,
-                          media=media, attributes={"via": "field", "user": user.username})
+    raw = {"v": 1, "event_id": event_id, "source": "grid_worker", "matter": matter, "lon": lon, "lat": lat,
+           "observed_at": form.get("observed_at") or datetime.now(timezone.utc).isoformat(),
+           "description": (form.get("description") or "")[:4000], "reporter": user.worker_code,
+           "media": media, "attributes": {"via": "field", "user": user.username}}
+    try:
+        # The bus's own validation, so what goes on the stream is what ingest accepts.
+        msg = parse_incident(json.dumps(raw, ensure_ascii=False))
+    except InvalidMessage as exc:
+        return flask.jsonify({"ok": False, "error": exc.reason}), 400
     # SET NX first: two retries racing each other still put one entry on the stream.
     if not r.set(sent_key, "1", nx=True, ex=SENT_TTL_S):
         return flask.jsonify({"ok": True, "event_id": event_id, "duplicate": True})
@@ -159,7 +169,7 @@ def field_action():
     action = form.get("action")
     incident_id = _event_id(form.get("incident_id"))
     if event_id is None or incident_id is None or action not in FIELD_ACTIONS:
-        return flask.jsonify({"ok": False, "error": "event_id, incident_id and a field action are required"}), 400
+        return flask.jsonify(_error_body("api.bad_action")), 400
     note = (form.get("note") or "").strip() or None
     with context.pool().connection() as conn:
         if data.client_event_seen(conn, event_id):
@@ -172,7 +182,7 @@ def field_action():
             conn.commit()
         except IncidentNotFound:
             conn.rollback()
-            return flask.jsonify({"ok": False, "error": "no such incident"}), 404
+            return flask.jsonify(_error_body("api.no_incident")), 404
         except TransitionError as exc:
             conn.rollback()
             return flask.jsonify({"ok": False, "error": t("error.transition", context.lang(), why=str(exc))}), 409
@@ -193,7 +203,7 @@ def field_duty():
     with context.pool().connection() as conn:
         row = data.set_duty(conn, user.worker_code, on_duty, lon, lat)
     if row is None:
-        return flask.jsonify({"ok": False, "error": "no such worker"}), 404
+        return flask.jsonify(_error_body("api.no_worker")), 404
     publish_live(context.redis_client(), [LiveWorker(at=datetime.now(timezone.utc), code=row["code"],
                                                      on_duty=row["on_duty"], lon=row["lon"], lat=row["lat"])])
     return flask.jsonify({"ok": True, "on_duty": row["on_duty"]})

@@ -60,11 +60,7 @@ def load_reference(conn: psycopg.Connection) -> Reference:
     """Read the grid, the matters list and the cameras once."""
     cur = conn.cursor(row_factory=dict_row)
     rev = grid_revision(conn)
-    matters = {
-        r["code"]: MatterInfo(r["code"], r["family"], int(r["priority"]), float(r["deadline_hours"]),
-                              merging.MergeRule(float(r["merge_radius_m"]), float(r["merge_window_min"])))
-        for r in cur.execute(q("ingest_matters")).fetchall()
-    }
+    matters = _matters(conn)
     cameras = {
         r["code"]: CameraInfo(r["code"], float(r["lon"]), float(r["lat"]), r["config"] or {})
         for r in cur.execute(q("ingest_cameras")).fetchall()
@@ -72,14 +68,18 @@ def load_reference(conn: psycopg.Connection) -> Reference:
     return Reference(rev, load_lookup(conn), matters, cameras)
 
 
-def reload_matters(conn: psycopg.Connection, ref: Reference) -> None:
-    """Refresh the matters list (a new matter code may have been added since start)."""
-    cur = conn.cursor(row_factory=dict_row)
-    ref.matters = {
+def _matters(conn: psycopg.Connection) -> dict[str, MatterInfo]:
+    rows = conn.cursor(row_factory=dict_row).execute(q("ingest_matters")).fetchall()
+    return {
         r["code"]: MatterInfo(r["code"], r["family"], int(r["priority"]), float(r["deadline_hours"]),
                               merging.MergeRule(float(r["merge_radius_m"]), float(r["merge_window_min"])))
-        for r in cur.execute(q("ingest_matters")).fetchall()
+        for r in rows
     }
+
+
+def reload_matters(conn: psycopg.Connection, ref: Reference) -> None:
+    """Refresh the matters list (a new matter code may have been added since start)."""
+    ref.matters = _matters(conn)
 
 
 def known_event_ids(conn: psycopg.Connection, ids: list[UUID]) -> set[UUID]:

@@ -23,7 +23,7 @@ from geodata.queries import q
 from geodata.transitions import (IncidentNotFound, TransitionResult, apply_transition, events_of,
                                  load_assignment, publish_result)
 from grid import reassign, routing
-from grid.lifecycle import Role, Status, check
+from grid.lifecycle import Role, Status, TransitionError, check
 from grid.reassign import Move, Operator, Plan, ReassignError
 
 logger = logging.getLogger(__name__)
@@ -213,8 +213,12 @@ def _plan_transition(conn: psycopg.Connection, op: Operator, row: dict[str, Any]
     """Preview of one incident transition: checked against the table, scope and routing."""
     check(row["status"], action, op.role, is_owner=row["worker_code"] == (op.worker_code or op.username),
           family=row["family"], note=note)
-    if op.role == Role.SUPERVISOR:
-        reassign.check_scope(op, row["community_code"] or row["street_code"] or "", f"{action} incident {row['id']}")
+    where = row["community_code"] or row["street_code"] or ""
+    if op.role == Role.SUPERVISOR and op.scope_code and not where.startswith(op.scope_code):
+        # Worded as apply_transition words it, so a preview and a refusal read the same.
+        raise TransitionError(f"cannot {action} an incident in status {row['status']!r}: it lies in "
+                              f"{where or 'no community'}, outside this supervisor's scope {op.scope_code}",
+                              status=row["status"], action=action, role=op.role)
     to_worker, to_queue, why = row["worker_code"], row["queue"], action
     if action in ("verify", "dispatch", "redispatch"):
         if target_worker:
@@ -289,7 +293,8 @@ def list_incidents(conn: psycopg.Connection, status: str | None = None, limit: i
     """The newest incidents, optionally of one status."""
     if status is not None:
         Status(status)
-    return conn.execute(q("op_incident_list"), {"status": status, "limit": limit}).fetchall()
+    with conn.transaction():
+        return conn.execute(q("op_incident_list"), {"status": status, "limit": limit}).fetchall()
 
 
 def incident_detail(conn: psycopg.Connection, incident_id: str) -> dict[str, Any]:

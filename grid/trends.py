@@ -153,7 +153,7 @@ def repeat_clusters(
             "matter": codes[matter_idx[found]],
             "lon": sub["lon"].to_numpy()[found],
             "lat": sub["lat"].to_numpy()[found],
-            "time": t[found],
+            "time": t[keep][found],
             "id": sub[id_col].to_numpy()[found],
         }
     )

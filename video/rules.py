@@ -56,12 +56,16 @@ def _foot_in(zone: PolygonZone, box: Box) -> bool:
 class RuleEngine:
     """Evaluates each zone's rules on one instant; remembers zone entry times and crowd onsets."""
 
-    def __init__(self, config: CameraConfig, crowd_grace_s: float = 3.0, leave_grace_s: float = 3.0) -> None:
+    def __init__(self, config: CameraConfig, crowd_grace_s: float = 3.0, leave_grace_s: float = 3.0,
+                 memory_s: float = 1.5, handover: bool = True) -> None:
         self.zones = [(PolygonZone.from_config(z), z.rules) for z in config.zones]
         self.crowd_grace_s = crowd_grace_s
         self.leave_grace_s = leave_grace_s
+        self.memory_s = memory_s
+        self.handover = handover
         self._entered: dict[tuple[str, int], float] = {}
         self._last_in: dict[tuple[str, int], float] = {}
+        self._last_box: dict[tuple[str, int], Box] = {}
         self._crowd_since: dict[str, float] = {}
         self._crowd_last: dict[str, float] = {}
 
@@ -80,12 +84,41 @@ class RuleEngine:
     def _update_entries(self, zone: str, inside: list[Person], t: float) -> None:
         for p in inside:
             key = (zone, p.track)
-            self._entered.setdefault(key, t)
+            if key not in self._entered:
+                self._entered[key] = self._handed_over(zone, p, t) if self.handover else t
             self._last_in[key] = t
+            self._last_box[key] = p.box
         # A person hidden for a moment is still the same visitor: forget only after a grace period.
         for key in [k for k, last in self._last_in.items() if k[0] == zone and t - last > self.leave_grace_s]:
-            self._entered.pop(key, None)
-            self._last_in.pop(key, None)
+            self._forget(key)
+
+    def _handed_over(self, zone: str, p: Person, t: float) -> float:
+        """Entry time for a new track: that of a track just lost where this one appears (an id switch)."""
+        fx, fy, h = (p.box[0] + p.box[2]) / 2, p.box[3], p.box[3] - p.box[1]
+        best = None
+        for key, last in list(self._last_in.items()):
+            if key[0] != zone or last >= t:
+                continue
+            b = self._last_box[key]
+            if abs((b[0] + b[2]) / 2 - fx) <= max(h, 0.05) and abs(b[3] - fy) <= max(0.5 * h, 0.05):
+                if best is None or self._entered[key] < self._entered[best]:
+                    best = key
+        if best is None:
+            return t
+        since = self._entered[best]
+        self._forget(best)
+        return since
+
+    def _forget(self, key: tuple[str, int]) -> None:
+        self._entered.pop(key, None)
+        self._last_in.pop(key, None)
+        self._last_box.pop(key, None)
+
+    def _present(self, zone: str, inside: list[Person], t: float) -> int:
+        """People in the zone now, counting those hidden for under memory_s (occlusion in a group)."""
+        here = {p.track for p in inside}
+        recent = {k[1] for k, last in self._last_in.items() if k[0] == zone and t - last <= self.memory_s}
+        return len(here | recent)
 
     def _rule(self, rule, zone: PolygonZone, inside: list[Person], objects: list[StillObject], t: float) -> Hit | None:
         kind, hold = rule.kind, rule.hold_s
@@ -106,14 +139,15 @@ class RuleEngine:
         return Hit(kind, zone.name, best.box, best.confidence, None)
 
     def _crowd(self, rule, zone: str, inside: list[Person], t: float) -> Hit | None:
-        if len(inside) >= rule.people:
+        count = self._present(zone, inside, t)
+        if count >= rule.people:
             self._crowd_since.setdefault(zone, t)
             self._crowd_last[zone] = t
         elif zone in self._crowd_last and t - self._crowd_last[zone] > self.crowd_grace_s:
             self._crowd_since.pop(zone, None)
             self._crowd_last.pop(zone, None)
         since = self._crowd_since.get(zone)
-        if since is None or len(inside) < rule.people or t - since < rule.hold_s:
+        if since is None or count < rule.people or t - since < rule.hold_s or not inside:
             return None
         boxes = np.array([p.box for p in inside])
         box = (float(boxes[:, 0].min()), float(boxes[:, 1].min()), float(boxes[:, 2].max()), float(boxes[:, 3].max()))

@@ -11,14 +11,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-import cv2
 import numpy as np
 
+from video.appearance import Backdrop, appearance, hist_similarity, search, template_match
 from video.detections import Detections, box_cover, box_iou
 
 logger = logging.getLogger(__name__)
 
-_TEMPLATE = (12, 24)  # w, h of the grey appearance template: a person's outline, not their texture
 
 
 @dataclass
@@ -59,43 +58,8 @@ def _centre(boxes: np.ndarray) -> np.ndarray:
     return (boxes[..., :2] + boxes[..., 2:]) / 2
 
 
-def _crop(frame: np.ndarray, box: np.ndarray) -> np.ndarray | None:
-    h, w = frame.shape[:2]
-    x1, y1, x2, y2 = (int(round(v)) for v in box)
-    x1, y1, x2, y2 = max(0, x1), max(0, y1), min(w, x2), min(h, y2)
-    # Mostly outside the picture: nothing to compare, the object is leaving.
-    if (x2 - x1) * (y2 - y1) < 0.6 * max(1.0, float((box[2] - box[0]) * (box[3] - box[1]))) or x2 - x1 < 4 or y2 - y1 < 8:
-        return None
-    return frame[y1:y2, x1:x2]
-
-
-def appearance(frame: np.ndarray, box: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """(grey template, hue-saturation histogram) of the box's crop; (None, None) if mostly off-frame."""
-    crop = _crop(frame, box)
-    if crop is None:
-        return None, None
-    small = cv2.resize(crop, _TEMPLATE, interpolation=cv2.INTER_AREA)
-    grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY).astype(np.float32) if small.ndim == 3 else small.astype(np.float32)
-    if small.ndim != 3:
-        return grey, None
-    hsv = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)
-    hist = cv2.calcHist([hsv], [0, 1], None, [8, 4], [0, 180, 0, 256]).ravel()
-    return grey, hist / max(float(hist.sum()), 1.0)
-
-
-def template_match(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
-    """(normalised cross-correlation, mean absolute difference after matching brightness) of two templates."""
-    da, db = a - a.mean(), b - b.mean()
-    den = float(np.sqrt((da * da).sum() * (db * db).sum()))
-    ncc = float((da * db).sum()) / den if den > 1e-6 else 0.0
-    return ncc, float(np.abs(da - db).mean())
-
-
-def hist_similarity(a: np.ndarray | None, b: np.ndarray | None) -> float:
-    """Bhattacharyya coefficient of two normalised histograms, 0.5 when either is unknown."""
-    if a is None or b is None:
-        return 0.5
-    return float(np.sqrt(a * b).sum())
+def _foot(box: np.ndarray) -> np.ndarray:
+    return np.array([(box[0] + box[2]) / 2, box[3]], np.float32)
 
 
 class Tracker:
@@ -103,7 +67,7 @@ class Tracker:
 
     def __init__(self, iou_match: float = 0.2, centroid_match: float = 0.6, max_missing_s: float = 3.0,
                  min_hits: int = 2, coast_s: float = 6.0, coast_ncc: float = 0.6, coast_mad: float = 40.0,
-                 motion_s: float = 4.0, gap_allowance: float = 0.35) -> None:
+                 motion_s: float = 4.0, gap_allowance: float = 0.35, min_foreground: float = 0.25) -> None:
         self.iou_match = iou_match
         self.centroid_match = centroid_match
         self.max_missing_s = max_missing_s
@@ -113,6 +77,8 @@ class Tracker:
         self.coast_mad = coast_mad
         self.motion_s = motion_s
         self.gap_allowance = gap_allowance
+        self.min_foreground = min_foreground
+        self.backdrop = Backdrop()
         self.tracks: list[Track] = []
         self._next_id = 1
         self._t: float | None = None
@@ -121,6 +87,7 @@ class Tracker:
         """Drop every track (scene change)."""
         self.tracks = []
         self._t = None
+        self.backdrop.reset()
 
     def update(self, dets: Detections, t: float, frame: np.ndarray | None = None,
                motion: np.ndarray | None = None) -> list[Track]:
@@ -144,14 +111,17 @@ class Tracker:
                 matched.add(ti)
                 unmatched.discard(di)
                 self._hit(self.tracks[ti], dets, di, t, det_app[di])
-        if motion is not None and len(motion) and self.tracks:
-            inside = box_cover(np.asarray(motion, np.float32).reshape(-1, 4),
-                               np.array([tr.box for tr in self.tracks], np.float32))
+        moving = np.asarray(motion if motion is not None else [], np.float32).reshape(-1, 4)
+        if len(moving) and self.tracks:
+            inside = box_cover(moving, np.array([tr.box for tr in self.tracks], np.float32))
             for ti in np.nonzero((inside > 0.8).any(axis=0))[0]:
                 self.tracks[ti].last_motion = t
-        for ti, tr in enumerate(self.tracks):
-            if ti not in matched and frame is not None:
-                self._coast(tr, frame, t)
+        if frame is not None:
+            keep_out = np.concatenate([np.array([tr.box for tr in self.tracks], np.float32).reshape(-1, 4), moving])
+            self.backdrop.update(frame, t, keep_out)
+            for ti, tr in enumerate(self.tracks):
+                if ti not in matched:
+                    self._coast(tr, frame, t, moving)
         for di in sorted(unmatched):
             tmpl, hist = det_app[di]
             self.tracks.append(Track(self._next_id, str(dets.label[di]), dets.xyxy[di].copy(),
@@ -166,10 +136,12 @@ class Tracker:
 
     def _hit(self, tr: Track, dets: Detections, di: int, t: float, app: tuple) -> None:
         new = dets.xyxy[di].copy()
+        old = tr.box if tr.det_box is None else tr.det_box
         gap = t - tr.last_detected
         if gap > 1e-6:
-            # Velocity of the box centre between detections, smoothed; prediction bridges missed frames.
-            v = (_centre(new) - _centre(tr.box if tr.det_box is None else tr.det_box)) / gap
+            # Velocity of the foot point between detections, smoothed; prediction bridges missed frames.
+            # The foot, not the centre: a person stepping in from the bottom edge grows upwards.
+            v = (_foot(new) - _foot(old)) / gap
             v = np.clip(v, -3.0 * tr.height, 3.0 * tr.height)
             tr.velocity = (0.5 * tr.velocity + 0.5 * v).astype(np.float32) if tr.hits > 1 else v.astype(np.float32)
         tr.box = new
@@ -178,12 +150,14 @@ class Tracker:
         tr.last_seen = tr.last_checked = tr.last_detected = t
         tr.hits += 1
         tmpl, hist = app
+        # A box that changed size (legs first, then the whole person) shows something else: start afresh.
+        fresh = tr.template is None or not 0.8 < (new[3] - new[1]) / max(1.0, old[3] - old[1]) < 1.25
         if tmpl is not None:
-            tr.template = tmpl if tr.template is None else 0.7 * tr.template + 0.3 * tmpl
+            tr.template = tmpl if fresh else 0.7 * tr.template + 0.3 * tmpl
         if hist is not None:
-            tr.hist = hist if tr.hist is None else 0.7 * tr.hist + 0.3 * hist
+            tr.hist = hist if fresh or tr.hist is None else 0.7 * tr.hist + 0.3 * hist
 
-    def _coast(self, tr: Track, frame: np.ndarray, t: float) -> None:
+    def _coast(self, tr: Track, frame: np.ndarray, t: float, moving: np.ndarray) -> None:
         # A stopped detector is not a stopped person: a walker keeps moving, a stander stays put.
         tr.velocity = (tr.velocity * 0.8).astype(np.float32)
         if tr.hits < self.min_hits or tr.template is None:
@@ -191,15 +165,51 @@ class Tracker:
         # Beyond coast_s only a track that still stirs may coast: a false box on a still floor never does.
         if t - tr.last_detected > self.coast_s and t - tr.last_motion > self.motion_s:
             return
-        tmpl, _ = appearance(frame, tr.box)
+        if not self._follow_template(tr, frame, t):
+            self._follow_motion(tr, frame, t, moving)
+
+    def _follow_template(self, tr: Track, frame: np.ndarray, t: float) -> bool:
+        found = search(frame, tr.box, tr.template)
+        if found is None:
+            return False
+        box = found[0]
+        tmpl, _ = appearance(frame, box)
         if tmpl is None:
-            return
+            return False
         ncc, mad = template_match(tmpl, tr.template)
-        if ncc >= self.coast_ncc and mad <= self.coast_mad:
-            tr.last_seen = t
-            if ncc >= 0.8:
-                # Follow a slow turn or shift of a person standing there, never a fading match.
-                tr.template = 0.9 * tr.template + 0.1 * tmpl
+        # It must still look like itself and still differ from the empty scene (not a ghost of its place).
+        if ncc < self.coast_ncc or mad > self.coast_mad or self.backdrop.foreground(frame, box) < self.min_foreground:
+            return False
+        tr.box = box
+        tr.last_seen = t
+        if ncc >= 0.8:
+            # Follow a slow turn or shift of a person standing there, never a fading match.
+            tr.template = 0.9 * tr.template + 0.1 * tmpl
+        return True
+
+    def _follow_motion(self, tr: Track, frame: np.ndarray, t: float, moving: np.ndarray) -> None:
+        # A person-sized moving blob over the track is the person shifting about: follow it. This also
+        # repairs a template taken from a badly placed detector box (half wall, half person).
+        if not len(moving):
+            return
+        b, w, h = tr.box, tr.box[2] - tr.box[0], tr.height
+        # The pieces of motion near the track (one person moves in fragments at 160x90), joined.
+        near = (moving[:, 2] > b[0] - 0.5 * w) & (moving[:, 0] < b[2] + 0.5 * w) \
+            & (moving[:, 3] > b[1] - 0.2 * h) & (moving[:, 1] < b[3] + 0.2 * h)
+        if not near.any():
+            return
+        m = np.concatenate([moving[near, :2].min(axis=0), moving[near, 2:].max(axis=0)])
+        if not 0.5 < (m[3] - m[1]) / h < 1.5 or (m[2] - m[0]) > 2.5 * w:
+            return
+        cx, half = (m[0] + m[2]) / 2, (tr.box[2] - tr.box[0]) / 2
+        box = np.array([cx - half, m[3] - tr.height, cx + half, m[3]], np.float32)
+        if self.backdrop.foreground(frame, box) < self.min_foreground:
+            return
+        tr.box = box
+        tr.last_seen = t
+        tmpl, _ = appearance(frame, box)
+        if tmpl is not None:
+            tr.template = tmpl
 
     def _pairs(self, dets: Detections, t: float, det_app: list[tuple]) -> list[tuple[int, int]]:
         boxes = np.array([tr.box for tr in self.tracks], np.float32)

@@ -33,6 +33,10 @@ class PolygonZone:
         return shapely.intersects_xy(self.polygon, pts[:, 0], pts[:, 1])
 
     def trigger(self, boxes: np.ndarray) -> np.ndarray:
-        """Bool per box (N,4) xyxy in 0-1 whose foot point (bottom centre) lies in the zone."""
+        """Bool per box (N,4) xyxy in 0-1 whose foot point (bottom centre) lies in the zone.
+
+        Foot points are clamped to the picture: someone whose feet are below the bottom edge (a close
+        person filling the frame) stands at that edge, not outside every zone.
+        """
         b = np.asarray(boxes, np.float64).reshape(-1, 4)
-        return self.contains(np.stack([(b[:, 0] + b[:, 2]) / 2, b[:, 3]], axis=1))
+        return self.contains(np.clip(np.stack([(b[:, 0] + b[:, 2]) / 2, b[:, 3]], axis=1), 0.0, 1.0))

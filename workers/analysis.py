@@ -24,8 +24,9 @@ import redis
 from geodata import analysis_repo as repo
 from geodata import db
 from workers import analysis_compute as compute
-from workers.bus import DATA_FIELD, INCIDENT_STREAM, LIVE_CHANNEL
-from workers.bus.messages import IncidentMessage, parse_incident
+from workers.bus import DATA_FIELD, INCIDENT_STREAM, LIVE_CHANNEL, publish_live
+from grid.routing import Source
+from workers.bus.messages import IncidentMessage, LiveAnalysis, LiveEarlyWarning, parse_incident
 
 logger = logging.getLogger(__name__)
 
@@ -159,30 +160,31 @@ def _class_counts(hot: pd.DataFrame) -> dict[str, int]:
 
 # ---- live messages --------------------------------------------------------------------------------
 
-def ready_message(result: RunResult) -> str:
+def ready_message(result: RunResult) -> LiveAnalysis:
     """The `analysis` live message: new results exist (see docs/analysis.md)."""
-    return json.dumps({"type": "analysis", "v": 1, "at": datetime.now(UTC).isoformat(), "run_id": result.run_id,
-                       "computed_at": result.computed_at.isoformat(), "seconds": round(result.seconds, 3),
-                       "new_warnings": len(result.new_warnings)})
+    return LiveAnalysis(at=datetime.now(UTC), run_id=result.run_id, computed_at=result.computed_at,
+                        seconds=round(result.seconds, 3), new_warnings=len(result.new_warnings))
 
 
-def warning_message(w: dict) -> str:
+def warning_message(w: dict) -> LiveEarlyWarning:
     """The `early_warning` live message for one warning row (new, or changed status)."""
     keys = ("id", "kind", "status", "matter_code", "area_level", "area_code", "sub_grid_code", "community_code",
-            "street_code", "lon", "lat", "details", "score", "created_at", "incident_id")
-    body = {k: w.get(k) for k in keys}
-    return json.dumps({"type": "early_warning", "v": 1, "at": datetime.now(UTC).isoformat(), **body},
-                      ensure_ascii=False, default=str)
+            "street_code", "lon", "lat", "score", "created_at", "incident_id")
+    body = {k: w.get(k) for k in keys if w.get(k) is not None}
+    # details come from jsonb: make them plain JSON (timestamps as ISO text) for the wire.
+    details = json.loads(json.dumps(w.get("details") or {}, default=_json_default))
+    return LiveEarlyWarning(at=datetime.now(UTC), details=details, **body)
+
+
+def _json_default(value):
+    # Timestamps as ISO 8601 with offset (like every live message), UUIDs and the rest as text.
+    return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
 def publish(client: redis.Redis, result: RunResult, channel: str = LIVE_CHANNEL) -> int:
     """Publish the new warnings, then the ready message (after the commit); return how many were sent."""
-    payloads = [warning_message(w) for w in result.new_warnings] + [ready_message(result)]
-    with client.pipeline(transaction=False) as pipe:
-        for payload in payloads:
-            pipe.publish(channel, payload)
-        pipe.execute()
-    return len(payloads)
+    return publish_live(client, [*(warning_message(w) for w in result.new_warnings), ready_message(result)],
+                        channel)
 
 
 # ---- a warning becomes a case ------------------------------------------------------------------------
@@ -220,7 +222,7 @@ def make_case(conn: psycopg.Connection, client: redis.Redis, warning_id: int, by
         if not repo.matter_exists(conn, code):
             raise CaseError(f"{code!r} is not an active matter")
         msg = IncidentMessage(
-            v=1, event_id=uuid.uuid4(), source="analysis", matter=code, lon=float(w["lon"]), lat=float(w["lat"]),
+            v=1, event_id=uuid.uuid4(), source=Source.ANALYSIS, matter=code, lon=float(w["lon"]), lat=float(w["lat"]),
             observed_at=at, description=_describe(w), reporter=by[:64],
             attributes={"warning_id": w["id"], "warning_kind": w["kind"], "area_code": w["area_code"]})
         data = msg.model_dump_json().encode()
@@ -228,7 +230,7 @@ def make_case(conn: psycopg.Connection, client: redis.Redis, warning_id: int, by
         repo.mark_case_made(conn, warning_id, msg.event_id, by, at)
         # XADD inside the transaction: if it fails, the warning stays open and nothing was sent.
         client.xadd(INCIDENT_STREAM, {DATA_FIELD: data})
-    client.publish(LIVE_CHANNEL, warning_message({**w, "status": "case_made", "incident_id": msg.event_id}))
+    publish_live(client, [warning_message({**w, "status": "case_made", "incident_id": msg.event_id})])
     logger.info("warning %s turned into case %s by %s", warning_id, msg.event_id, by,
                 extra={"warning_id": warning_id, "incident_id": str(msg.event_id)})
     return msg

@@ -77,8 +77,8 @@ def apply_owed(conn: psycopg.Connection, row, now: datetime, actor: str = ACTOR)
         level = Level(row["level"])
         # A worker that was down may owe several rungs; each is its own history step.
         while LADDER.index(level) < LADDER.index(target):
-            r = escalate(conn, row["id"], actor, Role.SYSTEM, f"deadline passed: {level.value} -> next rung",
-                         expect_level=level, now=now)
+            note = f"open past its deadline ({row['due_at'].isoformat(timespec='minutes')}), level {level.value}"
+            r = escalate(conn, row["id"], actor, Role.SYSTEM, note, expect_level=level, now=now)
             if r is None:
                 break
             out.append(r)
@@ -158,8 +158,8 @@ class DeadlineWorker:
                 if self.redis is None:
                     self.redis = redis.Redis.from_url(self.redis_url, socket_timeout=5, socket_connect_timeout=5)
                 publish_result(self.redis, self.unpublished[0])
-            except (redis.ConnectionError, redis.TimeoutError) as exc:
-                logger.warning("Redis unavailable (%s); %s live message(s) kept for later", exc,
+            except redis.RedisError as exc:
+                logger.warning("Redis unavailable (%s); %s committed change(s) kept for the live feed", exc,
                                len(self.unpublished))
                 self.redis = None
                 break

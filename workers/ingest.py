@@ -360,6 +360,13 @@ class IngestWorker:
                 elif max_idle_s is not None and time.monotonic() - idle_since > max_idle_s:
                     break
                 failures = 0
+            except redis.ResponseError as exc:
+                # The stream or its group was deleted under us (FLUSHDB, an operator): recreate it.
+                if "NOGROUP" not in str(exc) and "UNBLOCKED" not in str(exc):
+                    raise
+                logger.warning("consumer group missing (%s); recreating it", exc)
+                stream.ensure_group(self.redis)
+                pending_first = True
             except (redis.ConnectionError, redis.TimeoutError) as exc:
                 failures += 1
                 logger.warning("Redis unavailable (%s); retrying", exc)

@@ -61,7 +61,8 @@ def layout(**_query):
                 dcc.Textarea(id="cameras-zones", style={"width": "100%", "height": "160px"}, readOnly=not editor),
                 html.Div([
                     dcc.Input(id="cameras-zone-name", placeholder=t("cameras.zones", lang)),
-                    dcc.Dropdown(id="cameras-zone-rule", options=list(RULE_KINDS), value="intrusion", clearable=False),
+                    dcc.Dropdown(id="cameras-zone-rule", value="intrusion", clearable=False,
+                                 options=[{"label": label("rule", k, lang), "value": k} for k in RULE_KINDS]),
                     dcc.Input(id="cameras-draw-points", placeholder="[[x, y], ...]"),
                     html.Button(t("cameras.zone_save", lang), id="cameras-zone-save", n_clicks=0,
                                 disabled=not editor),

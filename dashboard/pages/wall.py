@@ -49,6 +49,7 @@ def layout(**_query):
         dcc.Store(id="wall-alarms", data=[]),
         dcc.Store(id="wall-alarm-count", data=0),
         dcc.Interval(id="wall-interval", interval=30_000),
+        dcc.Interval(id="wall-alarm-interval", interval=5_000),
         html.Div([
             html.Div(t("app.title", lang), className="gw-wall-title"),
             html.Div(id="wall-clock", className="gw-wall-clock"),
@@ -120,6 +121,20 @@ def wall_refresh(_sync, _tick):
     worker_fc = points(workers, disp, lambda r: {"code": r["code"], "name": r["name"], "on_duty": r["on_duty"]})
     alarm_list = [{"id": a["id"], "text": f"{matter_name(a, lang)} {a['camera_code'] or ''}"} for a in alarms]
     return (*_kpi_values(k), ticker, rank, subgrids, cluster_fc, cam_fc, worker_fc, alarm_list)
+
+
+@dash.callback(
+    Output("wall-alarms", "data", allow_duplicate=True),
+    Input("wall-alarm-interval", "n_intervals"),
+    prevent_initial_call=True,
+)
+@access.guard(PAGE)
+def wall_alarms(_tick):
+    """Unacknowledged alarms, polled often so an acknowledgement on the console silences the wall."""
+    user, lang = context.user(), context.lang()
+    with context.pool().connection() as conn:
+        alarms = data.alarms(conn, user)
+    return [{"id": a["id"], "text": f"{matter_name(a, lang)} {a['camera_code'] or ''}"} for a in alarms]
 
 
 dash.clientside_callback(

@@ -79,8 +79,8 @@ def seed(url: str, *, incidents: int = 40) -> dict:
             conn.execute("INSERT INTO camera (code, name, geom, health, health_at, config) VALUES "
                          "(%s, %s, ST_SetSRID(ST_MakePoint(%s, %s), 4326), %s, now(), %s)",
                          (f"CAM{i:03d}", f"摄像机{i}", 114.31 + 0.02 * i, 22.68 + 0.01 * i, health,
-                          Jsonb({"zones": [{"name": "gate", "rule": "intrusion",
-                                            "points": [[0.1, 0.5], [0.5, 0.5], [0.5, 0.9], [0.1, 0.9]]}]})))
+                          Jsonb({"zones": [{"name": "gate", "rules": [{"kind": "intrusion"}],
+                                            "polygon": [[0.1, 0.5], [0.5, 0.5], [0.5, 0.9], [0.1, 0.9]]}]})))
         statuses = ["dispatched", "accepted", "in_progress", "resolved", "closed", "closed", "returned"]
         for k in range(incidents):
             ci = k % 3

@@ -46,6 +46,16 @@ def test_dispatcher_verifies_a_camera_event(browser, server, dash_db, ids):
     page.wait_for_function("!document.getElementById('console-verification').textContent.includes('人员异常聚集')",
                            timeout=10_000)
     shot(page, "console-verified-1920x1080")
+    # The intrusion alarm is acknowledged here; the wall's alarm list no longer has it.
+    page.locator("#console-alarms li").filter(has_text="闯入禁区").get_by_role("button").click()
+    page.wait_for_function("!document.getElementById('console-alarms').textContent.includes('闯入禁区')",
+                           timeout=10_000)
+    with psycopg.connect(dash_db[0]) as conn:
+        acked = conn.execute("SELECT actor FROM audit_log WHERE action = 'alarm_ack' AND target = %s",
+                             (ids["alarm"],)).fetchone()
+    assert acked == ("disp1",)
+    page.click("#app-logout")
+    page.wait_for_url("**/login")
     ctx.close()
 
 

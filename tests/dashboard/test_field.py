@@ -89,3 +89,32 @@ def test_worker_accepts_a_task_on_a_portrait_tablet(browser, server, dash_db, id
                           "WHERE incident_id = %s AND action = 'accept'", (ids["task"],)).fetchall()
     assert ev == [("worker1", "已到现场", True)]
     ctx.close()
+
+
+@pytest.mark.browser
+def test_photos_are_checked_by_decoding(browser, server, dash_redis):
+    import uuid
+
+    import cv2
+    import numpy as np
+
+    ctx, page = login(browser, server, "grid_worker", size=(1280, 800))
+    ok, png = cv2.imencode(".png", np.full((40, 60, 3), 128, np.uint8))
+    assert ok
+    base = {"matter": "dispute_neighbour", "lon": "114.31", "lat": "22.66", "description": "带照片"}
+    good = ctx.request.post(server.base + "/field/api/report", headers=csrf_headers(ctx), multipart={
+        **base, "event_id": str(uuid.uuid4()),
+        "photo": {"name": "p.png", "mimeType": "image/png", "buffer": png.tobytes()}})
+    assert good.status == 200 and good.json()["ok"] is True
+    bad = ctx.request.post(server.base + "/field/api/report", headers=csrf_headers(ctx), multipart={
+        **base, "event_id": str(uuid.uuid4()),
+        "photo": {"name": "p.jpg", "mimeType": "image/jpeg", "buffer": b"not an image at all"}})
+    assert bad.status == 400 and bad.json()["code"] == "api.bad_photo"
+    outside = ctx.request.post(server.base + "/field/api/report", headers=csrf_headers(ctx), multipart={
+        **base, "event_id": str(uuid.uuid4()), "lon": "114.60", "lat": "22.66"})
+    assert outside.status == 200 and outside.json()["outside"] is True  # accepted, flagged, never dropped
+    rds = redis_lib.Redis.from_url(dash_redis)
+    last = json.loads(rds.xrevrange(INCIDENT_STREAM, count=2)[1][1][b"data"])  # the one before "outside"
+    rds.close()
+    assert last["media"] and last["media"][0].startswith("field/") and last["media"][0].endswith(".png")
+    ctx.close()

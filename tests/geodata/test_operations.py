@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 import uuid
 
+import psycopg
 import pytest
 import redis as redis_lib
+from psycopg import sql
 
 from geodata import operations
 from geodata.db import connect
@@ -42,6 +44,28 @@ def conn(small_grid_url):
     with connect(small_grid_url) as c:
         with c.transaction():
             c.execute(EXTRA_SQL)
+        yield c
+
+
+@pytest.fixture(scope="module")
+def shared_url(admin_url, small_grid_template):
+    """One small grid for the refusal tables: each refusal must leave it unchanged, and says so."""
+    name = f"gw_ops_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name),
+                                                                     sql.Identifier(small_grid_template)))
+    url = psycopg.conninfo.make_conninfo(admin_url, dbname=name)
+    with connect(url) as c:
+        c.execute(EXTRA_SQL)
+        c.commit()
+    yield url
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def shared(shared_url):
+    with connect(shared_url) as c:
         yield c
 
 
@@ -151,14 +175,14 @@ def test_move_preview_writes_nothing_and_matches_the_real_move(conn):
     ("disp", C1 + "999", SG2, f"no base grid {C1}999"),
     ("disp", B1, C1 + "77", f"no sub-grid {C1}77"),
 ])
-def test_move_refusals_leave_everything_unchanged(conn, user, base, target, message):
-    _incident(conn)
-    before = _counts(conn)
-    op = operations.load_operator(conn, user)
+def test_move_refusals_leave_everything_unchanged(shared, user, base, target, message):
+    _incident(shared)
+    before = _counts(shared)
+    op = operations.load_operator(shared, user)
     with pytest.raises(operations.ReassignError) as err:
-        operations.move_base_grid(conn, op, base, target, reason="try")
+        operations.move_base_grid(shared, op, base, target, reason="try")
     assert message in str(err.value)
-    assert _counts(conn) == before
+    assert _counts(shared) == before
 
 
 def test_moving_the_last_base_grid_is_refused(conn):
@@ -174,17 +198,17 @@ def test_moving_the_last_base_grid_is_refused(conn):
 @pytest.mark.parametrize("user, message", [
     ("nobody", "no user 'nobody'"), ("gone", "user 'gone' is disabled"),
 ])
-def test_unknown_or_disabled_accounts_cannot_act(conn, user, message):
+def test_unknown_or_disabled_accounts_cannot_act(shared, user, message):
     with pytest.raises(operations.ReassignError, match=message):
-        operations.load_operator(conn, user)
+        operations.load_operator(shared, user)
 
 
-def test_a_reason_is_required_to_write(conn):
-    op = operations.load_operator(conn, "disp")
+def test_a_reason_is_required_to_write(shared):
+    op = operations.load_operator(shared, "disp")
     with pytest.raises(operations.ReassignError, match="reason is required"):
-        operations.move_base_grid(conn, op, B1, SG2, reason="  ")
+        operations.move_base_grid(shared, op, B1, SG2, reason="  ")
     with pytest.raises(operations.ReassignError, match="reason is required"):
-        operations.assign_worker(conn, op, SG1, "W004")
+        operations.assign_worker(shared, op, SG1, "W004")
 
 
 def test_replace_primary_keeps_history_and_moves_the_old_workers_tasks(conn, live):
@@ -227,13 +251,13 @@ def test_assign_a_vacant_backup(conn):
     ("sup_street2", SG1, "W004", False, f"may not assign workers of sub-grid {SG1} in {C1}, outside that scope"),
     ("w1", SG1, "W004", False, "w1 is a grid_worker: only admin, dispatcher, supervisor may assign grid workers"),
 ])
-def test_assign_refusals_leave_everything_unchanged(conn, user, sub_grid, worker, backup, message):
-    before = _counts(conn)
-    op = operations.load_operator(conn, user)
+def test_assign_refusals_leave_everything_unchanged(shared, user, sub_grid, worker, backup, message):
+    before = _counts(shared)
+    op = operations.load_operator(shared, user)
     with pytest.raises(operations.ReassignError) as err:
-        operations.assign_worker(conn, op, sub_grid, worker, backup=backup, reason="try")
+        operations.assign_worker(shared, op, sub_grid, worker, backup=backup, reason="try")
     assert message in str(err.value)
-    assert _counts(conn) == before
+    assert _counts(shared) == before
 
 
 def test_verify_dispatches_a_camera_event_and_audits(conn):
@@ -272,23 +296,23 @@ def test_dispatch_picks_dispatch_or_redispatch_by_status(conn):
 
 @pytest.mark.parametrize("user, status, action, message", [
     ("disp", "dispatched", "close", "cannot close an incident in status 'dispatched'"),
-    ("sup_street2", "dispatched", "redispatch", "may not redispatch incident"),
+    ("sup_street2", "dispatched", "redispatch", f"it lies in {C1}, outside this supervisor's scope 440310002"),
     ("w1", "reported", "accept", "cannot accept an incident in status 'reported'"),
     ("wall", "dispatched", "cancel", "role wall may not cancel"),
 ])
-def test_incident_operation_refusals(conn, user, status, action, message):
-    iid = _incident(conn, status=status, worker=None if status == "reported" else "W001",
+def test_incident_operation_refusals(shared, user, status, action, message):
+    iid = _incident(shared, status=status, worker=None if status == "reported" else "W001",
                     queue="verification" if status == "reported" else "worker")
-    before = _counts(conn)
+    before = _counts(shared)
     with pytest.raises((TransitionError, operations.ReassignError)) as err:
-        operations.do_action(conn, operations.load_operator(conn, user), iid, action, note="n")
+        operations.do_action(shared, operations.load_operator(shared, user), iid, action, note="n")
     assert message in str(err.value)
-    assert _counts(conn) == before
+    assert _counts(shared) == before
 
 
-def test_unknown_incident_is_not_found(conn):
-    op = operations.load_operator(conn, "disp")
+def test_unknown_incident_is_not_found(shared):
+    op = operations.load_operator(shared, "disp")
     with pytest.raises(IncidentNotFound):
-        operations.do_action(conn, op, str(uuid.uuid4()), "close")
+        operations.do_action(shared, op, str(uuid.uuid4()), "close")
     with pytest.raises(IncidentNotFound, match="UUID"):
-        operations.incident_detail(conn, "not-an-id")
+        operations.incident_detail(shared, "not-an-id")

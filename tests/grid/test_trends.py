@@ -155,3 +155,24 @@ def test_empty_input_gives_empty_tables():
     )
     assert rising_matters(empty, AS_OF).empty
     assert repeat_clusters(empty, AS_OF).empty
+
+
+def test_repeat_clusters_accepts_rows_outside_the_window():
+    """Old rows in the input are ignored, not misaligned with the recent ones."""
+    import pandas as pd
+
+    from grid.trends import repeat_clusters
+
+    as_of = pd.Timestamp("2026-11-28 12:00", tz="Asia/Shanghai")
+    recent = [as_of - pd.Timedelta(hours=h) for h in (1, 2, 3)]
+    old = [as_of - pd.Timedelta(days=20 + d) for d in range(5)]
+    df = pd.DataFrame({
+        "id": range(8),
+        "matter_code": ["m"] * 8,
+        "created_at": old + recent,
+        "lon": [114.40] * 5 + [114.30, 114.30001, 114.30002],
+        "lat": [22.60] * 5 + [22.70, 22.70001, 22.70002],
+    })
+    out = repeat_clusters(df, as_of, days=7, radius_m=50, min_count=3)
+    assert len(out) == 1 and int(out.iloc[0]["count"]) == 3
+    assert out.iloc[0]["first"] == recent[-1]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -222,3 +224,23 @@ def test_pending_entries_of_a_dead_consumer_are_claimed_and_finished(small_grid_
     worker.run(max_idle_s=0.3)
     assert incident(small_grid_url, eid) is not None
     assert client.xpending(INCIDENT_STREAM, INGEST_GROUP)["pending"] == 0
+
+
+def test_worker_recreates_its_group_when_the_stream_is_deleted(small_grid_url, redis_url, client):
+    worker = IngestWorker(small_grid_url, redis_url, IngestConfig(block_ms=50), consumer="test-1")
+    thread = threading.Thread(target=worker.run, kwargs={"max_idle_s": 3.0})
+    thread.start()
+    try:
+        push(client, msg())
+        deadline = time.monotonic() + 10
+        while worker.totals.created < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        client.delete(INCIDENT_STREAM)
+        (eid,) = push(client, msg(lon=114.315, lat=22.715))
+        deadline = time.monotonic() + 10
+        while worker.totals.created < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        worker.stopping = True
+        thread.join(10)
+    assert incident(small_grid_url, eid) is not None

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from workers.bus.messages import (IncidentMessage, InvalidMessage, LiveCamera, LiveIncident, LiveMessage,
-                                  LiveWarning, LiveWorker, dump_live, parse_incident, parse_live)
+from workers.bus.messages import (IncidentMessage, InvalidMessage, LiveAnalysis, LiveCamera, LiveEarlyWarning,
+                                  LiveIncident, LiveMessage, LiveWarning, LiveWorker, dump_live, parse_incident,
+                                  parse_live)
 
 logger = logging.getLogger(__name__)
 
@@ -23,12 +24,12 @@ DATA_FIELD = "data"
 
 __all__ = [
     "DATA_FIELD", "DEAD_STREAM", "INCIDENT_STREAM", "INGEST_GROUP", "LIVE_CHANNEL",
-    "IncidentMessage", "InvalidMessage", "LiveCamera", "LiveIncident", "LiveMessage", "LiveWarning",
+    "IncidentMessage", "InvalidMessage", "LiveAnalysis", "LiveCamera", "LiveEarlyWarning", "LiveIncident", "LiveMessage", "LiveWarning",
     "LiveWorker", "dump_live", "parse_incident", "parse_live", "publish_live",
 ]
 
 
-def publish_live(client, messages: Iterable[LiveIncident | LiveWarning | LiveCamera | LiveWorker],
+def publish_live(client, messages: Iterable[LiveMessage],
                  channel: str = LIVE_CHANNEL) -> int:
     """Publish live messages (after the commit that made them true); return how many were sent."""
     payloads = [dump_live(m) for m in messages]

@@ -223,7 +223,39 @@ class LiveWorker(_Live):
     lat: float | None = None
 
 
-LiveMessage = Annotated[Union[LiveIncident, LiveWarning, LiveCamera, LiveWorker], Field(discriminator="type")]
+class LiveEarlyWarning(_Live):
+    """An early warning of the analysis worker was raised, or changed status (no incident yet)."""
+
+    type: Literal["early_warning"] = "early_warning"
+    id: int
+    kind: Literal["rising", "repeat", "camera_blind"]
+    status: Literal["open", "case_made", "dismissed"]
+    matter_code: str | None = None
+    area_level: str | None = None
+    area_code: str | None = None
+    sub_grid_code: str | None = None
+    community_code: str | None = None
+    street_code: str | None = None
+    lon: float | None = None
+    lat: float | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+    score: float | None = None
+    created_at: datetime | None = None
+    incident_id: UUID | None = None
+
+
+class LiveAnalysis(_Live):
+    """New analysis results (hot spots, emerging classes, warnings, rankings) are stored."""
+
+    type: Literal["analysis"] = "analysis"
+    run_id: int
+    computed_at: datetime
+    seconds: float | None = None
+    new_warnings: int = 0
+
+
+LiveMessage = Annotated[Union[LiveIncident, LiveWarning, LiveCamera, LiveWorker, LiveEarlyWarning, LiveAnalysis],
+                        Field(discriminator="type")]
 _LIVE = TypeAdapter(LiveMessage)
 
 
@@ -232,7 +264,7 @@ def dump_live(message: _Live) -> str:
     return message.model_dump_json()
 
 
-def parse_live(raw: bytes | str) -> LiveIncident | LiveWarning | LiveCamera | LiveWorker:
+def parse_live(raw: bytes | str) -> LiveIncident | LiveWarning | LiveCamera | LiveWorker | LiveEarlyWarning | LiveAnalysis:
     """Parse one gridwatch:live payload; raise InvalidMessage when it is not one we know."""
     try:
         return _LIVE.validate_json(raw)

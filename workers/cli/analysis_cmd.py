@@ -21,6 +21,7 @@ logger = logging.getLogger(__name__)
 
 
 def register(sub) -> None:
+    """Add `gridwatch analysis ...` and its subcommands."""
     p = sub.add_parser("analysis", help="analysis and early warning (分析研判)")
     a = p.add_subparsers(dest="analysis_command", required=True)
 
@@ -63,6 +64,7 @@ def register(sub) -> None:
 
 
 def run(args, settings) -> int:
+    """Refresh now in this process (or ask the worker), store and publish."""
     client = redis.Redis.from_url(settings.require_redis())
     try:
         if args.via_worker:
@@ -83,6 +85,7 @@ def run(args, settings) -> int:
 
 
 def warnings(args, settings) -> int:
+    """Print early warnings, one line (or JSON object) each."""
     with db.connect(settings.require_database()) as conn:
         rows = repo.warnings(conn, None if args.status == "all" else args.status, args.limit)
     for w in rows:
@@ -102,6 +105,7 @@ def warnings(args, settings) -> int:
 
 
 def indicators_cmd(args, settings) -> int:
+    """Print or export (CSV) indicators per level for a period."""
     period = Period.from_days(args.first, args.last)
     with db.connect(settings.require_database()) as conn:
         table = period_indicators(conn, period, args.level)
@@ -116,6 +120,7 @@ def indicators_cmd(args, settings) -> int:
 
 
 def report(args, settings) -> int:
+    """Write the printable period report (HTML)."""
     period = Period.from_days(args.first, args.last)
     with db.connect(settings.require_database()) as conn:
         text = render_report(conn, period, shade=args.shade)
@@ -125,6 +130,7 @@ def report(args, settings) -> int:
 
 
 def make_case(args, settings) -> int:
+    """Turn an open warning into a case on the incident stream."""
     client = redis.Redis.from_url(settings.require_redis())
     try:
         with db.connect(settings.require_database(), autocommit=True) as conn:
@@ -139,6 +145,7 @@ def make_case(args, settings) -> int:
 
 
 def dismiss(args, settings) -> int:
+    """Dismiss an open warning."""
     with db.connect(settings.require_database(), autocommit=True) as conn:
         ok = repo.dismiss_warning(conn, args.warning_id, args.by, datetime.now(UTC))
     if not ok:

@@ -11,6 +11,7 @@ logger = logging.getLogger(__name__)
 
 
 def register(worker_sub) -> None:
+    """Add `gridwatch worker analysis`."""
     p = worker_sub.add_parser("analysis", help="recompute analysis results every --interval seconds and on request")
     p.add_argument("--interval", type=float, default=AnalysisConfig.interval_s, metavar="S",
                    help="seconds between refreshes (default %(default)s)")
@@ -19,6 +20,7 @@ def register(worker_sub) -> None:
 
 
 def run(args, settings) -> int:
+    """Run the analysis worker until stopped (or once)."""
     if args.interval <= 0:
         raise SystemExit("--interval must be positive")
     worker = AnalysisWorker(settings.require_database(), settings.require_redis(),

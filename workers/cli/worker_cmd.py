@@ -10,6 +10,7 @@ WORKER_MODULES = [
     "workers.cli.worker_analysis_cmd",
     "workers.cli.worker_camera_cmd",
     "workers.cli.worker_deadlines_cmd",
+    "workers.cli.worker_simulator_cmd",
 ]
 
 

@@ -1,0 +1,194 @@
+"""Open311 GeoReport v2 on the dashboard's server: the matters list as services, requests in and out.
+
+New requests go through the bus like every other source (source `open311`); the answer carries the
+event id as `service_request_id`, and the request is readable as soon as ingest has taken it.
+Clients authenticate with an API key (`gridwatch apikey create NAME`), not a browser session.
+Errors follow the spec: a list of {"code", "description"} with the HTTP status.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import uuid
+from datetime import datetime, timezone
+from urllib.parse import urlsplit
+
+import flask
+from psycopg.rows import dict_row
+
+from dashboard import context
+from geodata import api_keys
+from geodata.queries import q
+from workers.bus import DATA_FIELD, INCIDENT_STREAM, InvalidMessage, parse_incident
+
+logger = logging.getLogger(__name__)
+
+bp = flask.Blueprint("open311", __name__, url_prefix="/open311/v2")
+PREFIX = "/open311/"
+MAX_LIST = 1000
+
+
+def _error(status: int, description: str):
+    return flask.Response(json.dumps([{"code": status, "description": description}], ensure_ascii=False),
+                          status=status, mimetype="application/json")
+
+
+def _json(payload, status: int = 200):
+    return flask.Response(json.dumps(payload, ensure_ascii=False, default=str), status=status,
+                          mimetype="application/json")
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _format_ok(fmt: str):
+    # The spec allows XML too; this server speaks JSON and says so rather than guessing.
+    return None if fmt == "json" else _error(400, f"format {fmt!r} is not supported; use .json")
+
+
+@bp.route("/services.<fmt>", methods=["GET"])
+def services(fmt: str):
+    """The matters list as Open311 services."""
+    if (bad := _format_ok(fmt)) is not None:
+        return bad
+    with context.pool().connection() as conn:
+        rows = conn.execute(q("open311_services")).fetchall()
+    return _json([{
+        "service_code": r["code"], "service_name": r["name"], "description": r["name_en"],
+        "metadata": False, "type": "realtime", "keywords": r["family"], "group": r["family"],
+    } for r in rows])
+
+
+def _number(form, name: str, low: float, high: float) -> float:
+    raw = form.get(name)
+    if raw is None or raw == "":
+        raise ValueError(f"{name} is required")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from None
+    if not math.isfinite(value) or not low <= value <= high:
+        raise ValueError(f"{name} must be between {low} and {high}, got {raw}")
+    return value
+
+
+@bp.route("/requests.<fmt>", methods=["POST"])
+def create_request(fmt: str):
+    """Accept a service request (form-encoded, as the spec says) and put it on the bus."""
+    if (bad := _format_ok(fmt)) is not None:
+        return bad
+    form = flask.request.form
+    with context.pool().connection() as conn:
+        key = api_keys.verify_key(conn, form.get("api_key"))
+        if key is None:
+            return _error(403, "api_key is missing, unknown or revoked")
+        code = form.get("service_code", "")
+        if not code:
+            return _error(400, "service_code is required")
+        if conn.execute(q("open311_service_exists"), {"code": code}).fetchone() is None:
+            return _error(404, f"service_code {code!r} is not a service of this jurisdiction")
+    try:
+        lat = _number(form, "lat", -90, 90)
+        lon = _number(form, "long", -180, 180)
+    except ValueError as exc:
+        return _error(400, str(exc))
+    media = []
+    media_url = form.get("media_url")
+    if media_url:
+        parts = urlsplit(media_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            return _error(400, "media_url must be an http(s) URL")
+        # Stored as a link and never fetched by the server.
+        media.append(media_url)
+    event_id = str(uuid.uuid4())
+    message = {
+        "v": 1, "event_id": event_id, "source": "open311", "matter": code, "lon": lon, "lat": lat,
+        "observed_at": datetime.now(timezone.utc).isoformat(),
+        "description": (form.get("description") or "")[:4000], "reporter": f"apikey:{key.id}",
+        "media": media,
+        "attributes": {k: form[k] for k in ("address_string", "email", "first_name", "last_name", "phone",
+                                             "device_id", "account_id") if form.get(k)} | {"client": key.name},
+    }
+    try:
+        parse_incident(json.dumps(message))
+    except InvalidMessage as exc:
+        return _error(400, exc.reason)
+    context.redis_client().xadd(INCIDENT_STREAM, {DATA_FIELD: json.dumps(message, ensure_ascii=False)})
+    logger.info("open311 request %s from %s", event_id, key.name)
+    return _json([{"service_request_id": event_id, "service_notice": "", "account_id": None}], 201)
+
+
+def _status(row) -> str:
+    return "closed" if row["status"] in ("closed", "cancelled") else "open"
+
+
+def _request(row) -> dict:
+    agency = " / ".join(x for x in (row["sub_grid_name"], row["worker_name"]) if x) or (
+        "district command center" if row["outside"] else None)
+    media = [m for m in (row["media"] or []) if "://" in m]
+    return {
+        "service_request_id": str(row["id"]), "status": _status(row),
+        "status_notes": row["last_note"], "service_name": row["matter_name"], "service_code": row["matter_code"],
+        "description": row["description"], "agency_responsible": agency, "service_notice": None,
+        "requested_datetime": _iso(row["created_at"]), "updated_datetime": _iso(row["updated_at"]),
+        "expected_datetime": _iso(row["due_at"]), "address": (row["attributes"] or {}).get("address_string"),
+        "address_id": None, "zipcode": None, "lat": row["lat"], "long": row["lon"],
+        "media_url": media[0] if media else None,
+    }
+
+
+def _date(name: str) -> datetime | None:
+    raw = flask.request.args.get(name)
+    if not raw:
+        return None
+    value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        raise ValueError(f"{name} must carry a time zone (W3C format), got {raw!r}")
+    return value
+
+
+def _query(ids: list[str] | None):
+    args = flask.request.args
+    try:
+        uuids = [str(uuid.UUID(i)) for i in ids] if ids else None
+        start, end = _date("start_date"), _date("end_date")
+    except ValueError as exc:
+        return _error(400, str(exc) if "zone" in str(exc) else f"bad request id or date: {exc}")
+    status = args.get("status")
+    if status not in (None, "", "open", "closed"):
+        return _error(400, "status must be open or closed")
+    with context.pool().connection() as conn:
+        rows = conn.cursor(row_factory=dict_row).execute(q("open311_requests"), {
+            "ids": uuids, "service_code": args.get("service_code") or None,
+            "closed": None if not status else status == "closed", "start": start, "end": end,
+            "limit": MAX_LIST,
+        }).fetchall()
+    return rows
+
+
+@bp.route("/requests.<fmt>", methods=["GET"])
+def list_requests(fmt: str):
+    """Requests, filtered by id list, service code, status and date range."""
+    if (bad := _format_ok(fmt)) is not None:
+        return bad
+    raw_ids = flask.request.args.get("service_request_id")
+    rows = _query([i.strip() for i in raw_ids.split(",") if i.strip()] if raw_ids else None)
+    if isinstance(rows, flask.Response):
+        return rows
+    return _json([_request(r) for r in rows])
+
+
+@bp.route("/requests/<request_id>.<fmt>", methods=["GET"])
+def one_request(request_id: str, fmt: str):
+    """One request; 404 until ingest has taken it."""
+    if (bad := _format_ok(fmt)) is not None:
+        return bad
+    rows = _query([request_id])
+    if isinstance(rows, flask.Response):
+        return rows
+    if not rows:
+        return _error(404, f"no service request {request_id}")
+    return _json([_request(rows[0])])
