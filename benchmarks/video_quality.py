@@ -7,14 +7,19 @@ Tuning used seeds 1-4; every other seed is held out. `-v` prints each scene's mi
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 import cv2
 
-from video.pipeline import analyze_frames
-from video.synthetic import SCENARIOS, build, match_events, score
-from video.synthetic.evaluate import table
+# benchmarks/video.py would shadow the video package when this runs as a script: the repo root first.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from video.pipeline import analyze_frames  # noqa: E402
+from video.synthetic import SCENARIOS, build, match_events, score  # noqa: E402
+from video.synthetic.evaluate import table  # noqa: E402
 
 
 def parse_seeds(text: str) -> list[int]:

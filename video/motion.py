@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 logger = logging.getLogger(__name__)
+
+# Per thread (one camera pipeline per thread): the frame being analysed and its thumbnails.
+_thumbs = threading.local()
 
 
 @dataclass(frozen=True)
@@ -21,8 +27,7 @@ class Motion:
     gain: float
 
 
-def small_grey(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Greyscale thumbnail of a BGR or grey frame at size (w, h), area-averaged to cut sensor noise."""
+def _make_small_grey(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     if frame.shape[1] != size[0] or frame.shape[0] != size[1]:
         frame = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
     if frame.ndim == 3:
@@ -30,10 +35,45 @@ def small_grey(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return frame
 
 
+def small_grey(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Greyscale thumbnail of a BGR or grey frame at size (w, h), area-averaged to cut sensor noise."""
+    if getattr(_thumbs, "frame", None) is not frame:
+        return _make_small_grey(frame, size)
+    cached = _thumbs.sizes.get(size)
+    if cached is None:
+        if frame.ndim == 3 and (frame.shape[1], frame.shape[0]) != size:
+            # Convert once at full size, then shrink one channel: three times less to resize per stage.
+            grey = _thumbs.sizes.get("full")
+            if grey is None:
+                grey = _thumbs.sizes["full"] = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+            cached = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+        else:
+            cached = _make_small_grey(frame, size)
+        cached.flags.writeable = False  # shared by every stage: nobody may change it in place
+        _thumbs.sizes[size] = cached
+    return cached
+
+
+@contextmanager
+def shared_thumbnails(frame: np.ndarray) -> Iterator[None]:
+    """Within the block, small_grey(frame, size) is computed once per size and shared by all stages."""
+    _thumbs.frame, _thumbs.sizes = frame, {}
+    try:
+        yield
+    finally:
+        _thumbs.frame, _thumbs.sizes = None, {}
+
+
+def _median(a: np.ndarray) -> float:
+    # A global brightness level: every other row and column gives the same median to a grey level
+    # or so, at a quarter of the partition cost (medians were ~15 % of a quiet camera's CPU).
+    return float(np.median(a[::2, ::2] if a.ndim == 2 and a.size > 4096 else a))
+
+
 def gain_between(reference: np.ndarray, current: np.ndarray) -> float:
     """Global gain that maps current's brightness onto reference's (ratio of medians, robust to objects)."""
-    ref = float(np.median(reference))
-    cur = float(np.median(current))
+    ref = _median(reference)
+    cur = _median(current)
     if cur < 4.0 or ref < 4.0:
         return 1.0
     # Auto-exposure swings stay within a factor of ~2; larger ratios are scene changes, not gain.

@@ -13,7 +13,7 @@ from video.background import Stationary, StationaryDetector
 from video.config import CameraConfig
 from video.detections import PERSON, Detections, box_cover
 from video.detectors import Detector, make_detector
-from video.motion import MotionGate
+from video.motion import MotionGate, shared_thumbnails
 from video.quality import QualityMonitor
 from video.rules import Hit, Person, RuleEngine, StillObject
 from video.situations import Situation, SituationTracker
@@ -62,6 +62,10 @@ class CameraPipeline:
             diag = self.quality.no_frame(t)
             return self.situations.update(_health_hits(diag.problems), t)
         frame = self._resize(frame)
+        with shared_thumbnails(frame):
+            return self._feed(frame, t)
+
+    def _feed(self, frame: np.ndarray, t: float) -> list[Situation]:
         diag = self.quality.update(frame, t)
         hits = _health_hits(diag.problems)
         trusted = not (diag.raw & {"frozen", "covered"}) and "moved" not in diag.problems
@@ -104,7 +108,8 @@ class CameraPipeline:
 
     def _rois(self, boxes: np.ndarray, t: float, w: int, h: int) -> np.ndarray:
         boxes = boxes[(boxes[:, 3] - boxes[:, 1]) >= 0.04 * h] if len(boxes) else boxes
-        rois = _merge_boxes(list(boxes), gap=0.03 * w)
+        # One person often moves in pieces (torso and feet, with still trousers between): join stacked pieces.
+        rois = _merge_boxes(list(boxes), gap=0.03 * w, gap_y=0.1 * h)
         # People who stopped moving leave the motion gate: re-check them about once a second.
         for tr in self.tracker.confirmed():
             if t - tr.last_checked < self.verify_every_s:
@@ -139,8 +144,9 @@ def _grow(boxes: np.ndarray, f: float) -> np.ndarray:
     return np.stack([boxes[:, 0] - f * bw, boxes[:, 1] - f * bh, boxes[:, 2] + f * bw, boxes[:, 3] + f * bh], axis=1)
 
 
-def _merge_boxes(boxes: list, gap: float) -> list:
-    """Union boxes that touch or lie within gap pixels of each other, until none do."""
+def _merge_boxes(boxes: list, gap: float, gap_y: float | None = None) -> list:
+    """Union boxes that lie within gap pixels of each other (gap_y vertically, default gap), until none do."""
+    gy = gap if gap_y is None else gap_y
     merged = [np.asarray(b, np.float32).copy() for b in boxes]
     changed = True
     while changed and len(merged) > 1:
@@ -148,7 +154,7 @@ def _merge_boxes(boxes: list, gap: float) -> list:
         for i in range(len(merged)):
             for j in range(i + 1, len(merged)):
                 a, b = merged[i], merged[j]
-                if a[0] - gap <= b[2] and b[0] - gap <= a[2] and a[1] - gap <= b[3] and b[1] - gap <= a[3]:
+                if a[0] - gap <= b[2] and b[0] - gap <= a[2] and a[1] - gy <= b[3] and b[1] - gy <= a[3]:
                     merged[i] = np.array([min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])],
                                          np.float32)
                     del merged[j]

@@ -57,12 +57,14 @@ class RuleEngine:
     """Evaluates each zone's rules on one instant; remembers zone entry times and crowd onsets."""
 
     def __init__(self, config: CameraConfig, crowd_grace_s: float = 3.0, leave_grace_s: float = 3.0,
-                 memory_s: float = 1.5, handover: bool = True) -> None:
+                 memory_s: float = 1.5, handover: bool = True, settle_s: float = 2.0) -> None:
         self.zones = [(PolygonZone.from_config(z), z.rules) for z in config.zones]
         self.crowd_grace_s = crowd_grace_s
         self.leave_grace_s = leave_grace_s
         self.memory_s = memory_s
         self.handover = handover
+        self.settle_s = settle_s
+        self._objects_seen: list[tuple[str, Box, float]] = []
         self._entered: dict[tuple[str, int], float] = {}
         self._last_in: dict[tuple[str, int], float] = {}
         self._last_box: dict[tuple[str, int], Box] = {}
@@ -72,6 +74,7 @@ class RuleEngine:
     def evaluate(self, t: float, people: list[Person], objects: list[StillObject]) -> list[Hit]:
         """Hits at time t for the people and still objects seen now."""
         hits: list[Hit] = []
+        objects = self._settled(objects, t)
         for zone, rules in self.zones:
             inside = [p for p in people if _foot_in(zone, p.box)]
             self._update_entries(zone.name, inside, t)
@@ -80,6 +83,24 @@ class RuleEngine:
                 if hit is not None:
                     hits.append(hit)
         return hits
+
+    def _settled(self, objects: list[StillObject], t: float) -> list[StillObject]:
+        """Objects reported in about the same place for settle_s: what remains when people walk off.
+
+        The pipeline drops still blobs next to people; a blob where someone stood (their feet, a
+        shadow) outlives them only for a moment, an abandoned bag stays.
+        """
+        seen, out = [], []
+        for o in objects:
+            first = t
+            for kind, box, t0 in self._objects_seen:
+                if kind == o.kind and _iou(box, o.box) >= 0.3:
+                    first = min(first, t0)
+            seen.append((o.kind, o.box, first))
+            if t - first >= self.settle_s:
+                out.append(o)
+        self._objects_seen = seen
+        return out
 
     def _update_entries(self, zone: str, inside: list[Person], t: float) -> None:
         for p in inside:
@@ -152,6 +173,13 @@ class RuleEngine:
         boxes = np.array([p.box for p in inside])
         box = (float(boxes[:, 0].min()), float(boxes[:, 1].min()), float(boxes[:, 2].max()), float(boxes[:, 3].max()))
         return Hit("crowd", zone, box, float(np.mean([p.confidence for p in inside])), None)
+
+
+def _iou(a: Box, b: Box) -> float:
+    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - iw * ih
+    return iw * ih / union if union > 0 else 0.0
 
 
 def _person_hit(kind: str, zone: str, people: list[Person]) -> Hit | None:

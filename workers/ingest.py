@@ -45,8 +45,6 @@ class IngestConfig:
     # Entries another consumer left unacknowledged this long are taken over (it died).
     claim_idle_ms: int = 30_000
     claim_every_s: float = 5.0
-    # How often the grid revision is checked for a reload of the location index.
-    reference_check_s: float = 5.0
 
 
 @dataclass
@@ -69,21 +67,14 @@ class Ingestor:
     """Turns batches of stream entries into committed incidents; no Redis I/O of its own."""
 
     def __init__(self, conn: psycopg.Connection):
+        if not conn.autocommit:
+            # Each batch is one explicit transaction; on a connection already inside an implicit one,
+            # `transaction()` would only make a savepoint and nothing would ever be committed.
+            raise ValueError("Ingestor needs an autocommit connection")
         self.conn = conn
         self.ref: Reference = ingest_repo.load_reference(conn)
         logger.info("ingest reference loaded: %s base grids, %s matters, %s cameras",
                     len(self.ref.lookup.index), len(self.ref.matters), len(self.ref.cameras))
-
-    def refresh_if_changed(self) -> bool:
-        """Reload the grid index, matters and cameras when the grid revision moved."""
-        rev = ingest_repo.grid_revision(self.conn)
-        self.conn.rollback()
-        if rev != self.ref.revision:
-            self.ref = ingest_repo.load_reference(self.conn)
-            self.conn.rollback()
-            logger.info("grid changed (revision %s): location index reloaded", rev)
-            return True
-        return False
 
     # -- validation ---------------------------------------------------------------------------
     def _matter(self, msg: IncidentMessage) -> ingest_repo.MatterInfo:
@@ -121,6 +112,12 @@ class Ingestor:
             except InvalidMessage as exc:
                 rejected.append((entry, exc.reason))
         with self.conn.transaction():
+            # Checked every batch (one cheap row): a base grid moved a moment ago routes to its new
+            # sub-grid's worker from the next batch on, not seconds later.
+            rev = ingest_repo.grid_revision(self.conn)
+            if rev != self.ref.revision:
+                self.ref = ingest_repo.load_reference(self.conn)
+                logger.info("grid changed (revision %s): location index reloaded", rev)
             known = ingest_repo.known_event_ids(self.conn, [m.event_id for _, m in parsed])
             fresh: list[tuple[stream.Entry, IncidentMessage, ingest_repo.MatterInfo, float, float]] = []
             seen: set[UUID] = set()
@@ -285,7 +282,7 @@ class IngestWorker:
                                               health_check_interval=30)
             stream.ensure_group(self.redis)
         if self.ingestor is None:
-            self.ingestor = Ingestor(db.connect(self.database_url))
+            self.ingestor = Ingestor(db.connect(self.database_url, autocommit=True))
 
     def _drop_db(self) -> None:
         if self.ingestor is not None:
@@ -332,16 +329,13 @@ class IngestWorker:
     def run(self, max_idle_s: float | None = None) -> Outcome:
         """Loop until stopped (or idle for max_idle_s, for tests and benchmarks)."""
         failures = 0
-        last_claim = last_ref = 0.0
+        last_claim = 0.0
         idle_since = time.monotonic()
         pending_first = True
         while not self.stopping:
             try:
                 self._connect()
                 now = time.monotonic()
-                if now - last_ref > self.config.reference_check_s:
-                    self.ingestor.refresh_if_changed()
-                    last_ref = now
                 entries: list[stream.Entry] = []
                 if pending_first:
                     # After a start or a failure, finish what was delivered to us and not acknowledged.

@@ -244,3 +244,17 @@ def test_worker_recreates_its_group_when_the_stream_is_deleted(small_grid_url, r
         worker.stopping = True
         thread.join(10)
     assert incident(small_grid_url, eid) is not None
+
+
+def test_a_moved_base_grid_routes_the_next_batch_to_its_new_sub_grid(small_grid_url, redis_url, client):
+    worker = IngestWorker(small_grid_url, redis_url, IngestConfig(block_ms=50), consumer="test-1")
+    (first,) = push(client, msg())
+    worker.run(max_idle_s=0.3)
+    assert incident(small_grid_url, first)["worker_code"] == "W001"
+    with psycopg.connect(small_grid_url) as conn:
+        conn.execute("UPDATE base_grid SET sub_grid_code = '44031000100102' WHERE code = '440310001001001'")
+    # Same worker object, index loaded before the move: the next batch must see the new grid.
+    (second,) = push(client, msg(matter="HAZ-FIRE"))
+    worker.run(max_idle_s=0.3)
+    row = incident(small_grid_url, second)
+    assert row["sub_grid_code"] == "44031000100102" and row["worker_code"] == "W002"

@@ -1,0 +1,216 @@
+"""Dashboard speed: first full render of /wall with the demo data (20,000 incidents, 200 cameras),
+live delay from a gridwatch:live message to its marker, and an optional soak.
+
+    .venv/bin/python benchmarks/dashboard.py [--runs 5] [--messages 100] [--soak-minutes 10]
+
+Uses the services of `gridwatch services up` (or GRIDWATCH_DATABASE_URL / GRIDWATCH_REDIS_URL): a
+scratch database is made, migrated and seeded with the demo, then dropped; Redis database 12.
+Goals (issue 5): first render <= 2 s, live delay p95 <= 1 s, soak growth <= 10 %.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+import psycopg
+import redis
+from psycopg import sql
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from geodata import migrate  # noqa: E402
+from geodata.demo import seed_demo  # noqa: E402
+from workers.bus import LiveIncident, publish_live  # noqa: E402
+from workers.settings import Settings  # noqa: E402
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--enable-precise-memory-info",
+                 "--js-flags=--expose-gc"]
+# Records when each live marker first appears, in the browser's wall clock (same machine as ours).
+OBSERVER = """() => { window.__seen = {}; new MutationObserver(() => {
+  for (const el of document.querySelectorAll('.gw-live-marker[data-id]'))
+    if (!(el.dataset.id in window.__seen)) window.__seen[el.dataset.id] = Date.now();
+}).observe(document.body, {childList: true, subtree: true}); }"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _with_db(url: str, name: str) -> str:
+    info = psycopg.conninfo.conninfo_to_dict(url)
+    info["dbname"] = name
+    return psycopg.conninfo.make_conninfo(**info)
+
+
+def serve(db_url: str, redis_url: str, port: int, media: str) -> None:
+    """Child mode: run the dashboard on 127.0.0.1:port."""
+    from dashboard.app import create_app
+    from dashboard.config import DashboardConfig
+
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    app = create_app(DashboardConfig(database_url=db_url, redis_url=redis_url, secret_key=uuid.uuid4().hex,
+                                     media_dir=Path(media)))
+    app.server.run(host="127.0.0.1", port=port, threaded=True, use_reloader=False)
+
+
+def _rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def _login(browser, base: str):
+    ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
+    page = ctx.new_page()
+    page.goto(base + "/login")
+    page.fill("#login-username", "wall")
+    page.fill("#login-password", "wall-demo")
+    page.click("#login-submit")
+    page.wait_for_load_state("domcontentloaded")
+    return ctx, page
+
+
+def _render_once(browser, base: str) -> float:
+    ctx, page = _login(browser, base)
+    page.goto(base + "/login")  # leave the wall, then time a cold navigation to it
+    t0 = time.perf_counter()
+    page.goto(base + "/wall")
+    page.wait_for_function("""() => {
+        const v = document.getElementById('wall-kpi-open-value');
+        return v && v.textContent !== '—' && document.querySelectorAll('#wall-map path.leaflet-interactive, '
+          + '#wall-map .leaflet-marker-icon, #wall-map path').length > 50; }""", timeout=30_000)
+    took = time.perf_counter() - t0
+    ctx.close()
+    return took
+
+
+def _points(db_url: str, n: int):
+    with psycopg.connect(db_url) as conn:
+        return conn.execute("SELECT ST_X(geom), ST_Y(geom), community_code, street_code FROM incident "
+                            "ORDER BY random() LIMIT %s", (n,)).fetchall()
+
+
+def _message(lon, lat, community, street, matter="hazard_fire_exit"):
+    return LiveIncident(at=datetime.now(timezone.utc), id=uuid.uuid4(), action="create", status="reported",
+                        matter_code=matter, priority=2, lon=lon, lat=lat, community_code=community,
+                        street_code=street)
+
+
+def _live_delays(page, rds, pts, gap_s: float) -> list[float]:
+    page.evaluate(OBSERVER)
+    sent = {}
+    for lon, lat, comm, street in pts:
+        msg = _message(lon, lat, comm, street)
+        sent[str(msg.id)] = time.time() * 1000
+        publish_live(rds, [msg])
+        time.sleep(gap_s)
+    time.sleep(2)
+    seen = page.evaluate("window.__seen")
+    return [(seen[k] - v) / 1000 for k, v in sent.items() if k in seen] + [float("inf")] * sum(
+        1 for k in sent if k not in seen)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Seed, serve, measure, print."""
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--messages", type=int, default=100)
+    ap.add_argument("--soak-minutes", type=float, default=0.0)
+    ap.add_argument("--serve", nargs=4, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.serve:
+        serve(args.serve[0], args.serve[1], int(args.serve[2]), args.serve[3])
+        return 0
+
+    from playwright.sync_api import sync_playwright
+
+    settings = Settings().resolved()
+    admin = _with_db(settings.require_database(), "postgres")
+    name = f"gw_bench_dash_{uuid.uuid4().hex[:6]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    db_url = _with_db(admin, name)
+    base_redis = settings.require_redis().rsplit("/", 1)[0]
+    redis_url = f"{base_redis}/12"
+    proc = None
+    try:
+        with psycopg.connect(db_url) as conn:
+            migrate.migrate(conn)
+            t0 = time.perf_counter()
+            summary = seed_demo(conn, ROOT / ".gridwatch" / "bench-dashboard", incidents_total=20000,
+                                progress=False)
+            print(f"seeded {summary.counts} in {time.perf_counter() - t0:.1f} s")
+        port = _free_port()
+        proc = subprocess.Popen([sys.executable, __file__, "--serve", db_url, redis_url, str(port), "/tmp"], cwd=ROOT)
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        rds = redis.Redis.from_url(redis_url)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            _render_once(browser, base)  # warm caches (outlines, sub-grid shapes) like a running server
+            renders = [_render_once(browser, base) for _ in range(args.runs)]
+            print(f"first full render of /wall: median {statistics.median(renders):.2f} s, "
+                  f"max {max(renders):.2f} s over {args.runs} runs (goal <= 2 s)")
+            ctx, page = _login(browser, base)
+            page.wait_for_selector("#wall-status[data-state=live]", timeout=30_000)
+            delays = sorted(_live_delays(page, rds, _points(db_url, args.messages), 0.1))
+            p95 = delays[int(0.95 * (len(delays) - 1))]
+            print(f"live delay message -> marker: p50 {delays[len(delays) // 2] * 1000:.0f} ms, "
+                  f"p95 {p95 * 1000:.0f} ms over {len(delays)} messages (goal p95 <= 1000 ms)")
+            if args.soak_minutes > 0:
+                # The first 30 s fill the live layer to its cap (300 markers): measure from there.
+                pts = _points(db_url, 2000)
+                warm_end = time.monotonic() + 30
+                end = warm_end + args.soak_minutes * 60
+                i, heap0, rss0 = 0, None, None
+                while time.monotonic() < end:
+                    if heap0 is None and time.monotonic() >= warm_end:
+                        page.evaluate("window.gc && window.gc()")
+                        heap0, rss0 = page.evaluate("performance.memory.usedJSHeapSize"), _rss_kb(proc.pid)
+                    lon, lat, comm, street = pts[i % len(pts)]
+                    publish_live(rds, [_message(lon, lat, comm, street)])
+                    i += 1
+                    time.sleep(0.05)  # 20 incidents/s
+                page.evaluate("window.gc && window.gc()")
+                heap1, rss1 = page.evaluate("performance.memory.usedJSHeapSize"), _rss_kb(proc.pid)
+                print(f"soak {args.soak_minutes:g} min after 30 s warm-up, {i} messages: JS heap "
+                      f"{heap0 / 1e6:.1f} -> {heap1 / 1e6:.1f} MB ({(heap1 / heap0 - 1) * 100:+.0f} %), server RSS "
+                      f"{rss0 / 1e3:.0f} -> {rss1 / 1e3:.0f} MB ({(rss1 / rss0 - 1) * 100:+.0f} %) (goal <= +10 %)")
+            ctx.close()
+            browser.close()
+        rds.flushdb()
+        rds.close()
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(10)
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    print(json.dumps({"ok": True}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
