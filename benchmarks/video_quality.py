@@ -9,17 +9,13 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-
-import cv2
 
 # benchmarks/video.py would shadow the video package when this runs as a script: the repo root first.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from video.pipeline import analyze_frames  # noqa: E402
-from video.synthetic import SCENARIOS, build, match_events, score  # noqa: E402
-from video.synthetic.evaluate import table  # noqa: E402
+from video.synthetic import SCENARIOS, match_events, score  # noqa: E402
+from video.synthetic.evaluate import run_scenes, table  # noqa: E402
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -29,14 +25,6 @@ def parse_seeds(text: str) -> list[int]:
         a, _, b = part.partition("-")
         seeds += list(range(int(a), int(b or a) + 1))
     return seeds
-
-
-def run_one(job: tuple[str, int, str]) -> tuple[str, int, str, list[dict], list[dict]]:
-    """Generate one scene and analyse it; return (scenario, seed, people, predicted, truth)."""
-    cv2.setNumThreads(1)
-    name, seed, people = job
-    scene = build(name, seed, people)
-    return name, seed, people, list(analyze_frames(scene.frames(), scene.config)), scene.truth
 
 
 def _errors(pred: list[dict], truth: list[dict]) -> list[str]:
@@ -58,10 +46,9 @@ def main() -> int:
     args = ap.parse_args()
     jobs = [(n, s, p) for p in args.people.split(",") for s in parse_seeds(args.seeds) for n in args.scenarios.split(",")]
     t0 = time.perf_counter()
-    with ProcessPoolExecutor(args.jobs) as pool:
-        results = list(pool.map(run_one, jobs, chunksize=1))
+    results = run_scenes(jobs, args.jobs)
     by_kind: dict[str, list] = {}
-    for name, seed, people, pred, truth in results:
+    for (name, seed, people), (pred, truth) in zip(jobs, results):
         by_kind.setdefault(people, []).append((pred, truth))
         if args.verbose:
             for line in _errors(pred, truth):
@@ -69,7 +56,7 @@ def main() -> int:
     for people, runs in by_kind.items():
         print(f"\n{people} people, seeds {args.seeds}, {len(runs)} scenes\n" + table(score(runs)))
     if len(by_kind) > 1:
-        print(f"\npooled\n" + table(score([r for runs in by_kind.values() for r in runs])))
+        print("\npooled\n" + table(score([r for runs in by_kind.values() for r in runs])))
     print(f"\n{len(jobs)} scenes in {time.perf_counter() - t0:.0f} s")
     return 0
 

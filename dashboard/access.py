@@ -36,6 +36,7 @@ ANY_USER = frozenset(ROLES)
 ROUTE_ROLES: dict[str, frozenset[str] | None] = {
     "/login": PUBLIC,
     "/healthz": PUBLIC,
+    "/field-sw.js": PUBLIC,
     "/logout": ANY_USER,
     "/lang/<lang_code>": ANY_USER,
     "/live": frozenset({"wall", "dispatcher", "supervisor", "admin", "grid_worker", "maintenance"}),
@@ -50,8 +51,6 @@ ROUTE_ROLES: dict[str, frozenset[str] | None] = {
 # blueprints authenticate each request themselves and never read the browser session, so neither the
 # login redirect nor the session CSRF check applies to them.
 API_PREFIXES = ("/open311/", "/api/")
-# Blueprints of other modules served by the dashboard when they are installed (module with `bp`).
-OPTIONAL_BLUEPRINTS = ("dashboard.open311", "dashboard.api")
 # Dash's own routes: the layout, dependencies and callbacks need a login; static bundles do not.
 DASH_LOGIN_PREFIXES = ("/_dash-layout", "/_dash-dependencies", "/_dash-update-component")
 STATIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon.ico", "/_reload-hash")
@@ -73,8 +72,9 @@ class SessionUser:
 
 
 def current_user() -> SessionUser | None:
-    """The account of this request's session, or None."""
-    data = flask.session.get("user")
+    """The account of this request: its bearer token (API clients) or its session, or None."""
+    # Set by dashboard/api.py for /api/v1 requests; those never read the browser session.
+    data = flask.g.get("api_user") or flask.session.get("user")
     if not data:
         return None
     return SessionUser(data["username"], data["role"], data.get("scope"), data.get("worker"))

@@ -7,7 +7,6 @@ the environment on first access, which is the entry point gunicorn uses.
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 from pathlib import Path
@@ -19,7 +18,7 @@ from dash import dcc, html
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-from dashboard import access, auth, live, routes
+from dashboard import access, api, auth, live, open311, routes
 from dashboard.config import DashboardConfig
 from dashboard.data import TTLCache
 from dashboard.i18n import client_strings, t
@@ -79,22 +78,17 @@ def create_app(cfg: DashboardConfig) -> dash.Dash:
     server.config["GRIDWATCH_HUB"] = live.LiveHub(cfg.redis_url)
     server.config["GRIDWATCH_DISPLAY"] = Display(cfg.tile_crs)
     server.config["GRIDWATCH_CACHE"] = TTLCache(60.0)
+    server.config["GRIDWATCH_ASSETS"] = str(HERE / "assets")
     server.config["MAX_CONTENT_LENGTH"] = 12 * 1024 * 1024  # photos up to 10 MB plus form overhead
     auth.install(server, cfg)
     server.register_blueprint(live.bp)
     server.register_blueprint(routes.bp)
-    for name in access.OPTIONAL_BLUEPRINTS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise  # the module exists but something it needs is missing: say so loudly
-            continue
-        server.register_blueprint(module.bp)
-        logger.info("serving %s", name)
+    # Machine APIs: they authenticate each request themselves (bearer token, Open311 api_key).
+    server.register_blueprint(api.bp)
+    server.register_blueprint(open311.bp)
     app = dash.Dash(
         __name__, server=server, use_pages=True, pages_folder=str(HERE / "pages"),
-        assets_folder=str(HERE / "assets"), serve_locally=True, title=t("app.title", cfg.default_lang),
+        assets_folder=str(HERE / "assets"), assets_ignore=r"field-sw\.js$", serve_locally=True, title=t("app.title", cfg.default_lang),
         update_title=None, suppress_callback_exceptions=True, compress=False,
     )
     app.layout = shell_layout

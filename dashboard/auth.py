@@ -45,6 +45,25 @@ def _fail_key(username: str) -> str:
     return f"gridwatch:login:fail:{username.lower()}:{ip}"
 
 
+def rate_limited(r, username: str) -> bool:
+    """True when this username has failed too often from this address lately."""
+    return int(r.get(_fail_key(username)) or 0) >= FAIL_LIMIT
+
+
+def note_failure(r, username: str) -> None:
+    """Count one failed login of this username from this address (the window starts at the first)."""
+    key = _fail_key(username)
+    pipe = r.pipeline()
+    pipe.incr(key)
+    pipe.expire(key, FAIL_WINDOW_S, nx=True)
+    pipe.execute()
+
+
+def clear_failures(r, username: str) -> None:
+    """Forget the failures after a successful login."""
+    r.delete(_fail_key(username))
+
+
 def _login_page(message: str = "", status: int = 200, nxt: str = "/"):
     lg = lang()
     other = "en" if lg == "zh" else "zh"
@@ -85,21 +104,16 @@ def login():
     password = flask.request.form.get("password") or ""
     app = flask.current_app
     r = app.config["GRIDWATCH_REDIS"]
-    key = _fail_key(username)
-    fails = int(r.get(key) or 0)
-    if fails >= FAIL_LIMIT:
+    if rate_limited(r, username):
         logger.warning("login of %s from %s refused: rate limited", username, flask.request.remote_addr)
         return _login_page(t("login.limited", lang(), minutes=FAIL_WINDOW_S // 60), 429, nxt)
     with app.config["GRIDWATCH_POOL"].connection() as conn:
         user = users.verify_user(conn, username, password)
     if user is None:
-        pipe = r.pipeline()
-        pipe.incr(key)
-        pipe.expire(key, FAIL_WINDOW_S, nx=True)
-        pipe.execute()
+        note_failure(r, username)
         logger.info("failed login of %s from %s", username, flask.request.remote_addr)
         return _login_page(t("login.bad", lang()), 401, nxt)
-    r.delete(key)
+    clear_failures(r, username)
     chosen = flask.session.get("lang")
     flask.session.clear()  # a new session id on login: no fixation
     flask.session.permanent = True

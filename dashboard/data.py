@@ -169,47 +169,6 @@ def sub_grids_of_community(conn, community: str) -> list[dict]:
     return _rows(conn, "dash_sub_grids_of_community", {"community": community})
 
 
-def move_preview(conn, base: str, src: str, dst: str) -> dict:
-    """Open incidents that move with a base grid, and open counts of both sub-grids before and after."""
-    row = _one(conn, "dash_move_preview", {"base": base, "src": src, "dst": dst})
-    n = row["moving"]
-    return {"moving": n, "src_before": row["src_open"], "src_after": row["src_open"] - n,
-            "dst_before": row["dst_open"], "dst_after": row["dst_open"] + n}
-
-
-def move_base_grid(conn, base: str, dst: str, actor: str, reason: str) -> list[str]:
-    """Move a base grid to another sub-grid of its community with its open incidents; audited; commits.
-
-    The database's deferred rules refuse crossing communities or emptying a sub-grid at commit.
-    """
-    with conn.transaction():
-        src = _one(conn, "dash_base_grid_at_code", {"code": base})
-        primary = _one(conn, "dash_current_primary", {"sub": dst})
-        cur = conn.cursor(row_factory=psycopg.rows.dict_row)
-        cur.execute(q("dash_move_base_grid"), {"base": base, "dst": dst})
-        if cur.rowcount != 1:
-            raise ValueError(f"base grid {base} cannot move to {dst}")
-        moved = [r["id"] for r in cur.execute(q("dash_move_open_incidents"), {
-            "base": base, "dst": dst, "dst_worker": primary["worker_code"] if primary else None}).fetchall()]
-        cur.execute(q("dash_audit"), {"actor": actor, "action": "move_base_grid", "target": base, "reason": reason,
-                                      "data": Jsonb({"from": src["sub_grid_code"] if src else None, "to": dst,
-                                                     "incidents": moved})})
-    return moved
-
-
-def replace_worker(conn, sub: str, role: str, worker: str, actor: str, reason: str) -> str | None:
-    """Make `worker` the sub-grid's primary or backup (history kept); audited; returns the previous one."""
-    with conn.transaction():
-        cur = conn.cursor(row_factory=psycopg.rows.dict_row)
-        old = cur.execute(q("dash_end_assignment"), {"sub": sub, "role": role}).fetchone()
-        cur.execute(q("dash_add_assignment"), {"sub": sub, "worker": worker, "role": role, "by": actor,
-                                               "reason": reason})
-        cur.execute(q("dash_audit"), {"actor": actor, "action": "assign_worker", "target": sub, "reason": reason,
-                                      "data": Jsonb({"role": role, "from": old["worker_code"] if old else None,
-                                                     "to": worker})})
-    return old["worker_code"] if old else None
-
-
 def audit(conn, actor: str, action: str, target: str, reason: str | None = None, data: dict | None = None) -> None:
     """Append one row to audit_log (commits)."""
     with conn.transaction():

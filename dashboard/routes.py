@@ -75,6 +75,16 @@ def _floats(form, *names):
         return tuple(None for _ in names)
 
 
+@bp.route("/field-sw.js")
+@access.route_guard("/field-sw.js")
+def field_service_worker():
+    """The tablet's service worker, served from the root so its scope covers the page and Dash's routes."""
+    resp = flask.send_from_directory(flask.current_app.config["GRIDWATCH_ASSETS"], "field-sw.js",
+                                     mimetype="text/javascript", max_age=0)
+    resp.headers["Cache-Control"] = "no-cache"
+    return resp
+
+
 @bp.route("/field/api/tasks")
 @access.route_guard("/field/api/tasks")
 def field_tasks():

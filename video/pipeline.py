@@ -32,7 +32,7 @@ class CameraPipeline:
         analysis_width: int = 640,
         cooldown_s: float = 3.0,
         verify_every_s: float = 1.0,
-        presence_s: float = 1.2,
+        presence_s: float = 0.6,  # short: the tracker now carries people through detector misses itself
         max_rois: int = 4,
         vehicle_min_area: float = 0.015,
         object_max_area: float = 0.012,

@@ -103,15 +103,15 @@ class RuleEngine:
         return out
 
     def _update_entries(self, zone: str, inside: list[Person], t: float) -> None:
+        # A person hidden for a moment is still the same visitor: forget only after a grace period.
+        for key in [k for k, last in self._last_in.items() if k[0] == zone and t - last > self.leave_grace_s]:
+            self._forget(key)
         for p in inside:
             key = (zone, p.track)
             if key not in self._entered:
                 self._entered[key] = self._handed_over(zone, p, t) if self.handover else t
             self._last_in[key] = t
             self._last_box[key] = p.box
-        # A person hidden for a moment is still the same visitor: forget only after a grace period.
-        for key in [k for k, last in self._last_in.items() if k[0] == zone and t - last > self.leave_grace_s]:
-            self._forget(key)
 
     def _handed_over(self, zone: str, p: Person, t: float) -> float:
         """Entry time for a new track: that of a track just lost where this one appears (an id switch)."""

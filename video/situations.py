@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from video.rules import Box, Hit
@@ -49,14 +49,17 @@ class _Open:
     last_hit: float
     last_update: float
     peak: float
+    tracks: set = field(default_factory=set)
+    last_box: Box | None = None
 
 
 class SituationTracker:
     """Turns per-instant hits into start / update / end events, one situation per (rule, zone)."""
 
     def __init__(self, camera: str, cooldown_s: float = 3.0, update_every_s: float = 10.0,
-                 health_cooldown_s: float = 2.0) -> None:
+                 health_cooldown_s: float = 2.0, new_visitor_gap_s: float = 1.0) -> None:
         self.camera = camera
+        self.new_visitor_gap_s = new_visitor_gap_s
         self.cooldown_s = cooldown_s
         self.update_every_s = update_every_s
         self.health_cooldown_s = health_cooldown_s
@@ -76,15 +79,23 @@ class SituationTracker:
                 continue
             seen.add(key)
             cur = self._open.get(key)
+            if cur is not None and self._new_visitor(cur, hit, t):
+                # Someone else after a visible gap is a new visit, even within the cool-down: the
+                # cool-down bridges detector misses of one person, not the hand-over between two.
+                events.append(self._end(key, t))
+                cur = None
             if cur is None:
                 ev = Situation(uuid.uuid4().hex, self.camera, hit.rule, hit.zone, "start", t, t, None,
                                hit.box, hit.confidence, hit.track)
-                self._open[key] = _Open(ev, t, t, hit.confidence)
+                self._open[key] = _Open(ev, t, t, hit.confidence, {hit.track} - {None}, hit.box)
                 logger.info("situation start %s zone=%s camera=%s", hit.rule, hit.zone, self.camera)
                 events.append(ev)
                 continue
             cur.last_hit = t
             cur.peak = max(cur.peak, hit.confidence)
+            if hit.track is not None:
+                cur.tracks.add(hit.track)
+            cur.last_box = hit.box or cur.last_box
             if t - cur.last_update >= self.update_every_s:
                 cur.last_update = t
                 events.append(replace(cur.event, phase="update", at_s=t, box=hit.box or cur.event.box,
@@ -95,6 +106,17 @@ class SituationTracker:
             if t - cur.last_hit >= cool:
                 events.append(self._end(key, t))
         return events
+
+    def _new_visitor(self, cur: _Open, hit: Hit, t: float) -> bool:
+        if hit.track is None or not cur.tracks or hit.track in cur.tracks or t - cur.last_hit <= self.new_visitor_gap_s:
+            return False
+        if hit.box is None or cur.last_box is None:
+            return True
+        # A new id where the last one vanished is the tracker losing someone, not a new visitor.
+        a, b = cur.last_box, hit.box
+        # Sideways in box widths, up or down in box heights (0-1 x and y have different scales).
+        width, height = max(a[2] - a[0], b[2] - b[0], 1e-3), max(a[3] - a[1], 1e-3)
+        return abs((a[0] + a[2]) / 2 - (b[0] + b[2]) / 2) > width or abs(a[3] - b[3]) > 0.5 * height
 
     def finish(self, t: float) -> list[Situation]:
         """End every open situation (the stream stopped at time t)."""

@@ -16,7 +16,6 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import cv2
@@ -197,6 +196,7 @@ class FrameSource:
         opened_at = 0.0
         bad = 0
         last_none = 0.0
+        last_good = time.monotonic()
         while not stop.is_set():
             try:
                 if self.cap is None:
@@ -207,6 +207,7 @@ class FrameSource:
                         continue
                     logger.info("opened %s", self.name)
                     opened_at = time.monotonic() - clip_offset
+                    last_good = time.monotonic()
                     next_due = time.monotonic() if self.live else max(next_due, clip_offset)
                     bad = 0
                 now = time.monotonic()
@@ -227,7 +228,8 @@ class FrameSource:
                         clip_offset = clip_t
                         self.close()  # reopen from the start: seeking is unreliable in some containers
                         continue
-                    if bad >= self.max_bad_reads:
+                    # A few failed reads, or one that blocked for the read timeout: the stream is gone.
+                    if bad >= self.max_bad_reads or time.monotonic() - last_good >= self.read_timeout_s:
                         logger.warning("stream %s broke after %s bad reads; reconnecting", self.name, bad)
                         self.close()
                         self.reconnects += 1
@@ -239,6 +241,7 @@ class FrameSource:
                         yield Sample(None, now, time.time())
                     continue
                 bad = 0
+                last_good = time.monotonic()
                 self.backoff.reset()
                 if not due:
                     continue

@@ -66,8 +66,9 @@ class Tracker:
     """Greedy association with motion prediction, appearance tie-break and template coasting."""
 
     def __init__(self, iou_match: float = 0.2, centroid_match: float = 0.6, max_missing_s: float = 3.0,
-                 min_hits: int = 2, coast_s: float = 6.0, coast_ncc: float = 0.6, coast_mad: float = 40.0,
-                 motion_s: float = 4.0, gap_allowance: float = 0.35, min_foreground: float = 0.25) -> None:
+                 min_hits: int = 2, coast_s: float = 15.0, coast_ncc: float = 0.6, coast_mad: float = 40.0,
+                 motion_s: float = 4.0, gap_allowance: float = 0.35, min_foreground: float = 0.1,
+                 min_det_foreground: float = 0.08) -> None:
         self.iou_match = iou_match
         self.centroid_match = centroid_match
         self.max_missing_s = max_missing_s
@@ -78,6 +79,7 @@ class Tracker:
         self.motion_s = motion_s
         self.gap_allowance = gap_allowance
         self.min_foreground = min_foreground
+        self.min_det_foreground = min_det_foreground
         self.backdrop = Backdrop()
         self.tracks: list[Track] = []
         self._next_id = 1
@@ -101,11 +103,16 @@ class Tracker:
         self.tracks = [tr for tr in self.tracks if t - tr.last_seen <= self.max_missing_s]
         for tr in self.tracks:
             tr.box = tr.box + np.tile(tr.velocity * dt, 2)
+        if frame is not None and len(dets):
+            # A box on what is plainly the empty scene is a false detection on a static pattern
+            # (HOG fires now and then on a wall corner); re-checked every second it would never die.
+            fg = np.array([self.backdrop.foreground(frame, b) for b in dets.xyxy])
+            dets = dets.filter(fg >= self.min_det_foreground)
         unmatched = set(range(len(dets)))
         matched: set[int] = set()
         det_app = [appearance(frame, b) if frame is not None else (None, None) for b in dets.xyxy]
         if self.tracks and len(dets):
-            for ti, di in self._pairs(dets, t, det_app):
+            for ti, di in self._pairs(dets, t, det_app, None if frame is None else frame.shape[:2]):
                 if ti in matched or di not in unmatched:
                     continue
                 matched.add(ti)
@@ -211,7 +218,8 @@ class Tracker:
         if tmpl is not None:
             tr.template = tmpl
 
-    def _pairs(self, dets: Detections, t: float, det_app: list[tuple]) -> list[tuple[int, int]]:
+    def _pairs(self, dets: Detections, t: float, det_app: list[tuple], shape: tuple[int, int] | None = None
+               ) -> list[tuple[int, int]]:
         boxes = np.array([tr.box for tr in self.tracks], np.float32)
         iou = box_iou(boxes, dets.xyxy)
         same = np.array([[tr.label == lab for lab in dets.label] for tr in self.tracks])
@@ -222,10 +230,16 @@ class Tracker:
         # gate that widens the longer a track has gone undetected (its prediction grows less certain).
         height = np.array([tr.height for tr in self.tracks], np.float32)
         dist = np.linalg.norm(_centre(boxes)[:, None, :] - _centre(dets.xyxy)[None, :, :], axis=2) / height[:, None]
-        missing = np.array([t - tr.last_detected for tr in self.tracks], np.float32)
+        # Uncertainty grows from the last time the track's place was known (detected or followed).
+        missing = np.array([t - tr.last_seen for tr in self.tracks], np.float32)
         gate = self.centroid_match + self.gap_allowance * np.minimum(missing, self.max_missing_s)
         sizes = (dets.xyxy[:, 3] - dets.xyxy[:, 1])[None, :] / height[:, None]
         similar_size = (sizes > 0.6) & (sizes < 1.67)
+        if shape is not None:
+            # A person cut by the picture's edge (stepping in from below) shows legs first, then all of
+            # them: the box may grow or shrink a lot between two detections.
+            edge = (boxes[:, 0] <= 2) | (boxes[:, 1] <= 2) | (boxes[:, 2] >= shape[1] - 2) | (boxes[:, 3] >= shape[0] - 2)
+            similar_size |= edge[:, None] & (sizes > 0.4) & (sizes < 2.5)
         ok = (dist <= gate[:, None]) & same & (iou < self.iou_match) & similar_size
         for i, j in zip(*np.nonzero(ok)):
             cands.append((1.0 + float(dist[i, j]) - 0.3 * float(app[i, j]), i, j))

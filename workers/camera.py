@@ -329,12 +329,19 @@ class CameraWorker:
         changed = [r for r in reports.values() if self._published.get(r.code) != f"{r.health}/{r.problem}"]
         if not changed:
             return
+        # Past this point nothing is re-queued (the stream entries are written): a failed health change
+        # is simply retried with the camera's next report, every health_every_s.
         now = datetime.now(timezone.utc)
-        conn = self._db()
-        for r in changed:
-            camera_repo.set_health(conn, r.code, r.health, now)
-        publish_live(self.redis, [LiveCamera(at=now, code=r.code, health=r.health, problem=r.problem,
-                                             lon=r.lon, lat=r.lat) for r in changed])
+        try:
+            conn = self._db()
+            for r in changed:
+                camera_repo.set_health(conn, r.code, r.health, now)
+            publish_live(self.redis, [LiveCamera(at=now, code=r.code, health=r.health, problem=r.problem,
+                                                 lon=r.lon, lat=r.lat) for r in changed])
+        except (redis.RedisError, psycopg.Error) as exc:
+            logger.warning("camera health not recorded yet (%s); retrying with the next report", exc)
+            self._close_db()
+            return
         for r in changed:
             self._published[r.code] = f"{r.health}/{r.problem}"
             logger.info("camera %s: health %s%s", r.code, r.health, f" ({r.problem})" if r.problem else "")

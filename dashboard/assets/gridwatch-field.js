@@ -2,7 +2,7 @@
    tasks with a badge and a sound when new ones arrive, GPS with a map-tap fallback. */
 (function () {
   var DB = "gridwatch-field", STORE = "outbox", MAX_PHOTO = 10 * 1024 * 1024;
-  var F = {tap: null, gps: null, tasks: {}, known: null, open: null, flushing: false, es: null, wired: false};
+  var F = {tap: null, gps: null, tasks: {}, known: null, open: null, flushing: false, es: null, root: null};
   window.gridwatch = window.gridwatch || {};
   window.gridwatch.field = F;
 
@@ -103,7 +103,6 @@
       b.innerHTML = "<span></span><span></span>";
       b.firstChild.textContent = t.matter + " · " + t.status_label;
       b.lastChild.textContent = t.due;
-      b.onclick = function () { openTask(t.id); };
       box.appendChild(b);
     });
     if (!list.length) box.textContent = "—";
@@ -131,6 +130,12 @@
     fetch("/field/api/task/" + id, {credentials: "same-origin"}).then(function (r) { return r.json(); })
       .then(function (j) {
         if (!j.ok) return;
+        var body = $("field-task-body");
+        (j.task.media || []).slice(0, 1).forEach(function (m) {
+          var img = document.createElement("img");
+          img.src = m.indexOf("://") > 0 ? m : "/media/" + m; img.style.maxWidth = "100%"; img.alt = j.task.matter;
+          body.appendChild(document.createElement("br")); body.appendChild(img);
+        });
         var ol = $("field-task-history");
         j.history.forEach(function (h) {
           var li = document.createElement("li"); li.textContent = h.at + " · " + h.action + " · " + h.actor +
@@ -198,19 +203,32 @@
     i.id = slot.replace("-slot", "");
     el.appendChild(i);
   }
+  // Delegated handlers: Dash may re-render the page's elements at any time, the document stays.
+  document.addEventListener("click", function (ev) {
+    var el = ev.target.closest && ev.target.closest("button");
+    if (!el || !$("field-root") || !$("field-root").contains(el)) return;
+    if (el.id === "field-send") send();
+    else if (el.id === "field-gps") locate();
+    else if (el.id === "field-duty") duty();
+    else if (el.id === "field-task-close") $("field-task").hidden = true;
+    else if (el.getAttribute("data-action")) act(el.getAttribute("data-action"));
+    else if (el.classList.contains("gw-task")) openTask(el.getAttribute("data-id"));
+  });
+  document.addEventListener("input", function (ev) { if (ev.target.id === "field-matter-search") filterMatters(); });
+
   function wire() {
-    if (!$("field-root")) { F.wired = false; if (F.es) { F.es.close(); F.es = null; } return; }
-    if (F.wired && $("field-send").onclick) return;
-    F.wired = true;
-    photoInput("field-photo-slot"); photoInput("field-task-photo-slot");
-    $("field-send").onclick = send; $("field-gps").onclick = locate; $("field-duty").onclick = duty;
-    $("field-matter-search").oninput = filterMatters;
-    $("field-task-close").onclick = function () { $("field-task").hidden = true; };
-    ["accept", "start", "resolve", "return"].forEach(function (a) { $("field-act-" + a).onclick = function () { act(a); }; });
+    var root = $("field-root");
+    if (!root) { F.root = null; if (F.es) { F.es.close(); F.es = null; } return; }
+    photoInput("field-photo-slot"); photoInput("field-task-photo-slot");  // again after a re-render
+    if (F.root === root) return;
+    F.root = root;
+    if (navigator.serviceWorker && window.isSecureContext) {
+      // Keeps the page's shell so a reload without network still opens it (HTTPS or localhost only).
+      navigator.serviceWorker.register("/field-sw.js").catch(function (e) { console.warn("gridwatch sw:", e); });
+    }
     showPending(); loadTasks(); flush();
     // New tasks arrive on the live feed; polling below covers a dropped stream.
-    F.es = new EventSource("/live");
-    F.es.onmessage = function () { loadTasks(); };
+    if (!F.es) { F.es = new EventSource("/live"); F.es.onmessage = function () { loadTasks(); }; }
   }
   window.addEventListener("online", function () { $("field-net") && ($("field-net").textContent = ""); flush(); });
   window.addEventListener("offline", function () { $("field-net") && ($("field-net").textContent = tr("field.offline")); });

@@ -15,9 +15,15 @@
   function setProps(id, props) {
     if (window.dash_clientside && window.dash_clientside.set_props) window.dash_clientside.set_props(id, props);
   }
+  // Throttled, not debounced: a steady stream of messages must not postpone the resync forever,
+  // and one resync a second per wall is plenty for the figures, ticker and ranking.
   function requestSync(delay) {
-    clearTimeout(S.syncTimer);
-    S.syncTimer = setTimeout(function () { setProps("wall-sync", {data: Date.now()}); }, delay);
+    if (S.syncTimer) return;
+    var wait = Math.max(delay, 1000 - (Date.now() - (S.lastSync || 0)));
+    S.syncTimer = setTimeout(function () {
+      S.syncTimer = null; S.lastSync = Date.now();
+      setProps("wall-sync", {data: Date.now()});
+    }, wait);
   }
   function close() { if (S.es) { S.es.close(); S.es = null; } }
   function connect() {
@@ -25,7 +31,9 @@
     S.openedAt = Date.now();
     var es = new EventSource("/live");
     S.es = es;
-    es.addEventListener("hello", function () { S.lastBeat = Date.now(); requestSync(0); });
+    es.addEventListener("hello", function () {
+      S.lastBeat = Date.now(); clearTimeout(S.syncTimer); S.syncTimer = null; S.lastSync = 0; requestSync(0);
+    });
     es.addEventListener("beat", function () { S.lastBeat = Date.now(); });
     es.onmessage = function (ev) {
       S.lastBeat = Date.now();

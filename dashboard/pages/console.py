@@ -254,12 +254,12 @@ def console_map(_done):
 @dash.callback(
     Output("console-base", "data"), Output("console-base-label", "children"),
     Output("console-move-target", "options"), Output("console-basegrids", "data"),
-    Input("console-map", "clickData"),
+    Input("console-map", "clickData"), Input("console-done", "data"),
     prevent_initial_call=True,
 )
 @access.guard(PAGE)
-def console_pick_base(click):
-    """The base grid under a map click (in scope), its community's base grids and sub-grids."""
+def console_pick_base(click, _done):
+    """The base grid under a map click (in scope), its community's base grids and sub-grids; redrawn after a move."""
     user, lang = context.user(), context.lang()
     if not click or "latlng" not in click:
         raise dash.exceptions.PreventUpdate

@@ -156,40 +156,9 @@ WHERE ST_Intersects(b.geom, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)) LI
 -- name: dash_sub_grids_of_community
 SELECT s.code, s.name FROM sub_grid s WHERE s.community_code = %(community)s ORDER BY s.code;
 
--- name: dash_move_preview
-SELECT
-    (SELECT count(*) FROM incident WHERE base_grid_code = %(base)s AND status NOT IN ('closed', 'cancelled')) AS moving,
-    (SELECT count(*) FROM incident WHERE sub_grid_code = %(src)s AND status NOT IN ('closed', 'cancelled')) AS src_open,
-    (SELECT count(*) FROM incident WHERE sub_grid_code = %(dst)s AND status NOT IN ('closed', 'cancelled')) AS dst_open;
-
--- name: dash_current_primary
-SELECT a.worker_code FROM sub_grid_assignment a
-WHERE a.sub_grid_code = %(sub)s AND a.role = 'primary' AND a.valid_to IS NULL;
-
--- name: dash_move_base_grid
-UPDATE base_grid SET sub_grid_code = %(dst)s WHERE code = %(base)s AND community_code = left(%(dst)s, 12);
-
--- name: dash_move_open_incidents
--- Open incidents of the moved base grid follow the new sub-grid and, if they sit with the old
--- sub-grid's worker, its primary worker.
-UPDATE incident SET sub_grid_code = %(dst)s,
-       worker_code = CASE WHEN queue = 'worker' AND %(dst_worker)s::text IS NOT NULL THEN %(dst_worker)s ELSE worker_code END,
-       updated_at = now()
-WHERE base_grid_code = %(base)s AND status NOT IN ('closed', 'cancelled')
-RETURNING id::text AS id;
-
 -- name: dash_audit
 INSERT INTO audit_log (actor, action, target, reason, data)
 VALUES (%(actor)s, %(action)s, %(target)s, %(reason)s, %(data)s);
-
--- name: dash_end_assignment
-UPDATE sub_grid_assignment SET valid_to = now()
-WHERE sub_grid_code = %(sub)s AND role = %(role)s AND valid_to IS NULL
-RETURNING worker_code;
-
--- name: dash_add_assignment
-INSERT INTO sub_grid_assignment (sub_grid_code, worker_code, role, assigned_by, reason)
-VALUES (%(sub)s, %(worker)s, %(role)s, %(by)s, %(reason)s);
 
 -- name: dash_worker_tasks
 SELECT i.id::text AS id, i.matter_code, m.name AS matter, m.name_en AS matter_en, m.family, i.priority,
@@ -240,6 +209,3 @@ WHERE i.priority = 1 AND m.family = 'crime' AND i.status NOT IN ('closed', 'canc
   AND (%(scope_street)s::text IS NULL OR i.street_code = %(scope_street)s)
   AND (%(scope_community)s::text IS NULL OR i.community_code = %(scope_community)s)
 ORDER BY i.created_at DESC LIMIT 50;
-
--- name: dash_base_grid_at_code
-SELECT b.code, b.name, b.sub_grid_code, b.community_code FROM base_grid b WHERE b.code = %(code)s;

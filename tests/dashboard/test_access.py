@@ -123,6 +123,7 @@ def _route_calls(ids):
     return {
         "/login": ("GET", "/login", None),
         "/healthz": ("GET", "/healthz", None),
+        "/field-sw.js": ("GET", "/field-sw.js", None),
         "/logout": ("POST", "/logout", {}),
         "/lang/<lang_code>": ("GET", "/lang/zh", None),
         "/live": ("STREAM", "/live", None),

@@ -82,6 +82,9 @@ def test_supervisor_moves_a_base_grid(browser, server, dash_db):
     page.click("#console-move-confirm")
     page.wait_for_function("document.getElementById('console-move-msg').textContent.includes('已调整')",
                            timeout=10_000)
+    # The map and the selection are redrawn from the database: the base grid now shows its new sub-grid.
+    page.wait_for_function(f"document.getElementById('console-base-label').textContent.endsWith('{target}')",
+                           timeout=10_000)
     shot(page, "console-moved-1366x768")
     ctx.close()
     assert "将移动" in preview

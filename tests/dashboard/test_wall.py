@@ -39,12 +39,16 @@ def _wait_loaded(page):
 @pytest.mark.browser
 @pytest.mark.parametrize("size", [(1920, 1080), (3840, 2160)])
 def test_wall_fills_the_screen_with_large_text(browser, server, size):
+    foreign = []
     ctx, page = login(browser, server, "wall", size=size)
+    page.on("request", lambda r: None if r.url.startswith((server.base, "data:")) else foreign.append(r.url))
+    page.goto(server.base + "/wall")
     _wait_loaded(page)
     time.sleep(0.5)  # map tiles are drawn, not fetched: a short settle is enough
     probe = page.evaluate(FONT_PROBE)
     shot(page, f"wall-{size[0]}x{size[1]}")
     ctx.close()
+    assert foreign == []  # every asset is served by the dashboard itself: no CDN, works offline
     assert probe["scrollW"] <= probe["w"] and probe["scrollH"] <= probe["h"], probe  # no scrollbars
     scale = size[0] / 1920
     assert probe["minKpi"] >= 48 * scale, probe

@@ -1,52 +1,46 @@
-"""End to end on synthetic scenes generated with seeds never used for tuning (tuning used 1-4).
+"""End to end on synthetic scenes generated with seeds never used for tuning.
 
-Goal from issue 4: precision and recall >= 0.9 per rule. The floors asserted here are what the
-pipeline reaches today (see the printed table); they guard against regressions.
+Tuning looked at seeds 1-4, 41-45 and 101-110; 51-55 were first run when this file got its floors.
+Goal from issue 4: precision and recall >= 0.9 per rule, each rule with at least five truths: five
+held-out seeds of every scenario give that (walk_through, the longest clip, on two of them: intrusion
+has dozens of truths anyway). The scenes run in two worker processes to stay in budget.
+The long sweep (many seeds, both sprite kinds) is benchmarks/video_quality.py.
 """
 
 import cv2
 import pytest
 
-from video.pipeline import analyze_frames
 from video.synthetic import SCENARIOS, build, score
-from video.synthetic.evaluate import table
+from video.synthetic.evaluate import run_scenes, table
 
 cv2.setNumThreads(1)
-FLOOR = {"intrusion": 0.7, "covered": 0.9, "blurred": 0.9, "frozen": 0.9, "moved": 0.9}
-
-
-def _runs(seeds, names, people):
-    runs = []
-    for seed in seeds:
-        for name in names:
-            scene = build(name, seed, people)
-            runs.append((list(analyze_frames(scene.frames(), scene.config)), scene.truth))
-    return runs
+HELD_OUT = [51, 52, 53, 54, 55]
+RULES = ("intrusion", "loitering", "crowd", "object_left", "vehicle_stopped", "covered", "blurred", "frozen", "moved")
 
 
 @pytest.fixture(scope="module")
 def unseen_scores():
-    return score(_runs([31], SCENARIOS, "auto"))
+    jobs = [(name, seed, "auto") for seed in HELD_OUT for name in SCENARIOS
+            if name != "walk_through" or seed in HELD_OUT[:2]]
+    return score(run_scenes(jobs, workers=2))
 
 
 def test_precision_recall_per_rule_on_unseen_seeds(unseen_scores):
-    print("\nsynthetic, seed 31, all scenarios\n" + table(unseen_scores))
-    for rule in ("intrusion", "loitering", "crowd", "object_left", "vehicle_stopped", "covered", "blurred",
-                 "frozen", "moved"):
-        assert unseen_scores[rule]["truth"] >= 1, f"no ground truth for {rule}"
-    for rule, floor in FLOOR.items():
-        assert unseen_scores[rule]["recall"] >= floor, f"{rule} recall {unseen_scores[rule]['recall']:.2f}"
-        assert unseen_scores[rule]["precision"] >= 0.5, f"{rule} precision"
-    total_tp = sum(c["tp"] for c in unseen_scores.values())
-    total_truth = sum(c["truth"] for c in unseen_scores.values())
-    assert total_tp / total_truth >= 0.75
+    print(f"\nsynthetic, held-out seeds {HELD_OUT}, all scenarios\n" + table(unseen_scores))
+    for rule in RULES:
+        c = unseen_scores[rule]
+        assert c["truth"] >= 5, f"only {c['truth']} truths for {rule}"
+        assert c["precision"] >= 0.9, f"{rule} precision {c['precision']:.2f} ({c['tp']}/{c['pred']})"
+        assert c["recall"] >= 0.9, f"{rule} recall {c['recall']:.2f} ({c['tp']}/{c['truth']})"
 
 
 def test_drawn_people_fallback_is_detected():
     # The generator must work without ../shared: drawn figures that HOG finds.
-    s = score(_runs([32], ["walk_through", "lingering"], "drawn"))
+    s = score(run_scenes([(name, 32, "drawn") for name in ("walk_through", "lingering")], workers=2))
     print("\nsynthetic drawn people, seed 32\n" + table(s))
-    assert s["intrusion"]["recall"] >= 0.6 and s["loitering"]["recall"] >= 0.99
+    assert s["intrusion"]["truth"] >= 4 and s["loitering"]["truth"] >= 1
+    assert s["intrusion"]["recall"] >= 0.9 and s["intrusion"]["precision"] >= 0.9
+    assert s["loitering"]["recall"] >= 0.99 and s["loitering"]["precision"] >= 0.99
 
 
 def test_every_scenario_has_its_own_truth():

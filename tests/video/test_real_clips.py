@@ -34,10 +34,21 @@ def test_indoor_people_intrusion_precision_recall(shared_dir):
     present = sum(g["leave_s"] - g["enter_s"] for g in labels["people"])
     print(f"\nindoor intrusion: {len(pred)} situations, {len(truth)} visits, precision {precision:.2f} "
           f"recall {recall:.2f}, time covered {covered / present:.2f}")
-    # Every labelled visit must at least be noticed (some visits split into several situations).
-    noticed = sum(any(p["start_s"] <= g["leave_s"] and p["end_s"] >= g["enter_s"] for p in pred) for g in labels["people"])
-    assert noticed == len(truth)
-    assert covered / present >= 0.5
+    # One situation per visit: people standing with their backs to the camera, which HOG misses for
+    # seconds, are carried by the tracker (template and motion), so visits no longer split.
+    assert recall >= 5 / 6 and precision >= 5 / 6
+    assert covered / present >= 0.7
+
+
+def test_parking_cars_passing_are_not_stopped_vehicles(shared_dir):
+    labels = _labels("parking-lot-cars.labels.json")
+    cfg = parse_config({"code": "CC-PARK", "url": "x.mp4", "lon": 114.35, "lat": 22.7, "fps": 5,
+                        "zones": [{"name": "lot", "polygon": [[0, 0], [1, 0], [1, 1], [0, 1]],
+                                   "rules": [{"kind": "vehicle_stopped", "seconds": 5}]}]})
+    pred = list(analyze(shared_dir / "video" / labels["clip"], cfg))
+    print(f"\nparking: {len(labels['cars'])} cars pass without stopping; situations {pred}")
+    # Every car drives through: a stopped-vehicle situation here would be a false alarm.
+    assert [p for p in pred if p["rule"] == "vehicle_stopped"] == []
 
 
 def _gate_share(path, intervals):

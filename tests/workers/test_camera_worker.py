@@ -20,7 +20,8 @@ from tests.video import clips
 from tests.video.test_sources import free_port, start_rtsp, stop_rtsp
 from video.config import parse_config
 from video.situations import Situation
-from workers.bus import DEAD_STREAM, INCIDENT_STREAM, InvalidMessage, parse_incident
+from workers.bus import (DEAD_STREAM, INCIDENT_STREAM, LIVE_CHANNEL, InvalidMessage, LiveCamera, parse_incident,
+                         parse_live)
 from workers.camera import HEALTH_KEY
 from workers.camera_events import health_of, situation_message
 from workers.camera_leases import LEASE_PREFIX, Leases, fair_share
@@ -34,8 +35,8 @@ CONFIG = parse_config({"code": "PS-CAM-0001", "url": "rtsp://u:pw@h/s", "lon": 1
 
 @pytest.fixture
 def redis_url(redis_url):
-    """The shared test Redis, but database 13: other suites flush database 15 while these run for seconds."""
-    url = redis_url.rsplit("/", 1)[0] + "/13"
+    """The shared test Redis, database 11: suites running alongside flush 15 (per test) and 13 (dashboard)."""
+    url = redis_url.rsplit("/", 1)[0] + "/11"
     client = redis_lib.Redis.from_url(url)
     client.flushdb()
     yield url
@@ -148,11 +149,16 @@ def test_rtsp_camera_covered_opens_a_maintenance_case_and_a_broken_camera_stops_
             ('PS-CAM-0003', 'junk', %s, ST_SetSRID(ST_MakePoint(114.306, 22.706), 4326))""",
                      (f"rtsp://127.0.0.1:{free_port()}/none", str(junk)))
     client = redis_lib.Redis.from_url(redis_url)
+    live = client.pubsub(ignore_subscribe_messages=True)
+    live.subscribe(LIVE_CHANNEL)
     server = start_rtsp(port, scene)
     log = (tmp_path / "worker.log").open("w")
     worker = worker_proc(small_grid_url, redis_url, tmp_path / "media", "W1", log=log)
     try:
         assert wait_for(lambda: hget(client, "PS-CAM-0001", "health") == "online", 25), "camera never online"
+        with psycopg.connect(small_grid_url) as conn:
+            # A config change bumps grid_revision: the worker reloads and restarts that camera.
+            conn.execute("""UPDATE camera SET config = config || '{"fps": 4}' WHERE code = 'PS-CAM-0003'""")
         # Cover the lens: the server restarts (the worker reconnects) and now shows a covered picture.
         stop_rtsp(server)
         server = start_rtsp(port, covered)
@@ -178,6 +184,19 @@ def test_rtsp_camera_covered_opens_a_maintenance_case_and_a_broken_camera_stops_
     text = (tmp_path / "worker.log").read_text()
     assert "pw@" not in text and "viewer:" not in text, "credentials leaked into the log"
     assert worker.returncode == 0
+    assert "camera PS-CAM-0003 removed or changed; restarting it" in text
+    health_news = []
+    end = time.monotonic() + 2.0
+    while time.monotonic() < end:
+        # None also stands for the (ignored) subscribe confirmation: read until the deadline.
+        m = live.get_message(timeout=0.1)
+        if m is None:
+            continue
+        news = parse_live(m["data"])
+        if isinstance(news, LiveCamera) and news.code == "PS-CAM-0001":
+            health_news.append((news.health, news.problem))
+    live.close()
+    assert ("online", None) in health_news and ("degraded", "covered") in health_news, health_news
     # The ingest worker turns it into a maintenance case in PostGIS; the camera row shows it degraded.
     ingest = IngestWorker(small_grid_url, redis_url, IngestConfig(block_ms=50), consumer="t")
 
@@ -191,7 +210,8 @@ def test_rtsp_camera_covered_opens_a_maintenance_case_and_a_broken_camera_stops_
     with psycopg.connect(small_grid_url) as conn:
         health = dict(conn.execute("SELECT code, health FROM camera").fetchall())
     dead = [f[b"reason"].decode() for _, f in client.xrange(DEAD_STREAM)]
-    assert rows == [("MNT-CAMERA", "PS-CAM-0001", "maintenance")], dead
+    assert rows == [("MNT-CAMERA", "PS-CAM-0001", "maintenance")], (dead, ingest.totals, client.xlen(INCIDENT_STREAM),
+                                                                   client.xinfo_groups(INCIDENT_STREAM))
     assert health["PS-CAM-0001"] == "degraded" and health["PS-CAM-0002"] == "offline"
 
 
@@ -235,33 +255,42 @@ def test_leases_move_to_a_second_worker_when_the_first_is_killed(small_grid_url,
 
 # ---- camera CLI -------------------------------------------------------------------------------
 
-def cli(db_url, *args):
-    env = dict(os.environ, GRIDWATCH_DATABASE_URL=db_url, GRIDWATCH_REDIS_URL="redis://127.0.0.1:1/0")
-    return subprocess.run([sys.executable, "-m", "workers.cli", "camera", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
+@pytest.fixture
+def cli(db_url, monkeypatch, capsys):
+    """Run `gridwatch camera ...` in this process; returns (exit code, stdout, stderr)."""
+    from workers.cli import main
+
+    monkeypatch.setenv("GRIDWATCH_DATABASE_URL", db_url)
+    monkeypatch.setenv("GRIDWATCH_REDIS_URL", "redis://127.0.0.1:1/0")
+
+    def run(*args):
+        code = main(["camera", *args])
+        out = capsys.readouterr()
+        return subprocess.CompletedProcess(args, code, out.out, out.err)
+    return run
 
 
-def test_camera_add_import_list(db_url, tmp_path):
+def test_camera_add_import_list(db_url, cli, tmp_path):
     one = {"code": "PS-CAM-0100", "name": "gate", "url": "rtsp://admin:hunter2@10.0.0.9/s", "lon": 114.31,
            "lat": 22.70, "zones": [{"name": "g", "polygon": [[0, 0], [1, 0], [1, 1]], "rules": [{"kind": "crowd"}]}]}
     (tmp_path / "one.json").write_text(json.dumps(one))
-    r = cli(db_url, "add", str(tmp_path / "one.json"))
+    r = cli("add", str(tmp_path / "one.json"))
     assert r.returncode == 0, r.stderr
     assert "hunter2" not in r.stdout and "rtsp://***@10.0.0.9/s" in r.stdout
     bad = [dict(one, code="PS-CAM-0101"), dict(one, code="PS-CAM-0102", zones=[{"name": "g", "polygon": [[0, 0], [2, 0], [1, 1]]}])]
     (tmp_path / "bad.json").write_text(json.dumps(bad))
-    r = cli(db_url, "import", str(tmp_path / "bad.json"))
+    r = cli("import", str(tmp_path / "bad.json"))
     assert r.returncode == 2 and "zones.0.polygon.1.0" in r.stderr and "nothing was written" in r.stderr
     csv = ("code,name,url,lon,lat,heading,zones\n"
            "PS-CAM-0101,a,rtsp://10.0.0.1/s,114.30,22.71,90,\n"
            'PS-CAM-0102,b,http://10.0.0.2/v.mjpg?password=x,114.30,22.72,,"[{""name"": ""z"", ""polygon"": '
            '[[0, 0], [1, 0], [1, 1]], ""rules"": [{""kind"": ""intrusion""}]}]"\n')
     (tmp_path / "cams.csv").write_text(csv)
-    assert cli(db_url, "import", str(tmp_path / "cams.csv")).returncode == 0
-    r = cli(db_url, "import", str(tmp_path / "cams.csv"))
+    assert cli("import", str(tmp_path / "cams.csv")).returncode == 0
+    r = cli("import", str(tmp_path / "cams.csv"))
     assert r.returncode == 2 and "already registered" in r.stderr
-    assert cli(db_url, "import", str(tmp_path / "cams.csv"), "--replace").returncode == 0
-    r = cli(db_url, "list")
+    assert cli("import", str(tmp_path / "cams.csv"), "--replace").returncode == 0
+    r = cli("list")
     lines = r.stdout.strip().splitlines()
     assert [line.split("\t")[0] for line in lines] == ["PS-CAM-0100", "PS-CAM-0101", "PS-CAM-0102"]
     assert "hunter2" not in r.stdout and "password=***" in r.stdout

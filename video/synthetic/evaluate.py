@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 
 
 def overlap(a: dict, b: dict) -> float:
@@ -61,3 +63,24 @@ def table(scores: dict[str, dict[str, float]]) -> str:
     for rule, c in scores.items():
         lines.append(f"{rule:<16}{c['truth']:>6}{c['pred']:>6}{c['tp']:>5}{c['precision']:>11.2f}{c['recall']:>8.2f}")
     return "\n".join(lines)
+
+
+def run_scene(job: tuple[str, int, str]) -> tuple[list[dict], list[dict]]:
+    """Generate one scene (scenario, seed, people) and analyse it: (predicted situations, truth)."""
+    import cv2
+
+    from video.pipeline import analyze_frames
+    from video.synthetic.scenes import build
+
+    cv2.setNumThreads(1)
+    name, seed, people = job
+    scene = build(name, seed, people)
+    return list(analyze_frames(scene.frames(), scene.config)), scene.truth
+
+
+def run_scenes(jobs: list[tuple[str, int, str]], workers: int = 2) -> list[tuple[list[dict], list[dict]]]:
+    """run_scene over many jobs in worker processes (spawned: safe beside threads), in job order."""
+    if workers <= 1:
+        return [run_scene(j) for j in jobs]
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        return list(pool.map(run_scene, jobs, chunksize=1))

@@ -64,9 +64,13 @@ def drawn_person(height: int, phase: float, colours: tuple) -> Sprite:
 
 
 def person_colours(rng: np.random.Generator) -> tuple:
-    """Clothes in colours that stand out from a grey pavement (dark or saturated)."""
-    palette = [(40, 40, 160), (150, 60, 30), (40, 120, 40), (30, 30, 30), (120, 40, 120), (20, 90, 170),
-               (170, 150, 40), (60, 60, 90), (200, 200, 210), (30, 60, 110)]
+    """Clothes whose brightness differs from the grey pavement (~120) by 35 levels or more.
+
+    HOG sees edges of brightness more than of hue: teal trousers as bright as the pavement (the old
+    palette had two such colours) left a standing figure that neither HOG nor a rule could see.
+    """
+    palette = [(40, 40, 160), (150, 60, 30), (40, 120, 40), (30, 30, 30), (120, 40, 120), (10, 60, 150),
+               (120, 100, 20), (60, 60, 90), (200, 200, 210), (30, 60, 110)]
     i, j = rng.choice(len(palette), 2, replace=False)
     skin = [(140, 170, 210), (90, 120, 170), (110, 150, 200)][int(rng.integers(3))]
     hair = [(20, 20, 30), (40, 60, 90), (30, 30, 40)][int(rng.integers(3))]

@@ -23,6 +23,8 @@ COMMAND_MODULES = [
     "workers.cli.media_cmd",
     "workers.cli.incident_cmd",
     "workers.cli.apikey_cmd",
+    "workers.cli.user_cmd",
+    "workers.cli.dashboard_cmd",
 ]
 
 
