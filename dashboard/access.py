@@ -23,9 +23,10 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "console": frozenset({"dispatcher", "supervisor", "admin"}),
     "field": frozenset({"grid_worker"}),
     "cameras": frozenset({"maintenance", "dispatcher", "admin"}),
+    "reports": frozenset({"dispatcher", "supervisor", "admin"}),
 }
 PAGE_PATHS: dict[str, str] = {"home": "/", "wall": "/wall", "console": "/console", "field": "/field",
-                              "cameras": "/cameras"}
+                              "cameras": "/cameras", "reports": "/reports"}
 # Where each role lands after logging in.
 LANDING: dict[str, str] = {"wall": "/wall", "dispatcher": "/console", "supervisor": "/console",
                            "grid_worker": "/field", "maintenance": "/cameras", "admin": "/wall"}
@@ -46,6 +47,8 @@ ROUTE_ROLES: dict[str, frozenset[str] | None] = {
     "/field/api/report": PAGE_ROLES["field"],
     "/field/api/action": PAGE_ROLES["field"],
     "/field/api/duty": PAGE_ROLES["field"],
+    "/reports/csv": PAGE_ROLES["reports"],
+    "/reports/print": PAGE_ROLES["reports"],
 }
 # Machine APIs on the same server (Open311 with api_key, the tablet API with a bearer token): their
 # blueprints authenticate each request themselves and never read the browser session, so neither the
@@ -123,9 +126,10 @@ def live_visible(user: SessionUser, msg: dict) -> bool:
         return kind == "camera" or msg.get("family") == "maintenance"
     if user.role == "grid_worker":
         return kind in ("incident", "warning") and msg.get("worker_code") == user.worker_code
-    if kind in ("incident", "warning"):
+    if kind in ("incident", "warning", "early_warning"):
         return in_scope(user, msg.get("street_code"), msg.get("community_code"))
-    return kind in ("camera", "worker")
+    # `analysis` only says that new results exist; each user then reads its own area's.
+    return kind in ("camera", "worker", "analysis")
 
 
 

@@ -18,7 +18,7 @@ from dash import dcc, html
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-from dashboard import access, api, auth, live, open311, routes
+from dashboard import access, api, auth, live, open311, reports_routes, routes
 from dashboard.config import DashboardConfig
 from dashboard.data import TTLCache
 from dashboard.i18n import client_strings, t
@@ -83,6 +83,7 @@ def create_app(cfg: DashboardConfig) -> dash.Dash:
     auth.install(server, cfg)
     server.register_blueprint(live.bp)
     server.register_blueprint(routes.bp)
+    server.register_blueprint(reports_routes.bp)
     # Machine APIs: they authenticate each request themselves (bearer token, Open311 api_key).
     server.register_blueprint(api.bp)
     server.register_blueprint(open311.bp)

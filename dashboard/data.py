@@ -221,3 +221,21 @@ def set_zones(conn, code: str, zones: list) -> bool:
     """Save a camera's zone list into its config (commits)."""
     with conn.transaction():
         return _one(conn, "dash_camera_set_zones", {"code": code, "zones": Jsonb(zones)}) is not None
+
+
+def hotspot_cells(conn, user: SessionUser, lattice: str, family: str | None, window_days: int,
+                  limit: int = 4000) -> list[dict]:
+    """Significant Gi* cells of the latest analysis run in the user's area (family None: every family)."""
+    return _rows(conn, "dash_hotspots", {**scope_filter(user), "lattice": lattice, "family": family,
+                                         "window_days": window_days, "limit": limit})
+
+
+def emerging_cells(conn, user: SessionUser, lattice: str, family: str | None, limit: int = 4000) -> list[dict]:
+    """Emerging-hot-spot cells of the latest analysis run in the user's area (family None: every family)."""
+    return _rows(conn, "dash_emerging", {**scope_filter(user), "lattice": lattice, "family": family,
+                                         "limit": limit})
+
+
+def worker_communities(conn) -> dict[str, str | None]:
+    """Every grid worker's community, to keep a supervisor's worker rows inside its area."""
+    return {r["code"]: r["community_code"] for r in _rows(conn, "dash_worker_communities")}

@@ -91,9 +91,14 @@ def responsible(location: Location, assignment: Assignment | None) -> Decision:
 
 
 def route(location: Location, source: Source | str, assignment: Assignment | None, *,
-          auto_dispatch: bool = False) -> Decision:
-    """Route a new report: camera events wait for verification unless the rule says auto."""
+          auto_dispatch: bool = False, family: str | None = None) -> Decision:
+    """Route a new report: camera events wait for verification unless the rule says auto;
+    maintenance cases (camera and facility faults) go straight to the maintenance desk."""
     src = Source(source)
+    if family == "maintenance":
+        # A dead or covered camera is a blind spot now: no one needs to verify a machine's own fault,
+        # and grid workers do not repair cameras. The district desk's maintenance staff own it.
+        return Decision(True, Queue.DISTRICT, None, location.outside, "maintenance case: maintenance desk")
     if location.outside:
         return responsible(location, assignment)
     if src is Source.CAMERA and not auto_dispatch:

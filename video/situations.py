@@ -57,7 +57,7 @@ class SituationTracker:
     """Turns per-instant hits into start / update / end events, one situation per (rule, zone)."""
 
     def __init__(self, camera: str, cooldown_s: float = 3.0, update_every_s: float = 10.0,
-                 health_cooldown_s: float = 2.0, new_visitor_gap_s: float = 1.0) -> None:
+                 health_cooldown_s: float = 2.0, new_visitor_gap_s: float = 2.0) -> None:
         self.camera = camera
         self.new_visitor_gap_s = new_visitor_gap_s
         self.cooldown_s = cooldown_s

@@ -46,6 +46,8 @@ class CameraWorkerConfig:
     """How a camera worker runs; defaults suit production, tests shorten the periods."""
 
     max_cameras: int | None = None
+    # Run only these cameras (the demo runs the few that have clips); None runs every camera.
+    only: frozenset[str] | None = None
     lease_s: float = 15.0
     reload_s: float = 5.0
     analysis_width: int = 640
@@ -222,6 +224,8 @@ class CameraWorker:
         self.matters = resolve_matters(self.config.matters, camera_repo.active_matters(conn))
         fresh: dict[str, CameraConfig] = {}
         for row in camera_repo.load_cameras(conn):
+            if self.config.only is not None and row.code not in self.config.only:
+                continue
             if row.config is None:
                 logger.error("camera %s skipped: %s", row.code, row.problem)
             elif not row.config.url:

@@ -151,7 +151,8 @@ class Ingestor:
         situations = ingest_repo.situation_incidents(self.conn, {
             (m.camera, m.situation.id) for _, m, *_ in fresh if m.situation is not None})
         candidates = ingest_repo.merge_candidates(self.conn, [
-            (matter, lon, lat, m.observed_at) for _, m, matter, lon, lat in fresh if m.situation is None])
+            (matter, lon, lat, m.observed_at) for _, m, matter, lon, lat in fresh
+            if m.situation is None or m.situation.phase is Phase.START])
 
         batch = BatchWrite()
         # The longitude cell shrinks with cos(lat): widen the cells so the 3x3 search stays complete.
@@ -171,6 +172,8 @@ class Ingestor:
                                            nearby.near(matter.code, lon, lat), matter.merge)
                 target = UUID(hit.incident_id) if hit else None
             batch.reports.append(self._report_row(msg, target or msg.event_id, lon, lat))
+            if target is not None and situation_key:
+                situations[situation_key] = target
             if target is not None:
                 self._attach(batch, target, msg, action, now)
                 if action == "merge":
@@ -179,7 +182,7 @@ class Ingestor:
                     out.updated += 1
                 continue
             decision = routing.route(loc, msg.source, assign.get(loc.sub_grid_code),
-                                     auto_dispatch=self._auto_dispatch(msg))
+                                     auto_dispatch=self._auto_dispatch(msg), family=matter.family)
             live = self._create(batch, msg, matter, lon, lat, loc, decision, now)
             out.live.append(live)
             out.created += 1
@@ -212,8 +215,13 @@ class Ingestor:
         return False
 
     def _report_row(self, msg: IncidentMessage, incident_id: UUID, lon: float, lat: float) -> tuple:
+        attributes = dict(msg.attributes)
+        if msg.situation is not None:
+            # Kept with the report so later phases find the incident even when the start merged.
+            attributes["situation"] = {"id": msg.situation.id, "phase": msg.situation.phase.value}
+            attributes["camera"] = msg.camera
         return (msg.event_id, incident_id, msg.source.value, msg.matter, msg.reporter, msg.observed_at,
-                point_ewkt(lon, lat), msg.description, as_json(msg.media), as_json(msg.attributes))
+                point_ewkt(lon, lat), msg.description, as_json(msg.media), as_json(attributes))
 
     def _attach(self, batch: BatchWrite, target: UUID, msg: IncidentMessage, action: str, now: datetime) -> None:
         """A further report of an open incident: count it (merges) and write its history row."""

@@ -57,6 +57,9 @@
       requestSync(200);
     } else if (m.type === "camera" || m.type === "worker" || m.type === "warning") {
       requestSync(400);
+    } else if (m.type === "analysis" || m.type === "early_warning") {
+      // New analysis results or a warning's change: redraw the hot spots, warnings and ranking.
+      setProps("wall-analysis-sync", {data: Date.now()});
     }
   }
   function renderLive() {

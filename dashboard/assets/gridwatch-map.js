@@ -51,6 +51,14 @@
               'px;background:' + colour + ';opacity:' + (p.closed ? 0.35 : 1) + '"></div>'});
       return L.marker(latlng, {icon: icon, interactive: false, zIndexOffset: 1000});
     },
+    // Analysis layers: colours come from the server (dashboard/analysis_view.py), as the legend does.
+    hotspotStyle: function (feature) {
+      var c = feature.properties.colour;
+      return {color: c, weight: 0.5, fillColor: c, fillOpacity: 0.6};
+    },
+    emergingStyle: function (feature) {
+      return {color: feature.properties.colour, weight: 2.5, fill: false, opacity: 0.95};
+    },
     fieldPoint: function (feature, latlng) {
       return L.circleMarker(latlng, {radius: 10, color: "#ffd666", weight: 3, fillOpacity: 0.3});
     }

@@ -9,10 +9,12 @@ import dash_leaflet as dl
 import psycopg
 from dash import ALL, Input, Output, State, ctx, dcc, html
 
-from dashboard import access, basemap, context, data
+from dashboard import access, basemap, console_analysis, context, data
 from dashboard.components import fmt_time, make_badge, make_history, make_table, matter_name
-from dashboard.i18n import label, t, violation
+from dashboard.i18n import label, t
 from dashboard.maps import feature_collection, fn, make_map, points
+from geodata import operations
+from grid.reassign import ReassignError
 
 dash.register_page(__name__, path="/console", title="Console", name="console")
 PAGE = "console"
@@ -35,6 +37,7 @@ def layout(**_query):
     cfg = context.cfg()
     layers = [dl.GeoJSON(id="console-ground", data=basemap.ground(), style=fn("outlineStyle"), interactive=False),
               dl.GeoJSON(id="console-subgrids", data=None, style=fn("subGridStyle")),
+              *console_analysis.make_layers(),
               dl.GeoJSON(id="console-basegrids", data=None, style=fn("baseGridStyle")),
               dl.GeoJSON(id="console-incident", data=None, pointToLayer=fn("fieldPoint"))]
     return html.Div([
@@ -91,10 +94,13 @@ def layout(**_query):
                                           {"label": t("console.role_backup", lang), "value": "backup"}]),
                     dcc.Dropdown(id="console-replace-worker", placeholder=t("console.worker", lang)),
                     dcc.Input(id="console-replace-reason", placeholder=t("console.reason", lang)),
+                    html.Button(t("console.preview", lang), id="console-replace-preview", n_clicks=0,
+                                className="gw-secondary"),
                     html.Button(t("console.confirm", lang), id="console-replace-confirm", n_clicks=0),
                 ], className="gw-filters"),
                 html.Div(id="console-replace-msg", className="gw-msg"),
             ], className="gw-panel"),
+            console_analysis.make_panel(lang),
         ], className="gw-col"),
     ], id="console-root", className="gw-console")
 
@@ -286,61 +292,81 @@ def console_pick_base(click, _done):
 )
 @access.guard(PAGE)
 def console_move(_p, _c, base, target, reason, done):
-    """Preview a base grid's move (incidents that follow, workload before/after), then confirm it."""
+    """Preview a base grid's move with geodata.operations (incidents that follow, workload), then confirm it."""
     user, lang = context.user(), context.lang()
     if not base or not target:
         return t("console.select", lang), done
-    if not target.startswith(base["community_code"]) or not access.in_scope(user, base["street_code"],
-                                                                            base["community_code"]):
-        return context_violation("crosses_community", base, target, lang), done
+    if not access.in_scope(user, base["street_code"], base["community_code"]):
+        return t("console.out_of_scope", lang), done
+    confirm = ctx.triggered_id == "console-move-confirm"
+    if confirm and not (reason or "").strip():
+        return t("console.need_reason", lang), done
     with context.pool().connection() as conn:
-        p = data.move_preview(conn, base["code"], base["sub_grid_code"], target)
-        text = t("console.preview_text", lang, n=p["moving"], src=base["sub_grid_code"], a=p["src_before"],
-                 b=p["src_after"], dst=target, c=p["dst_before"], d=p["dst_after"])
-        if ctx.triggered_id == "console-move-preview":
-            return text, done
-        if not (reason or "").strip():
-            return t("console.need_reason", lang), done
         try:
-            data.move_base_grid(conn, base["code"], target, user.username, reason.strip())
-            conn.commit()
-        except psycopg.errors.CheckViolation:
+            op = operator(conn, user)
+            plan = operations.move_base_grid(conn, op, base["code"], target, preview=True).plan
+            if not confirm:
+                return plan_view(plan, lang), done
+            outcome = operations.move_base_grid(conn, op, base["code"], target, reason=reason.strip(),
+                                                live=context.redis_client())
+        except (ReassignError, psycopg.Error) as exc:
             conn.rollback()
-            return context_violation("sub_grid_empty", base, target, lang), done
+            return t("error.transition", lang, why=str(exc).splitlines()[0]), done
     context.cache().clear()
-    return t("console.moved", lang, base=base["code"], dst=target) + " · " + text, (done or 0) + 1
+    return html.Div([t("console.moved", lang, base=base["code"], dst=target),
+                     plan_view(outcome.plan, lang)]), (done or 0) + 1
 
 
-def context_violation(code, base, target, lang):
-    """A grid-rule refusal in the user's language."""
-    return violation(code, {"community": base["community_code"], "other": target,
-                            "other_community": target[:12]}, lang=lang)
+def operator(conn, user):
+    """The acting account as geodata.operations sees it, read from app_user (disabled accounts refused)."""
+    # Its own transaction, so the operation that follows starts (and commits) one of its own.
+    with conn.transaction():
+        return operations.load_operator(conn, user.username)
+
+
+def plan_view(plan, lang):
+    """An operation's plan: the open incidents that move (from -> to) and each worker's workload before/after."""
+    moves = [html.Li(f"{m.incident_id[:8]} · {label('status', m.status, lang)} · "
+                     f"{m.from_worker or '—'} → {m.to_worker or label('queue', m.to_queue, lang)}"
+                     + ("" if m.redispatch else f" ({t('console.relabel', lang)})"))
+             for m in plan.moves]
+    load = [html.Li(f"{w}: {b} → {a}") for w, (b, a) in sorted(plan.workload.items())]
+    return html.Div([
+        html.Div(t("console.plan_moves", lang, n=len(plan.moves), r=sum(m.redispatch for m in plan.moves))),
+        html.Ul(moves, className="gw-plan-moves"),
+        html.Div(t("console.plan_workload", lang)), html.Ul(load or [html.Li("—")], className="gw-plan-load"),
+    ], className="gw-plan")
 
 
 @dash.callback(
     Output("console-replace-msg", "children"), Output("console-done", "data", allow_duplicate=True),
-    Input("console-replace-confirm", "n_clicks"),
+    Input("console-replace-preview", "n_clicks"), Input("console-replace-confirm", "n_clicks"),
     State("console-replace-sub", "value"), State("console-replace-role", "value"),
     State("console-replace-worker", "value"), State("console-replace-reason", "value"), State("console-done", "data"),
     prevent_initial_call=True,
 )
 @access.guard(PAGE)
-def console_replace(_n, sub, role, worker, reason, done):
-    """Make a worker the primary or backup of a sub-grid in scope (history kept, audited)."""
+def console_replace(_p, _c, sub, role, worker, reason, done):
+    """Preview, then make a worker the primary or backup of a sub-grid in scope through geodata.operations."""
     user, lang = context.user(), context.lang()
     if not sub or not worker or role not in ("primary", "backup"):
         return t("console.select", lang), done
-    if not (reason or "").strip():
-        return t("console.need_reason", lang), done
     if not access.in_scope(user, sub[:9], sub[:12]):
         return t("console.out_of_scope", lang), done
+    confirm = ctx.triggered_id == "console-replace-confirm"
+    if confirm and not (reason or "").strip():
+        return t("console.need_reason", lang), done
     with context.pool().connection() as conn:
         try:
-            data.replace_worker(conn, sub, role, worker, user.username, reason.strip())
-            conn.commit()
-        except psycopg.Error as exc:
+            op = operator(conn, user)
+            plan = operations.assign_worker(conn, op, sub, worker, backup=role == "backup", preview=True).plan
+            if not confirm:
+                return plan_view(plan, lang), done
+            outcome = operations.assign_worker(conn, op, sub, worker, backup=role == "backup",
+                                               reason=reason.strip(), live=context.redis_client())
+        except (ReassignError, psycopg.Error) as exc:
             conn.rollback()
             return t("error.transition", lang, why=str(exc).splitlines()[0]), done
     context.cache().clear()
-    return t("console.replaced", lang, sub=sub, role=t(f"console.role_{role}", lang), worker=worker), (done or 0) + 1
-
+    return html.Div([t("console.replaced", lang, sub=sub, role=t(f"console.role_{role}", lang), worker=worker),
+                     plan_view(outcome.plan, lang)]), (done or 0) + 1

@@ -6,13 +6,14 @@ import dash
 import dash_leaflet as dl
 from dash import Input, Output, dcc, html
 
-from dashboard import access, basemap, context, data
+from dashboard import access, analysis_view, basemap, context, data
 from dashboard.components import fmt_time, make_kpi, matter_name
 from dashboard.i18n import label, t
 from dashboard.maps import feature_collection, fn, make_map, points
 
 dash.register_page(__name__, path="/wall", title="Wall", name="wall")
 PAGE = "wall"
+ANALYSIS_REFRESH_MS = 180_000  # results change every few minutes; the live message is the fast path
 
 
 def _sub_grid_shapes(user):
@@ -37,6 +38,8 @@ def layout(**_query):
     layers = [
         dl.GeoJSON(id="wall-ground", data=ground, style=fn("outlineStyle"), interactive=False),
         dl.GeoJSON(id="wall-subgrids", data=None, style=fn("subGridStyle"), interactive=False),
+        dl.GeoJSON(id="wall-hotspots", data=None, style=fn("hotspotStyle"), interactive=False),
+        dl.GeoJSON(id="wall-emerging", data=None, style=fn("emergingStyle"), interactive=False),
         dl.GeoJSON(id="wall-outlines", data=lines, style=fn("outlineStyle"), interactive=False),
         dl.GeoJSON(id="wall-workers", data=None, pointToLayer=fn("workerPoint"), interactive=False),
         dl.GeoJSON(id="wall-cameras", data=None, pointToLayer=fn("cameraPoint"), interactive=False),
@@ -50,6 +53,9 @@ def layout(**_query):
         dcc.Store(id="wall-alarm-count", data=0),
         dcc.Interval(id="wall-interval", interval=30_000),
         dcc.Interval(id="wall-alarm-interval", interval=5_000),
+        # Set by assets/gridwatch-live.js on an `analysis` or `early_warning` message; the interval covers a lost feed.
+        dcc.Store(id="wall-analysis-sync", data=0),
+        dcc.Interval(id="wall-analysis-interval", interval=ANALYSIS_REFRESH_MS),
         html.Div([
             html.Div(t("app.title", lang), className="gw-wall-title"),
             html.Div(id="wall-clock", className="gw-wall-clock"),
@@ -57,15 +63,22 @@ def layout(**_query):
         ], className="gw-wall-head"),
         html.Div(id="wall-alarm", className="gw-wall-alarm", hidden=True),
         html.Aside([make_kpi(PAGE, k, "—", lang) for k in kpis], id="wall-kpis", className="gw-wall-left"),
-        html.Section(make_map(PAGE, cfg, layers=layers, zoomControl=False, dragging=False,
-                              scrollWheelZoom=False, doubleClickZoom=False, keyboard=False, zoomSnap=0.1,
-                              bounds=basemap.district_bounds(), boundsOptions={"padding": [12, 12]}),
-                     className="gw-wall-map"),
+        html.Section([
+            make_map(PAGE, cfg, layers=layers, zoomControl=False, dragging=False,
+                     scrollWheelZoom=False, doubleClickZoom=False, keyboard=False, zoomSnap=0.1,
+                     bounds=basemap.district_bounds(), boundsOptions={"padding": [12, 12]}),
+            html.Div([html.Div(id="wall-analysis-title", className="gw-analysis-title"),
+                      html.Div(id="wall-legend")], className="gw-wall-legend", id="wall-analysis"),
+        ], className="gw-wall-map"),
         html.Aside([
             html.H2(t("wall.ticker", lang)),
             html.Ul(id="wall-ticker", className="gw-ticker"),
             html.H2(t("wall.ranking", lang)),
             html.Ol(id="wall-ranking", className="gw-ranking"),
+            html.H2(t("analysis.warnings", lang)),
+            html.Div(id="wall-warnings", className="gw-wall-warnings"),
+            html.H2(t("analysis.redblack", lang)),
+            html.Div(id="wall-redblack", className="gw-wall-redblack"),
         ], className="gw-wall-right"),
     ], id="wall-root", className="gw-wall")
 
@@ -135,6 +148,30 @@ def wall_alarms(_tick):
     with context.pool().connection() as conn:
         alarms = data.alarms(conn, user)
     return [{"id": a["id"], "text": f"{matter_name(a, lang)} {a['camera_code'] or ''}"} for a in alarms]
+
+
+@dash.callback(
+    Output("wall-hotspots", "data"), Output("wall-emerging", "data"), Output("wall-legend", "children"),
+    Output("wall-analysis-title", "children"), Output("wall-warnings", "children"),
+    Output("wall-redblack", "children"),
+    Input("wall-analysis-sync", "data"), Input("wall-analysis-interval", "n_intervals"),
+)
+@access.guard(PAGE)
+def wall_analysis(_sync, _tick):
+    """Hot spots of every family (30 days), emerging classes, open warnings and the red/black lists."""
+    user, lang = context.user(), context.lang()
+    tz, disp = context.cfg().timezone, context.display()
+    with context.pool().connection() as conn:
+        hot, classes = analysis_view.hotspot_layer(conn, user, disp)
+        emerging, patterns = analysis_view.emerging_layer(conn, user, disp)
+        warnings = analysis_view.open_warnings(conn, user, limit=6)
+        ranks = {lvl: analysis_view.red_black(conn, user, lvl) for lvl in ("street", "community")}
+        when = analysis_view.computed_label(conn, lang, tz)
+    title = [html.Div(t("analysis.hotspots", lang, days=analysis_view.WINDOW_DAYS,
+                        family=t("analysis.all_families", lang))), html.Div(when, className="gw-muted")]
+    return (hot, emerging, analysis_view.make_legend(PAGE, classes, patterns, lang), title,
+            analysis_view.make_warning_list(PAGE, warnings, lang, tz, actions=False),
+            analysis_view.make_red_black(PAGE, ranks, lang))
 
 
 dash.clientside_callback(

@@ -209,3 +209,39 @@ WHERE i.priority = 1 AND m.family = 'crime' AND i.status NOT IN ('closed', 'canc
   AND (%(scope_street)s::text IS NULL OR i.street_code = %(scope_street)s)
   AND (%(scope_community)s::text IS NULL OR i.community_code = %(scope_community)s)
 ORDER BY i.created_at DESC LIMIT 50;
+
+-- name: dash_hotspots
+-- Significant Gi* cells of the latest analysis run for one lattice and window, one family (NULL: every
+-- family), inside the user's area: sub-grid cells by code, squares whose interior meets the area.
+SELECT h.cell, h.family, h.class, h.z, h.q, h.value, ST_AsGeoJSON(h.geom, 6) AS geojson, r.computed_at
+FROM hotspot_cell h
+JOIN (SELECT id, computed_at FROM analysis_run ORDER BY computed_at DESC, id DESC LIMIT 1) r ON r.id = h.run_id
+WHERE h.lattice = %(lattice)s AND h.window_days = %(window_days)s AND h.class <> 'not_significant'
+  AND (%(family)s::text IS NULL OR h.family = %(family)s)
+  AND (%(scope_street)s::text IS NULL OR (h.lattice = 'sub_grid' AND left(h.cell, 9) = %(scope_street)s)
+       OR (h.lattice <> 'sub_grid' AND EXISTS (SELECT 1 FROM street s WHERE s.code = %(scope_street)s
+           AND ST_Intersects(s.geom, h.geom) AND NOT ST_Touches(s.geom, h.geom))))
+  AND (%(scope_community)s::text IS NULL OR (h.lattice = 'sub_grid' AND left(h.cell, 12) = %(scope_community)s)
+       OR (h.lattice <> 'sub_grid' AND EXISTS (SELECT 1 FROM community c WHERE c.code = %(scope_community)s
+           AND ST_Intersects(c.geom, h.geom) AND NOT ST_Touches(c.geom, h.geom))))
+ORDER BY abs(h.z) DESC
+LIMIT %(limit)s;
+
+-- name: dash_emerging
+-- Emerging-hot-spot cells of the latest run (one family, NULL: every family) inside the user's area.
+SELECT e.cell, e.family, e.pattern, e.trend_z, e.final_z, ST_AsGeoJSON(e.geom, 6) AS geojson, r.computed_at
+FROM emerging_cell e
+JOIN (SELECT id, computed_at FROM analysis_run ORDER BY computed_at DESC, id DESC LIMIT 1) r ON r.id = e.run_id
+WHERE e.lattice = %(lattice)s AND e.pattern <> 'no_pattern'
+  AND (%(family)s::text IS NULL OR e.family = %(family)s)
+  AND (%(scope_street)s::text IS NULL OR (e.lattice = 'sub_grid' AND left(e.cell, 9) = %(scope_street)s)
+       OR (e.lattice <> 'sub_grid' AND EXISTS (SELECT 1 FROM street s WHERE s.code = %(scope_street)s
+           AND ST_Intersects(s.geom, e.geom) AND NOT ST_Touches(s.geom, e.geom))))
+  AND (%(scope_community)s::text IS NULL OR (e.lattice = 'sub_grid' AND left(e.cell, 12) = %(scope_community)s)
+       OR (e.lattice <> 'sub_grid' AND EXISTS (SELECT 1 FROM community c WHERE c.code = %(scope_community)s
+           AND ST_Intersects(c.geom, e.geom) AND NOT ST_Touches(c.geom, e.geom))))
+ORDER BY abs(e.final_z) DESC
+LIMIT %(limit)s;
+
+-- name: dash_worker_communities
+SELECT code, community_code FROM grid_worker;

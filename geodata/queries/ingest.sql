@@ -19,10 +19,14 @@ FROM sub_grid_assignment a JOIN grid_worker w ON w.code = a.worker_code
 WHERE a.valid_to IS NULL AND a.sub_grid_code = ANY(%(codes)s::text[]);
 
 -- name: situation_incidents
-SELECT i.id, i.camera_code, i.situation_id, i.status
-FROM incident i
-JOIN unnest(%(cameras)s::text[], %(situations)s::text[]) AS s(camera_code, situation_id)
-  ON i.camera_code = s.camera_code AND i.situation_id = s.situation_id;
+-- The incident a situation's start was written to (created or merged into).
+SELECT DISTINCT ON (s.camera_code, s.situation_id) r.incident_id AS id, s.camera_code, s.situation_id
+FROM unnest(%(cameras)s::text[], %(situations)s::text[]) AS s(camera_code, situation_id)
+JOIN incident_report r
+  ON (r.attributes -> 'situation' ->> 'id') = s.situation_id
+ AND r.attributes ? 'situation'
+ AND (r.attributes ->> 'camera') = s.camera_code
+ORDER BY s.camera_code, s.situation_id, r.id;
 
 -- name: merge_candidates
 -- Open incidents of the same matter near any new report in space (bounding box of the radius,

@@ -59,3 +59,12 @@ def test_grid_gap_inside_district_goes_to_district_queue_not_flagged():
 def test_unknown_source_is_refused():
     with pytest.raises(ValueError):
         route(IN_SUB, "telepathy", None)
+
+
+def test_maintenance_cases_skip_verification_and_go_to_the_maintenance_desk():
+    from grid.routing import Assignment, Location, Queue, Worker, route
+
+    loc = Location("b", "s", "c", "t")
+    d = route(loc, "camera", Assignment(Worker("W1")), family="maintenance")
+    assert d.dispatch and d.queue is Queue.DISTRICT and d.worker_code is None
+    assert route(loc, "camera", Assignment(Worker("W1")), family="crime").queue is Queue.VERIFICATION

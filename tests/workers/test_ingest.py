@@ -258,3 +258,23 @@ def test_a_moved_base_grid_routes_the_next_batch_to_its_new_sub_grid(small_grid_
     worker.run(max_idle_s=0.3)
     row = incident(small_grid_url, second)
     assert row["sub_grid_code"] == "44031000100102" and row["worker_code"] == "W002"
+
+
+def test_repeated_camera_situations_merge_and_camera_faults_skip_verification(small_grid_url, redis_url, client):
+    (first,) = push(client, camera_msg(situation={"id": "loop-1", "phase": "start"}))
+    run_worker(small_grid_url, redis_url)
+    # The same rule firing again at the same camera a few minutes later is the same problem.
+    push(client, camera_msg(situation={"id": "loop-2", "phase": "start"},
+                            observed_at=(NOW + timedelta(minutes=3)).isoformat()))
+    (fault,) = push(client, camera_msg(matter="MNT-CAMERA", situation={"id": "covered-1", "phase": "start"}))
+    run_worker(small_grid_url, redis_url)
+    assert incident(small_grid_url, first)["report_count"] == 2
+    row = incident(small_grid_url, fault)
+    assert row["status"] == "dispatched" and row["queue"] == "district" and row["worker_code"] is None
+    # The merged situation's end finds the incident its start merged into: no new case.
+    push(client, camera_msg(situation={"id": "loop-2", "phase": "end"},
+                            observed_at=(NOW + timedelta(minutes=4)).isoformat()))
+    run_worker(small_grid_url, redis_url)
+    assert history(small_grid_url, first)[-1] == "situation_end"
+    with psycopg.connect(small_grid_url) as conn:
+        assert conn.execute("SELECT count(*) FROM incident WHERE matter_code = 'CRM-INTRUSION'").fetchone()[0] == 1

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import logging
 import signal
 import subprocess
@@ -39,13 +41,9 @@ def available() -> list[tuple[str, list[str]]]:
     found = []
     for name, argv in PROCESSES:
         try:
-            with open("/dev/null", "w") as devnull:
-                old = sys.stderr
-                sys.stderr = devnull
-                try:
-                    parser.parse_args([*argv, "--help"])
-                finally:
-                    sys.stderr = old
+            with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull), \
+                    contextlib.redirect_stderr(devnull):
+                parser.parse_args([*argv, "--help"])
         except SystemExit as exc:
             # --help exits 0 for a known command, 2 for an unknown one.
             if exc.code == 0:
@@ -64,6 +62,18 @@ def _accounts(home: Path) -> list[dict]:
     return [{**a, "password": demo_password(a["role"])} for a in accounts]
 
 
+def _demo_cameras(settings) -> list[str]:
+    """Give a few cameras synthetic clips so the camera worker has streams to watch."""
+    from geodata import db
+    from workers.demo_video import prepare
+
+    with db.connect(settings.require_database()) as conn:
+        codes = prepare(conn, settings.home)
+    if codes:
+        print(f"demo cameras with clips: {', '.join(codes)}")
+    return codes
+
+
 def run(args, settings) -> int:
     exe = [sys.executable, "-m", "workers.cli"]
     procs: list[tuple[str, subprocess.Popen]] = []
@@ -75,10 +85,15 @@ def run(args, settings) -> int:
         stopping = True
 
     signal.signal(signal.SIGTERM, stop)
+    demo_cameras = _demo_cameras(settings)
     try:
         for name, argv in available():
             if name == "dashboard":
                 argv = [*argv, "--host", args.host, "--port", str(args.port)]
+            if name == "camera":
+                if not demo_cameras:
+                    continue
+                argv = [*argv, "--cameras", ",".join(demo_cameras)]
             procs.append((name, subprocess.Popen([*exe, *argv])))
             logger.info("started %s (pid %s)", name, procs[-1][1].pid)
         names = [n for n, _ in procs]

@@ -29,6 +29,7 @@ def register(worker_sub) -> None:
     p.add_argument("--worker-id", help="lease owner name (default host-pid)")
     p.add_argument("--matter", action="append", default=[], metavar="KIND=CODE",
                    help="matter code for a rule kind or camera problem (repeatable); a rule's own matter wins")
+    p.add_argument("--cameras", help="comma-separated camera codes: run only these (default: all)")
     p.add_argument("--no-face-blur", action="store_true", help="keep faces in snapshots and clips (privacy!)")
     p.set_defaults(func=run)
 
@@ -50,7 +51,8 @@ def run(args, settings) -> int:
     except ValueError as exc:
         print(f"gridwatch worker camera: --matter: {exc}")
         return 2
-    config = CameraWorkerConfig(max_cameras=args.max_cameras, lease_s=args.lease_seconds,
+    only = frozenset(c.strip() for c in args.cameras.split(",") if c.strip()) if args.cameras else None
+    config = CameraWorkerConfig(max_cameras=args.max_cameras, only=only, lease_s=args.lease_seconds,
                                 analysis_width=args.width, blur_faces=not args.no_face_blur, matters=matters)
     worker = CameraWorker(settings.require_database(), settings.require_redis(), settings.media_path,
                           config, worker_id=args.worker_id)

@@ -1,0 +1,83 @@
+"""/reports: indicators per street, community, sub-grid or worker for a period, the red/black lists, CSV, print."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlencode
+
+import dash
+from dash import Input, Output, dcc, html
+
+from dashboard import access, context, reports_data
+from dashboard.components import make_table
+from dashboard.i18n import t
+
+dash.register_page(__name__, path="/reports", title="Reports", name="reports")
+PAGE = "reports"
+logger = logging.getLogger(__name__)
+
+
+def layout(**_query):
+    """Period (default last week, CST) and level on top; the indicators table and the ranking below."""
+    user, lang = context.user(), context.lang()
+    if not access.may_open(user.role, PAGE):
+        return html.Div(t("app.forbidden", lang), className="gw-forbidden")
+    first, last = reports_data.last_week(context.cfg().timezone)
+    return html.Div([
+        html.H2(t("reports.title", lang)),
+        html.Div([
+            html.Label([t("reports.from", lang), " ", dcc.Input(id="reports-from", type="date", value=first,
+                                                                debounce=True)]),
+            html.Label([t("reports.to", lang), " ", dcc.Input(id="reports-to", type="date", value=last,
+                                                              debounce=True)]),
+            dcc.Dropdown(id="reports-level", value="street", clearable=False,
+                         options=[{"label": t(f"reports.level.{v}", lang), "value": v}
+                                  for v in reports_data.LEVELS]),
+            html.A(t("reports.csv", lang), id="reports-csv", className="gw-btn", href=""),
+            html.A(t("reports.print", lang), id="reports-print", className="gw-btn", href="", target="_blank"),
+        ], className="gw-filters"),
+        html.Div(id="reports-period", className="gw-msg"),
+        html.Div(id="reports-table", className="gw-panel"),
+        html.H2(t("analysis.redblack", lang)),
+        html.Div(id="reports-ranking", className="gw-panel"),
+    ], id="reports-root", className="gw-reports")
+
+
+def _cell(v, col: str):
+    if v is None or v != v:  # None or NaN: no case to measure
+        return "—"
+    if col == "on_time_rate":
+        return f"{100 * float(v):.1f}%"
+    if isinstance(v, float):
+        return f"{v:,.1f}"
+    return v
+
+
+@dash.callback(
+    Output("reports-table", "children"), Output("reports-ranking", "children"), Output("reports-period", "children"),
+    Output("reports-csv", "href"), Output("reports-print", "href"),
+    Input("reports-from", "value"), Input("reports-to", "value"), Input("reports-level", "value"),
+)
+@access.guard(PAGE)
+def reports_refresh(first, last, level):
+    """Indicators and the red/black lists of the chosen period and level, in the user's area."""
+    user, lang = context.user(), context.lang()
+    level = level if level in reports_data.LEVELS else "street"
+    try:
+        p = reports_data.period(first, last)
+    except ValueError as exc:
+        return "", "", t("reports.bad_period", lang, why=exc), "", ""
+    with context.pool().connection() as conn:
+        table = reports_data.indicators(conn, user, p, level)
+    rank = reports_data.ranking(table, level)
+    cols = reports_data.COLUMNS
+    body = (make_table(PAGE, "indicators", [t(f"col.{c}", lang) for c in cols],
+                       [[_cell(r[c], c) for c in cols] for r in table.to_dict("records")])
+            if len(table) else t("reports.empty", lang))
+    rcols = reports_data.RANK_COLUMNS
+    ranking = (make_table(PAGE, "ranking", [t(f"col.{c}", lang) for c in rcols],
+                          [[t(f"analysis.{r[c]}", lang) if c == "list" else _cell(r[c], c) for c in rcols]
+                           for r in rank.to_dict("records")])
+               if len(rank) else t("reports.empty", lang))
+    query = urlencode({"from": first, "to": last, "level": level})
+    return body, ranking, t("reports.period", lang, label=p.label()), f"/reports/csv?{query}", f"/reports/print?{query}"
