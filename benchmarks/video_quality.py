@@ -44,7 +44,8 @@ def main() -> int:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
-    jobs = [(n, s, p) for p in args.people.split(",") for s in parse_seeds(args.seeds) for n in args.scenarios.split(",")]
+    jobs = [(n, s, p) for p in args.people.split(",") for s in parse_seeds(args.seeds)
+            for n in args.scenarios.split(",")]
     t0 = time.perf_counter()
     results = run_scenes(jobs, args.jobs)
     by_kind: dict[str, list] = {}

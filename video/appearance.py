@@ -120,7 +120,8 @@ class Backdrop:
         # Something that differs from the scene is learned ten times slower than the scene itself.
         rate[np.abs(cur - self._bg) > self.level] *= 0.1
         for x1, y1, x2, y2 in np.asarray(keep_out, np.float32).reshape(-1, 4):
-            rate[max(0, int(y1 * sy) - 1):max(0, int(y2 * sy) + 2), max(0, int(x1 * sx) - 1):max(0, int(x2 * sx) + 2)] = 0
+            top, left = max(0, int(y1 * sy) - 1), max(0, int(x1 * sx) - 1)
+            rate[top:max(0, int(y2 * sy) + 2), left:max(0, int(x2 * sx) + 2)] = 0
         self._bg += rate * (cur - self._bg)
 
     def foreground(self, frame: np.ndarray, box: np.ndarray) -> float:

@@ -238,7 +238,8 @@ class Tracker:
         if shape is not None:
             # A person cut by the picture's edge (stepping in from below) shows legs first, then all of
             # them: the box may grow or shrink a lot between two detections.
-            edge = (boxes[:, 0] <= 2) | (boxes[:, 1] <= 2) | (boxes[:, 2] >= shape[1] - 2) | (boxes[:, 3] >= shape[0] - 2)
+            h, w = shape
+            edge = (boxes[:, 0] <= 2) | (boxes[:, 1] <= 2) | (boxes[:, 2] >= w - 2) | (boxes[:, 3] >= h - 2)
             similar_size |= edge[:, None] & (sizes > 0.4) & (sizes < 2.5)
         ok = (dist <= gate[:, None]) & same & (iou < self.iou_match) & similar_size
         for i, j in zip(*np.nonzero(ok)):

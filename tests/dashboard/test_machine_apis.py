@@ -121,3 +121,15 @@ def test_bearer_api_refuses_missing_tokens_wrong_passwords_and_wrong_roles(serve
     name = f"nobody-{uuid.uuid4().hex[:6]}"
     codes = [_token(server, name, "x").status_code for _ in range(7)]
     assert codes[:5] == [401] * 5 and codes[-1] == 429
+
+
+def test_a_duplicate_request_is_readable_and_follows_the_case_it_merged_into(server, dash_db, dash_redis, api_key):
+    form = {"api_key": api_key, "service_code": "hazard_fire_exit", "lat": "22.7012", "long": "114.3412"}
+    first = requests.post(server.base + "/open311/v2/requests.json", data=form, timeout=10).json()[0]
+    second = requests.post(server.base + "/open311/v2/requests.json", data={**form, "lat": "22.70121"},
+                           timeout=10).json()[0]
+    ingest(dash_db, dash_redis)
+    got = requests.get(server.base + "/open311/v2/requests.json", timeout=10, params={
+        "service_request_id": f"{first['service_request_id']},{second['service_request_id']}"}).json()
+    assert {g["service_request_id"] for g in got} == {first["service_request_id"], second["service_request_id"]}
+    assert len({g["agency_responsible"] for g in got}) == 1 and all(g["status"] == "open" for g in got)

@@ -58,3 +58,51 @@ def test_situation_start_update_end_with_cooldown():
     assert intr[0].start_s == 2 and intr[-1].end_s == 8  # the gap at t=7 is shorter than the cool-down
     assert len({e.id for e in intr}) == 1
     assert intr[-1].as_line()["track"] == 1 and intr[-1].as_line()["zone"] == "z"
+
+
+def test_loitering_clock_survives_an_id_switch_in_place():
+    # The tracker lost someone for a moment and gave them a new id where they stood: same visitor.
+    eng = RuleEngine(CFG)
+    for t in range(4):
+        eng.evaluate(t, [Person(1, IN, 0.9)], [])
+    hits = eng.evaluate(5, [Person(7, IN, 0.9)], [])
+    assert [h.rule for h in hits] == ["intrusion", "loitering"]
+    assert [h.track for h in hits if h.rule == "loitering"] == [7]
+
+
+def test_crowd_counts_someone_hidden_for_a_moment():
+    eng = RuleEngine(CFG)
+    three = [Person(i, (0.6 + 0.1 * i, 0.6, 0.65 + 0.1 * i, 0.9), 0.8) for i in range(3)]
+    for t in (0.0, 0.5, 1.0, 1.5):
+        eng.evaluate(t, three, [])
+    # One of the three is occluded for one frame: still a crowd of three.
+    hits = eng.evaluate(2.0, three[:2], [])
+    assert "crowd" in [h.rule for h in hits]
+
+
+def test_object_must_settle_before_it_counts():
+    # A still blob reported for the first time (someone just walked off) is not yet an object left.
+    eng = RuleEngine(CFG)
+    bag = StillObject("object", (0.6, 0.8, 0.65, 0.85), since=0.0)
+    assert "object_left" not in [h.rule for h in eng.evaluate(10.0, [], [bag])]
+    assert "object_left" in [h.rule for h in eng.evaluate(12.0, [], [bag])]
+
+
+def test_new_visitor_elsewhere_after_a_gap_is_a_new_situation():
+    from video.rules import Hit
+
+    st = SituationTracker("C")
+    left, right = (0.1, 0.2, 0.2, 0.9), (0.7, 0.2, 0.8, 0.9)
+    events = []
+    for t, track, box in [(0.0, 1, right), (1.0, 1, right), (3.5, 2, left), (4.0, 2, left)]:
+        events += st.update([Hit("intrusion", "z", box, 0.9, track)], t)
+    events += st.finish(5.0)
+    spans = [(e.start_s, e.end_s) for e in events if e.phase == "end"]
+    assert spans == [(0.0, 1.0), (3.5, 4.0)]
+    # The same gap with a new id in the same place is the tracker losing someone: one situation.
+    st = SituationTracker("C")
+    events = []
+    for t, track in [(0.0, 1), (1.0, 1), (3.5, 2), (4.0, 2)]:
+        events += st.update([Hit("intrusion", "z", right, 0.9, track)], t)
+    events += st.finish(5.0)
+    assert [(e.start_s, e.end_s) for e in events if e.phase == "end"] == [(0.0, 4.0)]

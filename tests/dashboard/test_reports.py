@@ -1,0 +1,72 @@
+"""/reports: the period's indicators and red/black lists, the CSV and the printable report, by role and scope."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from dashboard.reports_data import last_week
+from tests.dashboard.conftest import login, shot
+from tests.dashboard.test_access import api_login
+
+
+def _period() -> tuple[str, str]:
+    # The seeded incidents are of the last few days (CST).
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    return (today - timedelta(days=13)).isoformat(), today.isoformat()
+
+
+def test_last_week_is_monday_to_sunday_in_cst():
+    assert last_week("Asia/Shanghai", datetime(2026, 11, 28).date()) == ("2026-11-16", "2026-11-22")
+    assert last_week("Asia/Shanghai", datetime(2026, 11, 23).date()) == ("2026-11-16", "2026-11-22")
+
+
+@pytest.mark.browser
+def test_reports_page_table_csv_and_print(browser, server):
+    first, last = _period()
+    ctx, page = login(browser, server, "dispatcher")
+    page.goto(server.base + "/reports")
+    page.wait_for_selector("#reports-root", timeout=15_000)
+    default = (page.input_value("#reports-from"), page.input_value("#reports-to"))
+    page.fill("#reports-from", first)
+    page.press("#reports-from", "Enter")
+    page.fill("#reports-to", last)
+    page.press("#reports-to", "Enter")
+    page.wait_for_function("document.getElementById('reports-indicators-table') && "
+                           "document.getElementById('reports-indicators-table').textContent.includes('坪山街道')",
+                           timeout=15_000)
+    table = page.inner_text("#reports-indicators-table")
+    ranking = page.inner_text("#reports-ranking")
+    shot(page, "reports-1920x1080")
+    csv_href = page.get_attribute("#reports-csv", "href")
+    print_href = page.get_attribute("#reports-print", "href")
+    csv = ctx.request.get(server.base + csv_href)
+    printed = ctx.request.get(server.base + print_href)
+    ctx.close()
+    assert default == last_week("Asia/Shanghai")
+    for head in ("事件", "结案", "按期结案率", "平均分拨（分钟）", "平均接收（分钟）", "平均处置（分钟）", "退回", "升级"):
+        assert head in table
+    assert "坑梓街道" in table
+    assert "红榜" in ranking and "黑榜" in ranking
+    assert csv.status == 200 and csv.headers["content-type"].startswith("text/csv")
+    body = csv.body().decode("utf-8")
+    assert body.startswith("\ufeff") and "按期结案率" in body.splitlines()[0] and "坪山街道" in body
+    assert printed.status == 200 and printed.headers["content-type"].startswith("text/html")
+    html = printed.text()
+    assert "size: A4" in html and "<svg" in html and "坪山街道" in html  # the district report with its map
+
+
+def test_supervisor_reports_stay_in_its_street(browser, server):
+    first, last = _period()
+    ctx = api_login(browser, server, "sup2")  # street 440310002 (坑梓街道)
+    csv = ctx.request.get(server.base + f"/reports/csv?from={first}&to={last}&level=community")
+    printed = ctx.request.get(server.base + f"/reports/print?from={first}&to={last}")
+    bad = ctx.request.get(server.base + "/reports/csv?from=2026-02-10&to=2026-02-01&level=street")
+    ctx.close()
+    assert csv.status == 200 and printed.status == 200
+    body = csv.body().decode("utf-8")
+    assert "坑梓社区" in body and "六和社区" not in body and "和平社区" not in body
+    assert "坑梓社区" in printed.text() and "六和社区" not in printed.text()
+    assert bad.status == 400  # a reversed period is refused, not a server error
