@@ -30,8 +30,10 @@ PAGE = "console"
 
 def make_layers() -> list:
     """The two analysis layers of the console map (under the base grids, so clicks still pick those)."""
-    return [dl.GeoJSON(id="console-hotspots", data=None, style=fn("hotspotStyle"), interactive=False),
-            dl.GeoJSON(id="console-emerging", data=None, style=fn("emergingStyle"), interactive=False)]
+    # Between the sub-grid shading (overlay pane, 400) and the base grids the user clicks (a higher pane).
+    return [dl.Pane([dl.GeoJSON(id="console-hotspots", data=None, style=fn("hotspotStyle"), interactive=False),
+                     dl.GeoJSON(id="console-emerging", data=None, style=fn("emergingStyle"), interactive=False)],
+                    name="console-analysis-pane", style={"zIndex": 450})]
 
 
 def make_panel(lang: str) -> html.Div:

@@ -38,8 +38,11 @@ def layout(**_query):
     layers = [
         dl.GeoJSON(id="wall-ground", data=ground, style=fn("outlineStyle"), interactive=False),
         dl.GeoJSON(id="wall-subgrids", data=None, style=fn("subGridStyle"), interactive=False),
-        dl.GeoJSON(id="wall-hotspots", data=None, style=fn("hotspotStyle"), interactive=False),
-        dl.GeoJSON(id="wall-emerging", data=None, style=fn("emergingStyle"), interactive=False),
+        # A pane of its own: GeoJSON layers are re-added on every data change, so plain layer order would
+        # let the sub-grid shading, refreshed more often, end up over the hot spots.
+        dl.Pane([dl.GeoJSON(id="wall-hotspots", data=None, style=fn("hotspotStyle"), interactive=False),
+                 dl.GeoJSON(id="wall-emerging", data=None, style=fn("emergingStyle"), interactive=False)],
+                name="wall-analysis-pane", style={"zIndex": 450}),
         dl.GeoJSON(id="wall-outlines", data=lines, style=fn("outlineStyle"), interactive=False),
         dl.GeoJSON(id="wall-workers", data=None, pointToLayer=fn("workerPoint"), interactive=False),
         dl.GeoJSON(id="wall-cameras", data=None, pointToLayer=fn("cameraPoint"), interactive=False),

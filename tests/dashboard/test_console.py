@@ -90,12 +90,23 @@ def test_supervisor_moves_a_base_grid(browser, server, dash_db):
     assert "将移动" in preview
     with psycopg.connect(dash_db[0]) as conn:
         assert conn.execute("SELECT sub_grid_code FROM base_grid WHERE code = %s", (base,)).fetchone() == (target,)
-        audit = conn.execute("SELECT actor, reason FROM audit_log WHERE action = 'move_base_grid' AND target = %s",
-                             (base,)).fetchone()
+        audit = conn.execute("SELECT actor, reason, data FROM audit_log WHERE action = 'move_base_grid' "
+                             "AND target = %s", (base,)).fetchone()
         left = conn.execute("SELECT count(*) FROM incident WHERE base_grid_code = %s AND sub_grid_code <> %s "
                             "AND status NOT IN ('closed', 'cancelled')", (base, target)).fetchone()[0]
-    assert audit == ("sup1", "工作量平衡")
+        # geodata.operations re-dispatches the working incidents through the one transition function.
+        redispatched = conn.execute(
+            "SELECT e.incident_id::text, e.actor, e.note, i.worker_code FROM incident_event e "
+            "JOIN incident i ON i.id = e.incident_id WHERE i.base_grid_code = %s AND e.action = 'redispatch'",
+            (base,)).fetchall()
+    assert audit[:2] == ("sup1", "工作量平衡")
+    assert audit[2]["to_sub_grid"] == target and audit[2]["workload"]  # the operation's plan, audited
+    moved = [m["incident_id"] for m in audit[2]["moves"] if m["redispatch"]]
+    assert moved and sorted(r[0] for r in redispatched) == sorted(moved)
+    assert all(r[1:] == ("sup1", "工作量平衡", "W002") for r in redispatched)  # to the target's primary worker
+    assert len(audit[2]["incident_events"]) == len(moved)
     assert left == 0  # its open incidents followed it
+    assert "工作量" in preview and "→" in preview  # the preview shows workload before and after
 
 
 @pytest.mark.browser

@@ -44,17 +44,17 @@ def test_reports_page_table_csv_and_print(browser, server):
     print_href = page.get_attribute("#reports-print", "href")
     csv = ctx.request.get(server.base + csv_href)
     printed = ctx.request.get(server.base + print_href)
+    csv_status, csv_type, body = csv.status, csv.headers["content-type"], csv.body().decode("utf-8")
+    print_status, print_type, html = printed.status, printed.headers["content-type"], printed.text()
     ctx.close()
     assert default == last_week("Asia/Shanghai")
     for head in ("事件", "结案", "按期结案率", "平均分拨（分钟）", "平均接收（分钟）", "平均处置（分钟）", "退回", "升级"):
         assert head in table
     assert "坑梓街道" in table
     assert "红榜" in ranking and "黑榜" in ranking
-    assert csv.status == 200 and csv.headers["content-type"].startswith("text/csv")
-    body = csv.body().decode("utf-8")
+    assert csv_status == 200 and csv_type.startswith("text/csv")
     assert body.startswith("\ufeff") and "按期结案率" in body.splitlines()[0] and "坪山街道" in body
-    assert printed.status == 200 and printed.headers["content-type"].startswith("text/html")
-    html = printed.text()
+    assert print_status == 200 and print_type.startswith("text/html")
     assert "size: A4" in html and "<svg" in html and "坪山街道" in html  # the district report with its map
 
 
@@ -64,9 +64,10 @@ def test_supervisor_reports_stay_in_its_street(browser, server):
     csv = ctx.request.get(server.base + f"/reports/csv?from={first}&to={last}&level=community")
     printed = ctx.request.get(server.base + f"/reports/print?from={first}&to={last}")
     bad = ctx.request.get(server.base + "/reports/csv?from=2026-02-10&to=2026-02-01&level=street")
+    statuses = (csv.status, printed.status, bad.status)
+    body, html = csv.body().decode("utf-8"), printed.text()
     ctx.close()
-    assert csv.status == 200 and printed.status == 200
-    body = csv.body().decode("utf-8")
+    assert statuses[:2] == (200, 200)
     assert "坑梓社区" in body and "六和社区" not in body and "和平社区" not in body
-    assert "坑梓社区" in printed.text() and "六和社区" not in printed.text()
-    assert bad.status == 400  # a reversed period is refused, not a server error
+    assert "坑梓社区" in html and "六和社区" not in html
+    assert statuses[2] == 400  # a reversed period is refused, not a server error

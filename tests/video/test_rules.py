@@ -3,7 +3,7 @@
 import pytest
 
 from video.config import parse_config
-from video.rules import Person, RuleEngine, StillObject
+from video.rules import Hit, Person, RuleEngine, StillObject
 from video.situations import SituationTracker
 
 CFG = parse_config({
@@ -89,8 +89,6 @@ def test_object_must_settle_before_it_counts():
 
 
 def test_new_visitor_elsewhere_after_a_gap_is_a_new_situation():
-    from video.rules import Hit
-
     st = SituationTracker("C")
     left, right = (0.1, 0.2, 0.2, 0.9), (0.7, 0.2, 0.8, 0.9)
     events = []
