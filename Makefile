@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 
 demo: setup services
 	$(BIN)/gridwatch seed demo
-	$(BIN)/gridwatch demo
+	$(BIN)/gridwatch demo $(DEMO_ARGS)
 
 test: setup services
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

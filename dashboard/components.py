@@ -9,6 +9,10 @@ from dash import html
 
 from dashboard.i18n import label, t
 
+# What the camera workers write (video/media.py): a .jpg snapshot and a .webm clip per situation.
+IMAGE_EXT = (".jpg", ".jpeg", ".png")
+CLIP_EXT = (".webm", ".mp4")
+
 FAMILY_COLOURS = {"crime": "#ff4d4f", "dispute": "#faad14", "hazard": "#36cfc9", "maintenance": "#9254de"}
 HEALTH_COLOURS = {"online": "#52c41a", "degraded": "#faad14", "offline": "#ff4d4f", "unknown": "#8c8c8c"}
 
@@ -59,3 +63,25 @@ def make_history(events: list[dict], lang: str, tz: str) -> html.Ol:
             head += f" · {label('status', e['from_status'], lang)} → {label('status', e['to_status'], lang)}"
         items.append(html.Li([html.Div(head), html.Div(e.get("note") or "", className="gw-note")]))
     return html.Ol(items, className="gw-history")
+
+
+def media_url(path: str) -> str:
+    """A stored media path as the /media route (which logs the view), or an absolute URL unchanged."""
+    return path if "://" in path else f"/media/{path}"
+
+
+def make_evidence(page: str, media: list, lang: str) -> html.Div:
+    """The first snapshot and the first clip of an incident, side by side."""
+    paths = [m for m in media or [] if isinstance(m, str)]
+    image = next((m for m in paths if m.lower().endswith(IMAGE_EXT)), None)
+    clip = next((m for m in paths if m.lower().endswith(CLIP_EXT)), None)
+    items = []
+    if image:
+        items.append(html.Figure([html.Img(src=media_url(image), id=f"{page}-snapshot"),
+                                  html.Figcaption(t("console.snapshot", lang))]))
+    if clip:
+        # preload="metadata": the duration shows without fetching the whole clip until someone plays it.
+        items.append(html.Figure([html.Video(src=media_url(clip), controls=True, preload="metadata",
+                                             id=f"{page}-clip"),
+                                  html.Figcaption(t("console.clip", lang))]))
+    return html.Div(items, className="gw-evidence")

@@ -187,7 +187,7 @@ def worker_tasks(conn, worker: str) -> list[dict]:
 
 
 def worker_get(conn, worker: str) -> dict | None:
-    """A grid worker's code, name and duty."""
+    """A grid worker's code, name, duty and last known position."""
     return _one(conn, "dash_worker_get", {"worker": worker})
 
 

@@ -85,18 +85,28 @@ def field_service_worker():
     return resp
 
 
+def _display_pos(row) -> list[float] | None:
+    """[lon, lat] of a row for the tablet's map (shifted when the tiles are GCJ-02), None when unknown."""
+    if not row or row.get("lon") is None or row.get("lat") is None:
+        return None
+    return list(context.display().point(row["lon"], row["lat"]))
+
+
 @bp.route("/field/api/tasks")
 @access.route_guard("/field/api/tasks")
 def field_tasks():
-    """The worker's open tasks, by deadline."""
+    """The worker's open tasks, by deadline, with their map positions and the worker's last known one."""
     user = context.user()
     with context.pool().connection() as conn:
         rows = data.worker_tasks(conn, user.worker_code)
+        me = data.worker_get(conn, user.worker_code) if user.worker_code else None
     lang, tz = context.lang(), context.cfg().timezone
-    return flask.jsonify({"ok": True, "tasks": [
+    # Positions come with the list so the task map still works offline from the tablet's cached copy.
+    return flask.jsonify({"ok": True, "me": _display_pos(me), "tasks": [
         {"id": r["id"], "matter": matter_name(r, lang), "status": r["status"], "priority": r["priority"],
          "status_label": label("status", r["status"], lang), "due": fmt_time(r["due_at"], tz, True),
-         "due_at": r["due_at"].isoformat() if r["due_at"] else None, "description": r["description"]}
+         "due_at": r["due_at"].isoformat() if r["due_at"] else None, "description": r["description"],
+         "pos": _display_pos(r)}
         for r in rows]})
 
 
@@ -115,7 +125,7 @@ def field_task(incident_id: str):
     return flask.jsonify({"ok": True, "task": {
         "id": row["id"], "matter": matter_name(row, lang), "status": row["status"],
         "status_label": label("status", row["status"], lang), "description": row["description"],
-        "due": fmt_time(row["due_at"], tz, True), "lon": row["lon"], "lat": row["lat"],
+        "due": fmt_time(row["due_at"], tz, True), "lon": row["lon"], "lat": row["lat"], "pos": _display_pos(row),
         "media": [m for m in (row["media"] or []) if isinstance(m, str)]},
         "history": [{"at": fmt_time(e["at"], tz, True), "action": label("action", e["action"], lang),
                      "actor": e["actor"], "note": e["note"] or ""} for e in events]})

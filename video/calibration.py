@@ -43,6 +43,8 @@ class Calibration:
             raise CalibrationError("calibration points are degenerate (three or more on one line?)")
         self.h = h
         self.h_inv = np.linalg.inv(h)
+        # The pairs lie on the ground, so their projective scale's sign marks the ground side of the horizon.
+        self._ground_sign = float(np.sign(np.mean(self._scale(px))))
 
     @classmethod
     def from_config(cls, config: CameraConfig) -> Calibration:
@@ -75,6 +77,17 @@ class Calibration:
             raise CalibrationError("camera is not calibrated: map points cannot be placed in the image")
         local = self._to_local(np.asarray(lonlat, np.float64).reshape(-1, 2))
         return cv2.perspectiveTransform(local.reshape(-1, 1, 2), self.h_inv).reshape(-1, 2)
+
+    def _scale(self, points: np.ndarray) -> np.ndarray:
+        pts = np.asarray(points, np.float64).reshape(-1, 2)
+        return pts @ self.h[2, :2] + self.h[2, 2]
+
+    def on_ground(self, points: np.ndarray) -> np.ndarray:
+        """(N,) bool: the image points lie below the horizon, where the map position is meaningful."""
+        if self.h is None:
+            raise CalibrationError("camera is not calibrated: the image has no known horizon")
+        # Beyond the horizon the homography flips the point to the far side of the camera (scale < 0).
+        return self._scale(points) * self._ground_sign > 1e-9
 
     def zone_on_map(self, polygon: list[list[float]]) -> list[tuple[float, float]]:
         """A zone's image polygon as a lon/lat ring for the map; only meaningful when calibrated."""

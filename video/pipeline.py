@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -11,7 +12,7 @@ import numpy as np
 
 from video.background import Stationary, StationaryDetector
 from video.config import CameraConfig
-from video.detections import PERSON, Detections, box_cover
+from video.detections import PERSON, VEHICLE, Detections, box_cover, box_iou
 from video.detectors import Detector, make_detector
 from video.motion import MotionGate, shared_thumbnails
 from video.quality import QualityMonitor
@@ -53,6 +54,9 @@ class CameraPipeline:
         self.situations = SituationTracker(config.code, cooldown_s=cooldown_s)
         self._needs_people = any(r.kind in ("intrusion", "loitering", "crowd") for z in config.zones for r in z.rules)
         self._needs_objects = any(r.kind in ("object_left", "vehicle_stopped") for z in config.zones for r in z.rules)
+        # Whether the detector names vehicles; a people-only one leaves still blobs to the shape rule.
+        self._asks_vehicles = VEHICLE in getattr(self.detector, "classes", (PERSON,))
+        self._vehicle_checks: list[_VehicleCheck] = []
         self.last_t = 0.0
 
     def feed(self, frame: np.ndarray | None, t: float) -> list[Situation]:
@@ -103,7 +107,7 @@ class CameraPipeline:
         objects: list[StillObject] = []
         if self._needs_objects:
             still = self.stationary.update(frame, t)
-            objects = self._classify(still, t, scale)
+            objects = self._classify(still, t, scale, frame)
         return self.rules.evaluate(t, people, objects)
 
     def _rois(self, boxes: np.ndarray, t: float, w: int, h: int) -> np.ndarray:
@@ -122,20 +126,71 @@ class CameraPipeline:
             rois = _merge_boxes(rois, gap=0.15 * w)
         return np.array(rois, np.float32).reshape(-1, 4)
 
-    def _classify(self, still: list[Stationary], t: float, scale: np.ndarray) -> list[StillObject]:
+    def _classify(self, still: list[Stationary], t: float, scale: np.ndarray,
+                  frame: np.ndarray) -> list[StillObject]:
         persons = [tr.box / scale for tr in self.tracker.confirmed() if t - tr.last_seen <= 3.0]
+        # No still blobs, no detector call: the per-frame cost stays that of the background model.
+        vehicle_conf = self._vehicle_confidences(still, t, scale, frame) if self._asks_vehicles and still else None
         out: list[StillObject] = []
         aspect = scale[0] / scale[1]
-        for s in still:
+        for i, s in enumerate(still):
             box = np.array(s.box, np.float32)
             if persons and box_cover(box[None], _grow(np.array(persons), 0.3)).max() > 0.2:
                 continue  # a person standing still is not an abandoned object
+            if vehicle_conf is not None:
+                if vehicle_conf[i] > 0:
+                    out.append(StillObject("vehicle", tuple(float(v) for v in box), s.since, vehicle_conf[i]))
+                elif s.area <= self.object_max_area:
+                    out.append(StillObject("object", tuple(float(v) for v in box), s.since, 0.6))
+                continue
             bw, bh = (box[2] - box[0]) * aspect, box[3] - box[1]
             if s.area >= self.vehicle_min_area and bh < 1.3 * bw:
                 out.append(StillObject("vehicle", tuple(float(v) for v in box), s.since, 0.7))
             elif s.area <= self.object_max_area:
                 out.append(StillObject("object", tuple(float(v) for v in box), s.since, 0.6))
         return out
+
+    def _vehicle_confidences(self, still: list[Stationary], t: float, scale: np.ndarray,
+                             frame: np.ndarray) -> list[float]:
+        """Per still blob, the detector's vehicle confidence (0: no vehicle there), asked about once a second."""
+        boxes = np.array([s.box for s in still], np.float32).reshape(-1, 4)
+        prev = self._vehicle_checks
+        checks: list[_VehicleCheck | None] = [None] * len(boxes)
+        if prev:
+            # A blob's box wobbles a little between background updates: the same blob is a good IoU match.
+            iou = box_iou(boxes, np.array([c.box for c in prev], np.float32))
+            for i in range(len(boxes)):
+                j = int(iou[i].argmax())
+                if iou[i, j] >= 0.5 and t - prev[j].checked < self.verify_every_s:
+                    checks[i] = prev[j]
+        due = [i for i, c in enumerate(checks) if c is None]
+        if due:
+            # Grown rois give the model the whole vehicle around a blob that may miss its edges.
+            rois = np.clip(_grow(boxes[due], 0.2), 0.0, 1.0) * scale
+            found = self.detector.detect(frame, rois).of(VEHICLE)
+            for i in due:
+                checks[i] = _VehicleCheck(boxes[i], t, _vehicle_match(boxes[i] * scale, found))
+        self._vehicle_checks = [c for c in checks if c is not None]
+        return [c.confidence for c in checks]
+
+
+@dataclass(frozen=True)
+class _VehicleCheck:
+    """The detector's last verdict on one still blob: its box (0-1), when asked, vehicle confidence."""
+
+    box: np.ndarray
+    checked: float
+    confidence: float
+
+
+def _vehicle_match(blob: np.ndarray, vehicles: Detections) -> float:
+    """Best confidence of a vehicle box the blob lies mostly inside and that is not much larger, else 0."""
+    if not len(vehicles):
+        return 0.0
+    blob_in_det = box_cover(blob[None], vehicles.xyxy)[0]
+    det_in_blob = box_cover(vehicles.xyxy, blob[None])[:, 0]
+    good = (blob_in_det >= 0.6) & (det_in_blob >= 0.4)
+    return float(vehicles.confidence[good].max()) if good.any() else 0.0
 
 
 def _grow(boxes: np.ndarray, f: float) -> np.ndarray:

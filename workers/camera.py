@@ -28,6 +28,7 @@ from geodata import cameras as camera_repo
 from geodata import db
 from grid.camera_matters import RULE_MATTERS, resolve_matters
 from video.config import CameraConfig
+from video.detectors import Detector, make_detector
 from video.media import MediaRecorder
 from video.pipeline import CameraPipeline
 from video.sources import FrameSource, Sample
@@ -60,6 +61,17 @@ class CameraWorkerConfig:
     # A runner may sit in a blocking read for the source's read timeout (5 s) before it sees a stop.
     stop_timeout_s: float = 8.0
     matters: dict[str, str] = field(default_factory=lambda: dict(RULE_MATTERS))
+    # An ONNX detector (cv2.dnn) instead of the built-in HOG; None keeps HOG.
+    model: str | None = None
+    model_size: tuple[int, int] = (640, 640)
+    model_layout: str = "auto"
+
+    def detector(self) -> Detector | None:
+        """A fresh detector for one camera thread, or None for the pipeline's default (HOG)."""
+        # One per thread, never shared: a cv2.dnn net is not safe to run from several threads at once.
+        if not self.model:
+            return None
+        return make_detector(self.model, input_size=self.model_size, layout=self.model_layout)
 
 
 class CameraRunner(threading.Thread):
@@ -75,7 +87,7 @@ class CameraRunner(threading.Thread):
         self.matters = matters
         self.stop_event = threading.Event()
         self.source = FrameSource(config.url, fps=config.fps, width=settings.analysis_width, loop=True)
-        self.pipeline = CameraPipeline(config, analysis_width=settings.analysis_width)
+        self.pipeline = CameraPipeline(config, detector=settings.detector(), analysis_width=settings.analysis_width)
         self.recorder = MediaRecorder(media_dir, config.code, config.fps, settings.clip_pre_s,
                                       settings.clip_post_s, settings.blur_faces)
         self.problems: set[str] = set()

@@ -2,7 +2,7 @@
    tasks with a badge and a sound when new ones arrive, GPS with a map-tap fallback. */
 (function () {
   var DB = "gridwatch-field", STORE = "outbox", MAX_PHOTO = 10 * 1024 * 1024;
-  var F = {tap: null, gps: null, tasks: {}, known: null, open: null, flushing: false, es: null, root: null};
+  var F = {tap: null, gps: null, me: null, tasks: {}, known: null, open: null, flushing: false, es: null, root: null};
   window.gridwatch = window.gridwatch || {};
   window.gridwatch.field = F;
 
@@ -115,9 +115,12 @@
       .then(function (j) {
         if (!j.ok) return;
         localStorage.setItem("gridwatch.field.tasks", JSON.stringify(j.tasks));
+        localStorage.setItem("gridwatch.field.me", JSON.stringify(j.me || null));
+        F.me = j.me || null;
         renderTasks(j.tasks);
       }).catch(function () {
         renderTasks(JSON.parse(localStorage.getItem("gridwatch.field.tasks") || "[]"));   // offline: last copy
+        F.me = JSON.parse(localStorage.getItem("gridwatch.field.me") || "null");
       });
   }
   function openTask(id) {
@@ -127,9 +130,12 @@
     $("field-task-title").textContent = (t.matter || "") + " · " + (t.status_label || "");
     $("field-task-body").textContent = (t.description || "") + "  " + (t.due || "");
     $("field-task-history").innerHTML = "";
+    showTaskMap(t.pos);
+    watchMe();
     fetch("/field/api/task/" + id, {credentials: "same-origin"}).then(function (r) { return r.json(); })
       .then(function (j) {
         if (!j.ok) return;
+        if (j.task.pos && !(F.tasks[id] || {}).pos) showTaskMap(j.task.pos);   // a list cached before positions
         var body = $("field-task-body");
         (j.task.media || []).slice(0, 1).forEach(function (m) {
           var img = document.createElement("img");
@@ -143,6 +149,59 @@
         });
       }).catch(function () {});
   }
+  // ---- the task's map ----
+  // WGS84 -> GCJ-02, the forward formula of grid/gcj02.py: device GPS is WGS84, Chinese tiles are not.
+  function gcj02(lon, lat) {
+    if (lon < 72.004 || lon > 137.8347 || lat < 0.8293 || lat > 55.8271) return [lon, lat];
+    var A = 6378245.0, EE = 0.00669342162296594323, PI = Math.PI, x = lon - 105.0, y = lat - 35.0;
+    var common = (20.0 * Math.sin(6.0 * x * PI) + 20.0 * Math.sin(2.0 * x * PI)) * 2.0 / 3.0;
+    var dlat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * Math.sqrt(Math.abs(x)) + common +
+      (20.0 * Math.sin(y * PI) + 40.0 * Math.sin(y / 3.0 * PI)) * 2.0 / 3.0 +
+      (160.0 * Math.sin(y / 12.0 * PI) + 320.0 * Math.sin(y * PI / 30.0)) * 2.0 / 3.0;
+    var dlon = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * Math.sqrt(Math.abs(x)) + common +
+      (20.0 * Math.sin(x * PI) + 40.0 * Math.sin(x / 3.0 * PI)) * 2.0 / 3.0 +
+      (150.0 * Math.sin(x / 12.0 * PI) + 300.0 * Math.sin(x / 30.0 * PI)) * 2.0 / 3.0;
+    var rad = lat * PI / 180.0, magic = 1.0 - EE * Math.sin(rad) * Math.sin(rad), sm = Math.sqrt(magic);
+    dlat = dlat * 180.0 / ((A * (1.0 - EE)) / (magic * sm) * PI);
+    dlon = dlon * 180.0 / (A / sm * Math.cos(rad) * PI);
+    return [lon + dlon, lat + dlat];
+  }
+  F.gcj02 = gcj02;
+  F.toDisplay = function (lon, lat) {
+    var root = $("field-root");
+    return root && root.getAttribute("data-crs") === "gcj02" ? gcj02(lon, lat) : [lon, lat];
+  };
+  function feature(pos, kind) {
+    return {type: "Feature", properties: {kind: kind}, geometry: {type: "Point", coordinates: pos}};
+  }
+  function showTaskMap(pos) {
+    var set = window.dash_clientside && window.dash_clientside.set_props;
+    if (!set) return;
+    var me = F.gps || F.me, feats = [];
+    if (pos) feats.push(feature(pos, "task"));
+    if (me) feats.push(feature(me, "me"));
+    set("field-task-points", {data: {type: "FeatureCollection", features: feats}});
+    if (!pos) return;
+    // The map was laid out while its panel was hidden: Leaflet must measure it again before it frames.
+    set("field-task-map", {invalidateSize: Date.now()});
+    var zoom = Number($("field-root").getAttribute("data-task-zoom")) || 17;
+    // Both in view when the worker is near (about 2 km); otherwise the task alone, at street level.
+    var near = me && Math.abs(me[0] - pos[0]) < 0.02 && Math.abs(me[1] - pos[1]) < 0.02;
+    var vp = near ? {bounds: [[Math.min(pos[1], me[1]), Math.min(pos[0], me[0])],
+                              [Math.max(pos[1], me[1]), Math.max(pos[0], me[0])]],
+                     options: {padding: [40, 40], maxZoom: zoom}}
+                  : {center: [pos[1], pos[0]], zoom: zoom};
+    setTimeout(function () { set("field-task-map", {viewport: vp}); }, 60);
+  }
+  function watchMe() {
+    if (!navigator.geolocation) return;
+    var id = F.open;
+    navigator.geolocation.getCurrentPosition(function (p) {
+      F.gps = F.toDisplay(p.coords.longitude, p.coords.latitude);
+      if (F.open === id && !$("field-task").hidden) showTaskMap((F.tasks[id] || {}).pos);
+    }, function () {}, {enableHighAccuracy: true, maximumAge: 60000, timeout: 10000});
+  }
+
   function act(action) {
     var note = ($("field-task-note") || {}).value || "";
     if (action === "return" && !note.trim()) { msg(tr("field.return_reason")); return; }
@@ -164,7 +223,10 @@
   }
   function locate() {
     if (!navigator.geolocation) { $("field-pos").textContent = tr("field.no_gps"); return; }
-    navigator.geolocation.getCurrentPosition(function (p) { setPoint(p.coords.longitude, p.coords.latitude, "gps"); },
+    navigator.geolocation.getCurrentPosition(function (p) {
+        F.gps = F.toDisplay(p.coords.longitude, p.coords.latitude);
+        setPoint(p.coords.longitude, p.coords.latitude, "gps");
+      },
       function () { $("field-pos").textContent = tr("field.no_gps"); }, {enableHighAccuracy: true, timeout: 8000});
   }
   function send() {

@@ -2,6 +2,7 @@
 (function () {
   var FAMILY = {crime: "#ff4d4f", dispute: "#faad14", hazard: "#36cfc9", maintenance: "#9254de"};
   var HEALTH = {online: "#52c41a", degraded: "#faad14", offline: "#ff4d4f", unknown: "#8c8c8c"};
+  var LABEL_ZOOM = 14;  // from here on a dense set of worker labels has room
   var SHADES = ["#12213d", "#1d3a66", "#2b5797", "#c27c0e", "#d4380d", "#a8071a"];
   function shade(n) { return SHADES[n <= 0 ? 0 : n <= 2 ? 1 : n <= 5 ? 2 : n <= 10 ? 3 : n <= 20 ? 4 : 5]; }
   window.gridwatch = window.gridwatch || {};
@@ -58,6 +59,38 @@
     },
     emergingStyle: function (feature) {
       return {color: feature.properties.colour, weight: 2.5, fill: false, opacity: 0.95};
+    },
+    // Console sub-grids: the workers' names stay on the map; hovering shows the sub-grid's name too.
+    // Text nodes, not HTML: names come from the database.
+    // With many sub-grids (a district-wide dispatcher) the labels would cover each other when zoomed out:
+    // those are "dense" and show from street-level zoom on (class set on the map container below).
+    subGridLabel: function (feature, layer) {
+      var p = feature.properties || {};
+      var el = document.createElement("span");
+      el.textContent = p.workers || "";
+      layer.bindTooltip(el, {permanent: true, direction: "center", opacity: 0.9,
+                             className: "gw-worker-label" + (p.dense ? " gw-worker-label-dense" : "")});
+      layer.on("add", function () {
+        var map = layer._map;
+        if (!map || map._gwLabelZoom) return;
+        map._gwLabelZoom = function () {
+          map.getContainer().classList.toggle("gw-labels-far", map.getZoom() < LABEL_ZOOM);
+        };
+        map.on("zoomend", map._gwLabelZoom);
+        map._gwLabelZoom();
+      });
+      layer.on("mouseover", function () { el.textContent = p.tooltip || p.workers || ""; });
+      layer.on("mouseout", function () { el.textContent = p.workers || ""; });
+    },
+    // The tablet's task map: the task as a pin, the worker as a dot; the element carries the position
+    // Leaflet drew it at, for people debugging on the tablet and for the browser tests.
+    taskPoint: function (feature, latlng) {
+      var kind = feature.properties.kind === "me" ? "me" : "task";
+      var size = kind === "task" ? 34 : 22;
+      var icon = L.divIcon({className: "", iconSize: [size, size],
+        html: '<div class="gw-task-pin gw-task-pin-' + kind + '" data-kind="' + kind + '" data-lat="' +
+              latlng.lat.toFixed(6) + '" data-lng="' + latlng.lng.toFixed(6) + '"></div>'});
+      return L.marker(latlng, {icon: icon, interactive: false, zIndexOffset: kind === "task" ? 1000 : 0});
     },
     fieldPoint: function (feature, latlng) {
       return L.circleMarker(latlng, {radius: 10, color: "#ffd666", weight: 3, fillOpacity: 0.3});

@@ -1,4 +1,7 @@
-"""/cameras: maintenance, dispatchers and admins see camera health, snapshots with zones, and edit zones."""
+"""/cameras: maintenance, dispatchers and admins see camera health, snapshots with zones, and edit zones.
+
+Calibrated cameras (4+ image-to-map pairs) also show their zones on the map; others only their point.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from dash import ALL, Input, Output, State, ctx, dcc, html
 from pydantic import TypeAdapter, ValidationError
 
 from dashboard import access, basemap, context, data
+from dashboard.camera_zones import zone_features
 from dashboard.components import fmt_time, make_badge, make_table, matter_name
 from dashboard.i18n import label, t
 from dashboard.maps import fn, make_map, points
@@ -21,6 +25,9 @@ PAGE = "cameras"
 logger = logging.getLogger(__name__)
 RULE_KINDS = ("intrusion", "loitering", "crowd", "object_left", "vehicle_stopped")
 ZONE_EDITORS = frozenset({"maintenance", "admin"})
+# The snapshot overlay's red, so a zone looks the same on the picture and on the map.
+ZONE_STYLE = {"color": "#ff4d4f", "weight": 2, "fillColor": "#ff4d4f", "fillOpacity": 0.25,
+              "className": "gw-camera-zone"}
 
 
 def snapshot_path(code: str) -> str:
@@ -46,6 +53,8 @@ def layout(**_query):
                                      interactive=False),
                           dl.GeoJSON(id="cameras-lines", data=basemap.lines(), style=fn("outlineStyle"),
                                      interactive=False),
+                          # Under the points, so a camera inside its own zone stays clickable.
+                          dl.GeoJSON(id="cameras-zones-map", data=None, style=ZONE_STYLE),
                           dl.GeoJSON(id="cameras-points", data=None, pointToLayer=fn("cameraPoint"))]),
                                className="gw-console-map")], className="gw-panel"),
             html.Div(id="cameras-list", className="gw-panel gw-scroll"),
@@ -75,12 +84,13 @@ def layout(**_query):
 
 
 @dash.callback(
-    Output("cameras-list", "children"), Output("cameras-points", "data"), Output("cameras-cases", "children"),
+    Output("cameras-list", "children"), Output("cameras-points", "data"), Output("cameras-zones-map", "data"),
+    Output("cameras-cases", "children"),
     Input("cameras-interval", "n_intervals"), Input("cameras-saved", "data"),
 )
 @access.guard(PAGE)
 def cameras_refresh(_tick, _saved):
-    """Every camera with health, on the map and in the table; open maintenance cases."""
+    """Every camera with health, on the map and in the table, calibrated cameras' zones; maintenance cases."""
     lang, tz = context.lang(), context.cfg().timezone
     with context.pool().connection() as conn:
         cams = data.cameras(conn)
@@ -95,19 +105,20 @@ def cameras_refresh(_tick, _saved):
                                                     "tooltip": f"{r['code']} {label('health', r['health'], lang)}"})
     case_list = html.Ul([html.Li([matter_name(c, lang), " ", c["camera_code"] or "", " ",
                                   make_badge("status", c["status"], lang)]) for c in cases])
-    return table, fc, case_list
+    return table, fc, zone_features(cams, context.display(), lang), case_list
 
 
 @dash.callback(
     Output("cameras-selected", "data"),
     Input({"type": "cameras-list-row", "index": ALL}, "n_clicks"),
-    Input("cameras-points", "clickData"),
+    Input("cameras-points", "clickData"), Input("cameras-zones-map", "clickData"),
     prevent_initial_call=True,
 )
 @access.guard(PAGE)
-def cameras_select(_rows, click):
-    """The camera picked in the table or on the map."""
-    if ctx.triggered_id == "cameras-points":
+def cameras_select(_rows, click, zone_click):
+    """The camera picked in the table, or on the map by its point or one of its zones."""
+    if ctx.triggered_id in ("cameras-points", "cameras-zones-map"):
+        click = click if ctx.triggered_id == "cameras-points" else zone_click
         if not click or not click.get("properties"):
             raise dash.exceptions.PreventUpdate
         return click["properties"]["code"]

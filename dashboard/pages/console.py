@@ -10,7 +10,7 @@ import psycopg
 from dash import ALL, Input, Output, State, ctx, dcc, html
 
 from dashboard import access, basemap, console_analysis, context, data
-from dashboard.components import fmt_time, make_badge, make_history, make_table, matter_name
+from dashboard.components import fmt_time, make_badge, make_evidence, make_history, make_table, matter_name
 from dashboard.i18n import label, t
 from dashboard.maps import feature_collection, fn, make_map, points
 from geodata import operations
@@ -21,6 +21,8 @@ PAGE = "console"
 logger = logging.getLogger(__name__)
 DESK_ACTIONS = ("verify", "dispatch", "redispatch", "escalate", "close", "reopen", "cancel")
 FAMILIES = ("crime", "dispute", "hazard", "maintenance")
+# Above this many sub-grids the workers' labels show only from street-level zoom (they would overlap).
+DENSE_LABELS = 40
 STATUSES = ("reported", "dispatched", "accepted", "in_progress", "resolved", "returned", "closed", "cancelled")
 
 
@@ -36,7 +38,9 @@ def layout(**_query):
         return html.Div(t("app.forbidden", lang), className="gw-forbidden")
     cfg = context.cfg()
     layers = [dl.GeoJSON(id="console-ground", data=basemap.ground(), style=fn("outlineStyle"), interactive=False),
-              dl.GeoJSON(id="console-subgrids", data=None, style=fn("subGridStyle")),
+              # Workers' names as permanent labels: who covers which sub-grid is read at a glance.
+              dl.GeoJSON(id="console-subgrids", data=None, style=fn("subGridStyle"),
+                         onEachFeature=fn("subGridLabel")),
               *console_analysis.make_layers(),
               dl.GeoJSON(id="console-basegrids", data=None, style=fn("baseGridStyle")),
               dl.GeoJSON(id="console-incident", data=None, pointToLayer=fn("fieldPoint"))]
@@ -170,7 +174,7 @@ def _scoped_incident(conn, user, incident_id):
 )
 @access.guard(PAGE)
 def console_detail(incident_id, _done):
-    """The selected incident: facts, snapshot, history, and workers it can be dispatched to."""
+    """The selected incident: facts, snapshot and clip, history, and workers it can be dispatched to."""
     user, lang, tz = context.user(), context.lang(), context.cfg().timezone
     with context.pool().connection() as conn:
         row = _scoped_incident(conn, user, incident_id)
@@ -178,14 +182,12 @@ def console_detail(incident_id, _done):
             return t("console.select", lang), [], None
         events = data.incident_events(conn, incident_id)
         load = data.workload(conn, user, tz)
-    media = [m for m in (row["media"] or []) if isinstance(m, str)]
-    snap = [html.Img(src=m if "://" in m else f"/media/{m}", style={"maxWidth": "100%"}) for m in media[:1]]
     detail = html.Div([
         html.H2([matter_name(row, lang), " ", make_badge("status", row["status"], lang), " ",
                  make_badge("priority", row["priority"], lang), " ", label("level", row["level"], lang)]),
         html.Div(row["description"]),
         html.Div(f"{row['community_code'] or ''} · {row['sub_grid_code'] or ''} · {row['camera_code'] or ''}"),
-        *snap,
+        make_evidence(PAGE, row["media"], lang),
         html.H2(t("console.history", lang)), make_history(events, lang, tz),
     ], id="console-detail-body")
     options = [{"label": f"{w['name']} ({w['open']})", "value": w["code"]} for w in load]
@@ -242,16 +244,17 @@ def console_act(_actions, _acks, incident_id, note, worker, done):
 )
 @access.guard(PAGE)
 def console_map(_done):
-    """Sub-grids in scope with their workers' names (hover), and the lists of the replace form."""
+    """Sub-grids in scope labelled with their workers' names, and the lists of the replace form."""
     user = context.user()
     disp = context.display()
     with context.pool().connection() as conn:
         rows = data.sub_grids(conn, user)
         counts = data.open_by_sub_grid(conn)
         load = data.workload(conn, user, context.cfg().timezone)
+    dense = len(rows) > DENSE_LABELS
     fc = feature_collection(rows, "geojson", disp, lambda r: {
-        "code": r["code"], "open": counts.get(r["code"], {}).get("open", 0),
-        "tooltip": f"{r['name']}: {r['workers'] or '—'}"})
+        "code": r["code"], "open": counts.get(r["code"], {}).get("open", 0), "dense": dense,
+        "workers": r["workers"] or "—", "tooltip": f"{r['name']}: {r['workers'] or '—'}"})
     subs = [{"label": f"{r['name']} ({r['workers'] or '—'})", "value": r["code"]} for r in rows]
     workers = [{"label": f"{w['name']} ({w['code']})", "value": w["code"]} for w in load]
     return fc, subs, workers

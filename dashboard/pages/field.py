@@ -10,14 +10,15 @@ from dash import Input, Output, dcc, html
 
 from dashboard import access, basemap, context, data
 from dashboard.i18n import t
-from dashboard.maps import fn, make_map
+from dashboard.maps import fn, legend, make_map
 
 dash.register_page(__name__, path="/field", title="Field", name="field")
 PAGE = "field"
+TASK_ZOOM = 17  # street level: the worker finds the doorway, not the district
 
 
 def layout(**_query):
-    """Duty and outbox bar, my tasks with the open task, and the report form with its map."""
+    """Duty and outbox bar, my tasks with the open task and its map, and the report form with its map."""
     user = context.user()
     lang = context.lang()
     if not access.may_open(user.role, PAGE):
@@ -45,6 +46,14 @@ def layout(**_query):
                 html.Div([
                     html.H3(id="field-task-title"),
                     html.Div(id="field-task-body"),
+                    # The task (pin) and the worker (dot); the script fills it from the task list, so it
+                    # works offline too.
+                    html.Div(make_map(f"{PAGE}-task", cfg, layers=[
+                        dl.GeoJSON(id="field-task-ground", data=district, style=fn("outlineStyle"),
+                                   interactive=False),
+                        dl.GeoJSON(id="field-task-points", data=None, pointToLayer=fn("taskPoint")),
+                    ], zoom=TASK_ZOOM), className="gw-field-task-map"),
+                    legend([("#ffd666", t("field.task_pos", lang)), ("#40a9ff", t("field.my_pos", lang))]),
                     dcc.Textarea(id="field-task-note", placeholder=t("console.note", lang)),
                     # Dash has no file input with `capture`; the script puts a real one in this slot.
                     html.Div(id="field-task-photo-slot", className="gw-photo-slot"),
@@ -75,7 +84,8 @@ def layout(**_query):
             ]),
         ], className="gw-field-grid"),
     ], id="field-root", className="gw-field",
-        **{"data-bounds": json.dumps(bounds), "data-worker": user.worker_code or "", "data-labels": json.dumps(labels)})
+        **{"data-bounds": json.dumps(bounds), "data-worker": user.worker_code or "", "data-labels": json.dumps(labels),
+           "data-crs": cfg.tile_crs, "data-task-zoom": str(TASK_ZOOM)})
 
 
 # A tap on the map is the position when there is no GPS; the script reads it from window.gridwatch.field.

@@ -175,7 +175,8 @@ WHERE code = %(worker)s
 RETURNING code, on_duty, ST_X(last_geom) AS lon, ST_Y(last_geom) AS lat;
 
 -- name: dash_worker_get
-SELECT code, name, on_duty FROM grid_worker WHERE code = %(worker)s;
+SELECT code, name, on_duty, ST_X(last_geom) AS lon, ST_Y(last_geom) AS lat
+FROM grid_worker WHERE code = %(worker)s;
 
 -- name: dash_inside_district
 SELECT EXISTS (SELECT 1 FROM district WHERE ST_Intersects(geom, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326))) AS inside;

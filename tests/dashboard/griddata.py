@@ -9,6 +9,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from geodata import users
+from video.media import media_names
 
 PASSWORD = "gridwatch-test"
 ACCOUNTS = {  # role -> (username, scope, worker)
@@ -19,6 +20,9 @@ ACCOUNTS = {  # role -> (username, scope, worker)
     "maintenance": ("maint1", None, None),
     "admin": ("admin1", None, None),
 }
+# The camera event waiting for verification carries a snapshot and a clip, named as the camera worker
+# names them (video.media.media_names); tests that look at them write the files into the media dir.
+VERIFICATION_MEDIA = media_names("CAM000", "seed-verification", datetime(2025, 1, 1, tzinfo=timezone.utc))
 # A supervisor of the other street, to check scopes.
 OTHER_SUPERVISOR = ("sup2", "440310002", None)
 
@@ -98,7 +102,7 @@ def seed(url: str, *, incidents: int = 40) -> dict:
         out["verification"] = _incident(conn, uuid.uuid4(), MATTERS[1], "reported", 114.312, 22.665,
                                          ("440310001001001", "44031000100101"), "440310001001", "440310001",
                                          None, now - timedelta(minutes=5), queue="verification", source="camera",
-                                         camera="CAM000")
+                                         camera="CAM000", media=list(VERIFICATION_MEDIA))
         out["alarm"] = _incident(conn, uuid.uuid4(), MATTERS[0], "dispatched", 114.313, 22.666,
                                  ("440310001001001", "44031000100101"), "440310001001", "440310001", "W001",
                                  now - timedelta(minutes=3), queue="worker", source="camera", camera="CAM000")
@@ -113,7 +117,7 @@ def seed(url: str, *, incidents: int = 40) -> dict:
 
 
 def _incident(conn, iid, m, status, lon, lat, base, community, street, worker, created, *, queue, source,
-              camera=None):
+              camera=None, media=()):
     dispatched = created if status != "reported" else None
     due = created + timedelta(hours=m[5]) if dispatched else None
     closed = created + timedelta(hours=1) if status == "closed" else None
@@ -124,9 +128,9 @@ def _incident(conn, iid, m, status, lon, lat, base, community, street, worker, c
         "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
         (iid, m[0], source, status, m[4], queue, lon, lat, base[0], base[1], community, street, worker, camera,
          created, created, dispatched, due, closed, True if closed else None, f"测试事件 {m[1]}"))
-    conn.execute("INSERT INTO incident_report (event_id, incident_id, source, matter_code, observed_at, geom) "
-                 "VALUES (%s, %s, %s, %s, %s, ST_SetSRID(ST_MakePoint(%s, %s), 4326))",
-                 (iid, iid, source, m[0], created, lon, lat))
+    conn.execute("INSERT INTO incident_report (event_id, incident_id, source, matter_code, observed_at, geom, media) "
+                 "VALUES (%s, %s, %s, %s, %s, ST_SetSRID(ST_MakePoint(%s, %s), 4326), %s)",
+                 (iid, iid, source, m[0], created, lon, lat, Jsonb(list(media))))
     conn.execute("INSERT INTO incident_event (incident_id, at, actor, action, to_status) VALUES (%s, %s, 'ingest', "
                  "'create', %s)", (iid, created, status))
     return iid

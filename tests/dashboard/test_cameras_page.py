@@ -1,4 +1,4 @@
-"""Cameras: the list by health, a selected camera's zones, the zone editor's validation and save."""
+"""Cameras: the list by health, a selected camera's zones, the zone editor's validation and save, zones on the map."""
 
 from __future__ import annotations
 
@@ -7,7 +7,16 @@ import json
 import psycopg
 import pytest
 
-from tests.dashboard.conftest import login, shot
+from geodata.cameras import save_cameras
+from tests.dashboard.conftest import csrf_headers, login, shot
+from video.config import parse_config
+
+# CAM002 stands at (114.35, 22.70). Its gate zone's corners are its calibration points, so the zone
+# on the map must have exactly the calibration positions as corners: a tilted view, the far edge wider.
+GATE = [[0.1, 0.5], [0.5, 0.5], [0.5, 0.9], [0.1, 0.9]]
+GATE_LONLAT = [[114.3496, 22.7008], [114.3506, 22.7008], [114.3502, 22.7000], [114.3500, 22.7000]]
+# The sky over the street: above this calibration's horizon, where no ground position exists.
+SKY = [[0.1, 0.05], [0.9, 0.05], [0.9, 0.2], [0.1, 0.2]]
 
 
 @pytest.mark.browser
@@ -68,3 +77,55 @@ def test_login_page(browser, server):
     page.click("text=English")
     assert page.inner_text("#login-submit") == "Log in"
     ctx.close()
+
+
+@pytest.fixture
+def calibrated_cam002(dash_db):
+    """CAM002 registered with 4 calibration pairs, a ground zone and a sky zone; restored afterwards."""
+    with psycopg.connect(dash_db[0]) as conn:
+        before = conn.execute("SELECT url, config FROM camera WHERE code = 'CAM002'").fetchone()
+        save_cameras(conn, [parse_config({
+            "code": "CAM002", "name": "摄像机2", "url": "rtsp://10.20.0.2/sub", "lon": 114.35, "lat": 22.70,
+            "zones": [{"name": "gate", "polygon": GATE, "rules": [{"kind": "intrusion"}]},
+                      {"name": "sky", "polygon": SKY, "rules": [{"kind": "intrusion"}]}],
+            "calibration": [{"px": p, "lonlat": q} for p, q in zip(GATE, GATE_LONLAT)],
+        })], replace=True)
+    yield "CAM002"
+    with psycopg.connect(dash_db[0]) as conn:
+        conn.execute("UPDATE camera SET url = %s, config = %s WHERE code = 'CAM002'",
+                     (before[0], psycopg.types.json.Jsonb(before[1])))
+
+
+def _refresh_output(ctx, server) -> dict:
+    """The cameras page's refresh callback answer, as the browser receives it."""
+    deps = ctx.request.get(server.base + "/_dash-dependencies").json()
+    dep = next(d for d in deps if "cameras-zones-map.data" in d["output"])
+    outputs = [dict(zip(("id", "property"), o.rsplit(".", 1))) for o in dep["output"].strip(".").split("...")]
+    body = {"output": dep["output"], "outputs": outputs, "state": [],
+            "inputs": [{"id": "cameras-interval", "property": "n_intervals", "value": None},
+                       {"id": "cameras-saved", "property": "data", "value": 0}],
+            "changedPropIds": ["cameras-saved.data"]}
+    r = ctx.request.post(server.base + "/_dash-update-component", data=json.dumps(body),
+                         headers={**csrf_headers(ctx), "Content-Type": "application/json"})
+    assert r.status == 200, r.text()[:300]
+    return r.json()["response"]
+
+
+@pytest.mark.browser
+def test_calibrated_camera_zones_are_drawn_on_the_map(browser, server, calibrated_cam002):
+    ctx, page = login(browser, server, "maintenance")
+    page.goto(server.base + "/cameras")
+    # Leaflet draws one zone, CAM002's gate: not its sky zone, nor the uncalibrated cameras' zones.
+    page.wait_for_function("document.querySelectorAll('path.gw-camera-zone').length === 1", timeout=15_000)
+    out = _refresh_output(ctx, server)
+    ctx.close()
+    zones = out["cameras-zones-map"]["data"]["features"]
+    assert [(f["properties"]["code"], f["properties"]["zone"]) for f in zones] == [("CAM002", "gate")]
+    ring = zones[0]["geometry"]["coordinates"][0]
+    assert zones[0]["geometry"]["type"] == "Polygon" and ring[0] == ring[-1] and len(ring) == 5
+    for got, want in zip(ring, GATE_LONLAT + GATE_LONLAT[:1]):
+        assert got == pytest.approx(want, abs=1e-7)
+    assert zones[0]["properties"]["tooltip"] == "CAM002 布控区域：gate"
+    # Every camera keeps its point; the uncalibrated ones (which have zones too) only that.
+    cams = out["cameras-points"]["data"]["features"]
+    assert sorted(f["properties"]["code"] for f in cams) == ["CAM000", "CAM001", "CAM002", "CAM003"]

@@ -47,3 +47,36 @@ def test_bad_tile_crs_fails_loudly(monkeypatch):
     monkeypatch.setenv("GRIDWATCH_TILE_CRS", "mercator")
     with pytest.raises(ValueError):
         DashboardSettings()
+
+
+def test_demo_serves_tablets_over_https_with_its_own_certificate(tmp_path, capsys):
+    from workers.cli import demo_cmd
+    from workers.tls import key_matches
+
+    p = argparse.ArgumentParser()
+    demo_cmd.register(p.add_subparsers(dest="command", required=True))
+    plain = p.parse_args(["demo"])
+    assert plain.tablets is False
+    assert demo_cmd._tablet_tls(plain, Settings(home=tmp_path)) is None
+    assert demo_cmd.dashboard_argvs(plain, None) == [
+        ("dashboard", ["dashboard", "--host", "127.0.0.1", "--port", "8050"])]
+
+    args = p.parse_args(["demo", "--tablets"])
+    assert (args.tablet_host, args.tablet_port) == ("0.0.0.0", 8443)
+    tls = demo_cmd._tablet_tls(args, Settings(home=tmp_path))
+    assert tls.cert == tmp_path / "tls" / "cert.pem" and key_matches(tls.cert, tls.key)
+    assert demo_cmd.dashboard_argvs(args, tls) == [
+        ("dashboard", ["dashboard", "--host", "127.0.0.1", "--port", "8050"]),
+        ("dashboard-tablets", ["dashboard", "--host", "0.0.0.0", "--port", "8443",
+                               "--tls-cert", str(tls.cert), "--tls-key", str(tls.key)])]
+    # The second process is the same `gridwatch dashboard` command, and its options parse.
+    https = _parse(demo_cmd.dashboard_argvs(args, tls)[1][1])
+    assert (https.host, https.port, https.tls_cert, https.tls_key) == ("0.0.0.0", 8443, str(tls.cert), str(tls.key))
+    assert not demo_cmd._tablet_tls(args, Settings(home=tmp_path)).created  # made once, then reused
+
+    demo_cmd._print_urls(args, tls)
+    out = capsys.readouterr().out
+    assert "dashboard: http://127.0.0.1:8050/" in out
+    lan = [a for a in tls.addresses if a != "127.0.0.1"] or ["127.0.0.1"]
+    assert all(f"tablets:   https://{a}:8443/field" in out for a in lan)
+    assert tls.fingerprint() in out

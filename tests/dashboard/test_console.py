@@ -8,6 +8,7 @@ import psycopg
 import pytest
 
 from tests.dashboard.conftest import login, shot
+from tests.dashboard.griddata import VERIFICATION_MEDIA
 
 
 def _wait_db(url: str, query: str, params, expected, timeout: float = 10.0):
@@ -25,13 +26,51 @@ def _pick(page, dropdown_id: str, text: str):
     page.get_by_role("option", name=text).first.click()
 
 
+def _write_evidence(media_dir) -> tuple[bytes, bytes]:
+    """The verification event's snapshot and clip, written where the camera worker would put them."""
+    import cv2
+    import numpy as np
+
+    from video.media import write_clip
+
+    snap_rel, clip_rel = VERIFICATION_MEDIA
+    frames = [np.full((120, 160, 3), (40, 60 + 8 * i, 90), np.uint8) for i in range(15)]
+    for f in frames:
+        cv2.rectangle(f, (50, 30), (90, 100), (0, 0, 255), 3)
+    (media_dir / clip_rel).parent.mkdir(parents=True, exist_ok=True)
+    assert write_clip(frames, media_dir / clip_rel, 5.0) == 15
+    ok, jpg = cv2.imencode(".jpg", frames[0])
+    assert ok
+    (media_dir / snap_rel).write_bytes(jpg.tobytes())
+    return jpg.tobytes(), (media_dir / clip_rel).read_bytes()
+
+
 @pytest.mark.browser
 def test_dispatcher_verifies_a_camera_event(browser, server, dash_db, ids):
+    _, clip_bytes = _write_evidence(server.media)
+    snap_rel, clip_rel = VERIFICATION_MEDIA
     ctx, page = login(browser, server, "dispatcher")
     page.wait_for_selector("#console-verification-table tbody tr", timeout=15_000)
     shot(page, "console-1920x1080")
     page.locator("#console-verification-table tbody tr").filter(has_text="人员异常聚集").first.click()
     page.wait_for_selector("#console-detail-body", timeout=10_000)
+    # The camera event shows its clip beside its snapshot, both through the logged /media route.
+    page.wait_for_selector("#console-detail-body video#console-clip[controls]", timeout=10_000)
+    assert page.get_attribute("#console-clip", "src") == f"/media/{clip_rel}"
+    assert page.get_attribute("#console-snapshot", "src") == f"/media/{snap_rel}"
+    # readyState >= 1 (HAVE_METADATA): the browser fetched the clip and can play it (VP8 .webm).
+    page.wait_for_function("document.getElementById('console-clip').readyState >= 1", timeout=10_000)
+    assert page.evaluate("document.getElementById('console-clip').duration") > 2.5  # 15 frames at 5 fps
+    shot(page, "console-evidence-1920x1080")
+    got = ctx.request.get(server.base + f"/media/{clip_rel}")
+    assert got.status == 200 and got.body() == clip_bytes
+    viewed = _wait_db(dash_db[0], "SELECT count(*) > 0 FROM audit_log WHERE action = 'media_view' AND actor = %s "
+                      "AND target = %s", ("disp1", clip_rel), (True,))
+    assert viewed == (True,)
+    with psycopg.connect(dash_db[0]) as conn:
+        row = conn.execute("SELECT data->>'role' FROM audit_log WHERE action = 'media_view' AND target = %s "
+                           "ORDER BY id DESC LIMIT 1", (clip_rel,)).fetchone()
+    assert row == ("dispatcher",)
     page.fill("#console-note", "画面确认有人员聚集")
     page.get_by_role("button", name="核实分拨").click()
     page.wait_for_function("document.getElementById('console-msg').textContent.includes('已完成')", timeout=10_000)
@@ -118,4 +157,42 @@ def test_supervisor_cannot_move_outside_its_street(browser, server, dash_db):
                   [22.70, 114.375])  # street 440310002: not sup1's
     page.wait_for_function("document.getElementById('console-base-label').textContent.includes('超出')",
                            timeout=10_000)
+    ctx.close()
+
+
+@pytest.mark.browser
+def test_console_map_labels_sub_grids_with_their_workers(browser, server):
+    ctx, page = login(browser, server, "dispatcher")
+    labels = page.locator("#console-map .leaflet-tooltip.gw-worker-label")
+    labels.first.wait_for(timeout=15_000)
+    # Permanent: every sub-grid of the test grid carries its label with no hover at all.
+    page.wait_for_function("document.querySelectorAll('#console-map .leaflet-tooltip.gw-worker-label').length === 6",
+                           timeout=10_000)
+    texts = labels.all_inner_texts()
+    names = {n for text in texts for n in text.split("/")}
+    assert {"网格员1", "网格员3", "网格员5"} <= names and all(n.startswith("网格员") for n in names)
+    assert all(labels.nth(i).is_visible() for i in range(labels.count()))
+    # Six sub-grids leave room for every label at any zoom: none is held back as dense.
+    assert page.locator("#console-map .gw-worker-label-dense").count() == 0
+    # A district-wide dispatcher of the real district has ~150 sub-grids: their labels are "dense" and show
+    # from zoom 14 on. The same label function on a scratch Leaflet map, zoomed out and then in:
+    shown = page.evaluate("""() => {
+        const div = document.createElement('div');
+        div.style.cssText = 'width:400px;height:300px;position:fixed;left:0;top:0';
+        document.body.appendChild(div);
+        const map = L.map(div).setView([22.70, 114.35], 12);
+        L.geoJSON({type: 'Feature', properties: {workers: '甲/乙', dense: true},
+                   geometry: {type: 'Polygon', coordinates: [[[114.34, 22.69], [114.36, 22.69], [114.36, 22.71],
+                                                             [114.34, 22.69]]]}},
+                  {onEachFeature: window.gridwatch.map.subGridLabel}).addTo(map);
+        const tip = () => div.querySelector('.leaflet-tooltip.gw-worker-label-dense');
+        const far = getComputedStyle(tip()).display;
+        map.setZoom(15, {animate: false});
+        const near = getComputedStyle(tip()).display;
+        const text = tip().textContent;
+        map.remove(); div.remove();
+        return [far, near, text];
+    }""")
+    assert shown == ["none", "block", "甲/乙"]
+    shot(page, "console-worker-labels-1920x1080")
     ctx.close()

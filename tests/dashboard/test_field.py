@@ -73,6 +73,43 @@ def test_offline_report_survives_a_reload_and_is_sent_once(browser, server, dash
     rds.close()
 
 
+def _inside(inner: dict, outer: dict) -> bool:
+    return (outer["x"] <= inner["x"] and inner["x"] + inner["width"] <= outer["x"] + outer["width"]
+            and outer["y"] <= inner["y"] and inner["y"] + inner["height"] <= outer["y"] + outer["height"])
+
+
+def _check_task_map(page, db_url: str, task_id: str):
+    """The open task's map: a pin at the task's position and a dot at the worker's, both in view."""
+    with psycopg.connect(db_url) as conn:
+        task = conn.execute("SELECT ST_X(geom), ST_Y(geom) FROM incident WHERE id = %s", (task_id,)).fetchone()
+        me = conn.execute("SELECT ST_X(last_geom), ST_Y(last_geom) FROM grid_worker WHERE code = 'W001'").fetchone()
+    pin = page.locator("#field-task-map .gw-task-pin[data-kind=task]")
+    dot = page.locator("#field-task-map .gw-task-pin[data-kind=me]")
+    pin.wait_for(timeout=10_000)
+    dot.wait_for(timeout=10_000)
+    # The test tiles are WGS84, so the display position is the stored one.
+    assert (float(pin.get_attribute("data-lng")), float(pin.get_attribute("data-lat"))) == pytest.approx(task, abs=1e-6)
+    assert (float(dot.get_attribute("data-lng")), float(dot.get_attribute("data-lat"))) == pytest.approx(me, abs=1e-6)
+    box = page.locator("#field-task-map").bounding_box()
+    assert box["height"] >= 300 and box["width"] >= 600  # a map to read on a 10" tablet, not a thumbnail
+    # Framed once the hidden panel opened: both markers lie inside the visible map, not at its origin.
+    page.wait_for_function("""() => {
+        const m = document.getElementById('field-task-map').getBoundingClientRect();
+        return [...document.querySelectorAll('#field-task-map .gw-task-pin')].every(e => {
+            const r = e.getBoundingClientRect();
+            return r.left >= m.left && r.right <= m.right && r.top >= m.top && r.bottom <= m.bottom; });
+    }""", timeout=5_000)
+    assert _inside(pin.bounding_box(), box) and _inside(dot.bounding_box(), box)
+    shot(page, "field-task-map-800x1280")
+    # The tablet shifts its own GPS fix onto GCJ-02 tiles with the same formula as grid/gcj02.py.
+    from grid import gcj02
+
+    for lon, lat in [(114.35, 22.70), (116.39, 39.91), (2.35, 48.85)]:
+        js = page.evaluate("([x, y]) => window.gridwatch.field.gcj02(x, y)", [lon, lat])
+        py = gcj02.wgs84_to_gcj02([lon], [lat])
+        assert js == pytest.approx([float(py[0][0]), float(py[1][0])], abs=1e-9)
+
+
 @pytest.mark.browser
 def test_worker_accepts_a_task_on_a_portrait_tablet(browser, server, dash_db, ids):
     ctx, page = login(browser, server, "grid_worker", size=(800, 1280))
@@ -81,6 +118,7 @@ def test_worker_accepts_a_task_on_a_portrait_tablet(browser, server, dash_db, id
     page.click(f"#field-tasks button[data-id='{ids['task']}']")
     page.wait_for_selector("#field-task:not([hidden])", timeout=5_000)
     page.wait_for_selector("#field-task-history li", timeout=10_000)
+    _check_task_map(page, dash_db[0], ids["task"])
     page.fill("#field-task-note", "已到现场")
     page.click("#field-act-accept")
     deadline = time.monotonic() + 10

@@ -40,3 +40,14 @@ def test_degenerate_points_are_refused():
     pairs = [CalibrationPair(px=[0.1 * i, 0.1 * i], lonlat=[114.35 + 1e-4 * i, 22.70 + 1e-4 * i]) for i in range(1, 5)]
     with pytest.raises(CalibrationError):
         Calibration(pairs, (114.35, 22.7))
+
+
+def test_points_above_the_horizon_are_not_on_the_ground():
+    cal = Calibration.from_config(parse_config({**BASE, "calibration": _pairs(4)}))
+    # This tilted view's horizon lies between y=0.5 (the far calibration row) and y=0.3.
+    assert cal.on_ground([[0.5, 0.9], [0.2, 0.5], [0.5, 0.45]]).all()
+    assert not cal.on_ground([[0.5, 0.3], [0.5, 0.0]]).any()
+    # There the homography lands behind the camera: nearer than the near edge, not further away.
+    assert cal.to_lonlat([[0.5, 0.3]])[0, 1] < 22.7000
+    with pytest.raises(CalibrationError):
+        Calibration.from_config(parse_config(BASE)).on_ground([[0.5, 0.5]])

@@ -1,4 +1,4 @@
-"""Detectors: HOG finds the synthetic people on motion crops; the ONNX adapter parses YOLO outputs."""
+"""Detectors: HOG finds the synthetic people on motion crops; the ONNX adapter loads and runs a real model."""
 
 import numpy as np
 import pytest
@@ -6,8 +6,10 @@ import pytest
 from video.detections import Detections
 from video.detectors import Detector, make_detector
 from video.detectors.boxes import suppress
-from video.detectors.onnx import parse_yolo
+from video.detectors.onnx import OnnxDetector, parse_yolo, resolve_layout
 from video.synthetic import sprites
+
+from tests.video.onnx_models import yolo_model
 
 
 def test_hog_finds_drawn_people_on_crops():
@@ -51,13 +53,88 @@ def test_parse_yolo_layouts(layout):
 
 
 def test_onnx_adapter_maps_output_to_frame_pixels():
-    from video.detectors.onnx import OnnxDetector
-
     det = OnnxDetector.__new__(OnnxDetector)
     det.input_size, det.classes, det.score_threshold, det.objectness = (640, 640), {"person": (0,)}, 0.4, False
+    det.layout = "v8"
     rows = np.zeros((84, 200), np.float32)
     rows[:4, 0] = [320, 320, 64, 128]
     rows[4, 0] = 0.8
     d = det.to_detections(rows[None], (100, 50, 320, 160))
     assert isinstance(d, Detections) and len(d) == 1
     assert np.allclose(d.xyxy[0], [100 + 144, 50 + 64, 100 + 176, 50 + 96])
+
+
+COCO = {"person": [0], "vehicle": [2, 3, 5, 7]}
+
+
+def _v8_head(candidates, num_classes, slots):
+    """A (1, 4+C, N) head holding (cx, cy, w, h, class, score) candidates, padded with empty ones."""
+    head = np.zeros((4 + num_classes, slots), np.float32)
+    for i, (cx, cy, w, h, cls, score) in enumerate(candidates):
+        head[:4, i] = (cx, cy, w, h)
+        head[4 + cls, i] = score
+    return head[None]
+
+
+def test_parse_yolo_reads_fewer_candidates_than_classes():
+    # (1, 7, 2): a v8 head with 3 classes and 2 candidates; the old guess took the 7 rows for candidates.
+    head = _v8_head([(20, 30, 8, 16, 0, 0.9), (50, 40, 30, 12, 2, 0.75)], num_classes=3, slots=2)
+    assert resolve_layout(head.shape) == "v8"
+    boxes, scores, names = parse_yolo(head, COCO)
+    assert list(names) == ["person", "vehicle"]
+    assert np.allclose(scores, [0.9, 0.75]) and np.allclose(boxes, [[20, 30, 8, 16], [50, 40, 30, 12]])
+    # The same two candidates as v5 rows (1, 2, 5+3), objectness 0.5 scaling the class scores.
+    rows = np.concatenate([head[0, :4].T, np.full((2, 1), 0.5, np.float32), head[0, 4:].T], axis=1)[None]
+    assert resolve_layout(rows.shape) == "v5"
+    boxes, scores, names = parse_yolo(rows, COCO, score_threshold=0.3)
+    assert list(names) == ["person", "vehicle"] and np.allclose(scores, [0.45, 0.375])
+
+
+def test_parse_yolo_explicit_layout_overrides_a_misleading_shape():
+    # (1, 7, 6): both axes could hold attributes and the longer one is not the candidates.
+    head = _v8_head([(20, 30, 8, 16, 0, 0.9), (50, 40, 30, 12, 2, 0.75)], num_classes=3, slots=6)
+    assert resolve_layout(head.shape) == "v5"  # the shape alone guesses wrong: the layout must be configured
+    boxes, scores, names = parse_yolo(head, COCO, layout="v8")
+    assert list(names) == ["person", "vehicle"] and np.allclose(boxes[1], [50, 40, 30, 12])
+    with pytest.raises(ValueError, match="layout"):
+        parse_yolo(head, COCO, layout="v7")
+
+
+# Input 160x96 on a 640x360 frame: x scales by 4, y by 3.75. The person (class 0) stands in front of
+# the car (class 2), inside its box; its score is 0.5 plus 0.4 times the frame's mean brightness.
+INPUT_WH = (160, 96)
+PERSON = (40, 52, 10, 24, 0, 0.5, 0.4)
+CAR = (50, 56, 60, 32, 2, 0.75)
+PERSON_PX = [140, 150, 180, 240]
+CAR_PX = [80, 150, 320, 270]
+
+
+@pytest.mark.parametrize("model_layout,slots,configured", [
+    ("v8", 2, "auto"),  # fewer candidates than 4 + classes
+    ("v5", 2, "auto"),
+    ("v8", 6, "v8"),    # a shape auto would misread, so the deployment configures the layout
+])
+def test_onnx_model_loads_and_runs_through_cv2_dnn(tmp_path, model_layout, slots, configured):
+    path = yolo_model(tmp_path / "tiny.onnx", INPUT_WH, [PERSON, CAR], num_classes=3,
+                      layout=model_layout, slots=slots)
+    det = make_detector(str(path), input_size=INPUT_WH, layout=configured)
+    assert isinstance(det, OnnxDetector) and isinstance(det, Detector)
+    for brightness, person_score in [(255, 0.9), (0, 0.5)]:
+        frame = np.full((360, 640, 3), brightness, np.uint8)
+        d = det.detect(frame)
+        assert list(d.label) == ["person", "vehicle"], (brightness, d)
+        assert np.allclose(d.xyxy, [PERSON_PX, CAR_PX], atol=1e-3)
+        assert np.allclose(d.confidence, [person_score, 0.75], atol=1e-4)
+    assert det.layout == model_layout
+
+
+def test_onnx_model_on_motion_rois_maps_the_crop_back(tmp_path):
+    path = yolo_model(tmp_path / "tiny.onnx", INPUT_WH, [PERSON, CAR], num_classes=3)
+    det = make_detector(str(path), input_size=INPUT_WH)
+    frame = np.full((360, 640, 3), 255, np.uint8)
+    # The rois' union is x 320-640, y 90-360: the 160x96 input covers 320x270, so x scales by 2, y by 2.8125.
+    d = det.detect(frame, np.array([[320, 90, 400, 200], [500, 150, 640, 360]], np.float32))
+    assert list(d.label) == ["person", "vehicle"]
+    assert np.allclose(d.xyxy[0], [320 + 35 * 2, 90 + 40 * 2.8125, 320 + 45 * 2, 90 + 64 * 2.8125], atol=1e-3)
+    assert np.allclose(d.xyxy[1], [320 + 20 * 2, 90 + 40 * 2.8125, 320 + 80 * 2, 90 + 72 * 2.8125], atol=1e-3)
+    assert len(det.detect(frame, np.array([[10, 10, 14, 300]], np.float32))) == 0  # too thin to look at

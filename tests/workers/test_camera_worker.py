@@ -297,3 +297,34 @@ def test_camera_add_import_list(db_url, cli, tmp_path):
     with psycopg.connect(db_url) as conn:
         url, config = conn.execute("SELECT url, config FROM camera WHERE code = 'PS-CAM-0100'").fetchone()
     assert url == one["url"] and "url" not in config and config["zones"][0]["rules"][0]["kind"] == "crowd"
+
+
+def test_worker_model_option_reaches_each_camera_pipeline(tmp_path, capsys):
+    import queue
+
+    from tests.video.onnx_models import yolo_model
+    from video.detectors.hog import HogPeopleDetector
+    from video.detectors.onnx import OnnxDetector
+    from workers.camera import CameraRunner
+    from workers.cli import build_parser
+    from workers.cli.worker_camera_cmd import worker_config
+
+    model = yolo_model(tmp_path / "tiny.onnx", (64, 64), [(32, 32, 40, 40, 2, 0.8)], num_classes=80)
+    parser = build_parser()
+    args = parser.parse_args(["worker", "camera", "--model", str(model), "--model-size", "64x48",
+                              "--model-layout", "v8"])
+    settings = worker_config(args)
+    assert (settings.model, settings.model_size, settings.model_layout) == (str(model), (64, 48), "v8")
+    runners = [CameraRunner(CONFIG, gen, queue.Queue(), tmp_path, settings, RULE_MATTERS) for gen in (1, 2)]
+    dets = [r.pipeline.detector for r in runners]
+    assert all(isinstance(d, OnnxDetector) and d.input_size == (64, 48) and d.layout == "v8" for d in dets)
+    assert dets[0] is not dets[1] and dets[0].net is not dets[1].net  # one cv2.dnn net per camera thread
+    plain = worker_config(parser.parse_args(["worker", "camera"]))
+    assert isinstance(CameraRunner(CONFIG, 3, queue.Queue(), tmp_path, plain, RULE_MATTERS).pipeline.detector,
+                      HogPeopleDetector)
+
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(b"not a model")
+    args = parser.parse_args(["worker", "camera", "--model", str(broken)])
+    assert args.func(args, None) == 2  # refused before it needs a database or Redis
+    assert f"cannot load model {broken}" in capsys.readouterr().err

@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 
 from video.detections import Detections
+from video.detectors import YOLO_LAYOUTS
 from video.detectors.boxes import suppress
 
 logger = logging.getLogger(__name__)
@@ -16,25 +17,46 @@ logger = logging.getLogger(__name__)
 # COCO ids: person; car, motorcycle, bus, truck. Other label maps pass their own.
 COCO_CLASSES: dict[str, tuple[int, ...]] = {"person": (0,), "vehicle": (2, 3, 5, 7)}
 
+def _check_layout(layout: str) -> None:
+    if layout not in YOLO_LAYOUTS:
+        raise ValueError(f"unknown YOLO layout {layout!r}; expected one of {', '.join(YOLO_LAYOUTS)}")
+
+
+def resolve_layout(shape: Sequence[int], layout: str = "auto") -> str:
+    """The head layout ("v8" or "v5") of an output of this shape; "auto" decides from the shape alone."""
+    # "v8" is (1, 4+C, N), attributes on the middle axis, no objectness (YOLOv8/v11 exports);
+    # "v5" is (1, N, 5+C), one row per candidate with objectness (YOLOv5 exports).
+    _check_layout(layout)
+    if layout != "auto":
+        return layout
+    rows, cols = int(shape[-2]), int(shape[-1])
+    # An attribute axis holds 4 box values and at least one class: a shorter axis must be the candidates.
+    if rows < 5 <= cols:
+        return "v5"
+    if cols < 5 <= rows:
+        return "v8"
+    # Both could hold attributes: real heads have thousands of candidates against 4+C (84 for COCO)
+    # attributes, so the longer axis is the candidates. A model with fewer candidates must say its layout.
+    return "v5" if rows >= cols else "v8"
+
 
 def parse_yolo(
     output: np.ndarray,
     classes: Mapping[str, Sequence[int]],
     score_threshold: float = 0.4,
     objectness: bool | None = None,
+    layout: str = "auto",
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Decode a YOLO head into (cxcywh boxes in input pixels, scores, class names) for the wanted classes.
-
-    Accepts (1, N, 4+C) or (1, N, 5+C) rows (YOLOv5, with objectness) and the transposed (1, 4+C, N)
-    of YOLOv8; objectness=None guesses v5 when the rows are the long axis.
-    """
+    """Decode a YOLO head into (cxcywh boxes in input pixels, scores, class names) for the wanted classes."""
+    # layout "v8" reads (1, 4+C, N), "v5" (1, N, 5+C), "auto" asks resolve_layout; objectness=None follows
+    # the layout (v5 rows carry it, v8 columns do not), True/False overrides it for odd exports.
     out = np.asarray(output, np.float32)
-    out = out.reshape(out.shape[-2], out.shape[-1]) if out.ndim == 3 else out.reshape(-1, out.shape[-1])
-    rows_are_boxes = out.shape[0] >= out.shape[1]
-    if not rows_are_boxes:
+    out = out.reshape(out.shape[-2], out.shape[-1]) if out.ndim >= 2 else out.reshape(1, -1)
+    layout = resolve_layout(out.shape, layout)
+    if layout == "v8":
         out = out.T
     if objectness is None:
-        objectness = rows_are_boxes
+        objectness = layout == "v5"
     boxes = out[:, :4]
     scores_all = out[:, 5:] * out[:, 4:5] if objectness else out[:, 4:]
     wanted = {cid: name for name, ids in classes.items() for cid in ids if cid < scores_all.shape[1]}
@@ -59,13 +81,17 @@ class OnnxDetector:
         classes: Mapping[str, Sequence[int]] | None = None,
         score_threshold: float = 0.4,
         objectness: bool | None = None,
+        layout: str = "auto",
     ) -> None:
+        _check_layout(layout)  # refuse a bad layout name now, not at the first frame
         self.net = cv2.dnn.readNetFromONNX(str(model_path))
-        self.input_size = input_size
+        self.input_size = tuple(int(v) for v in input_size)
+        # Label -> class ids; its keys are the labels the Detector protocol's `classes` promises.
         self.classes = dict(classes or COCO_CLASSES)
         self.score_threshold = score_threshold
         self.objectness = objectness
-        logger.info("loaded ONNX detector %s, input %sx%s", model_path, *input_size)
+        self.layout = layout
+        logger.info("loaded ONNX detector %s, input %sx%s, layout %s", model_path, *self.input_size, layout)
 
     def detect(self, frame: np.ndarray, rois: np.ndarray | None = None) -> Detections:
         """Detections of the configured classes in frame pixel coordinates."""
@@ -82,11 +108,17 @@ class OnnxDetector:
         blob = cv2.dnn.blobFromImage(crop, 1 / 255.0, self.input_size, swapRB=True, crop=False)
         self.net.setInput(blob)
         output = self.net.forward()
+        if self.layout == "auto":
+            # The shape is the model's, not the frame's: decide once, say so, and stop guessing.
+            self.layout = resolve_layout(output.shape)
+            logger.info("ONNX output %s read as YOLO layout %s (configure layout= if wrong)",
+                        tuple(output.shape), self.layout)
         return self.to_detections(output, (x0, y0, x1 - x0, y1 - y0))
 
     def to_detections(self, output: np.ndarray, region: tuple[int, int, int, int]) -> Detections:
         """Map a raw network output for an input covering region (x, y, w, h) of the frame to Detections."""
-        cxcywh, score, names = parse_yolo(output, self.classes, self.score_threshold, self.objectness)
+        cxcywh, score, names = parse_yolo(output, self.classes, self.score_threshold, self.objectness,
+                                          self.layout)
         if not len(score):
             return Detections.empty()
         x, y, rw, rh = region
@@ -97,5 +129,8 @@ class OnnxDetector:
             (cxcywh[:, 0] + cxcywh[:, 2] / 2) * sx + x,
             (cxcywh[:, 1] + cxcywh[:, 3] / 2) * sy + y,
         ], axis=1)
-        keep = suppress(xyxy, score)
+        # Suppress within a class: a person standing in front of a bus lies inside its box and must stay.
+        keep = np.concatenate([np.flatnonzero(names == n)[suppress(xyxy[names == n], score[names == n])]
+                               for n in dict.fromkeys(names)])
+        keep.sort()
         return Detections(xyxy[keep], score[keep], names[keep])

@@ -30,6 +30,10 @@ def register(sub) -> None:
     p = sub.add_parser("demo", help="run the workers and the dashboard until Ctrl-C")
     p.add_argument("--host", default="127.0.0.1", help="dashboard host")
     p.add_argument("--port", type=int, default=8050, help="dashboard port")
+    p.add_argument("--tablets", action="store_true",
+                   help="also serve HTTPS on the local network with a self-signed certificate (GPS needs it)")
+    p.add_argument("--tablet-host", default="0.0.0.0", help="HTTPS host for tablets")
+    p.add_argument("--tablet-port", type=int, default=8443, help="HTTPS port for tablets")
     p.set_defaults(func=run)
 
 
@@ -74,6 +78,38 @@ def _demo_cameras(settings) -> list[str]:
     return codes
 
 
+def _tablet_tls(args, settings):
+    """The demo's self-signed certificate (made once under HOME/tls), or None without --tablets."""
+    if not getattr(args, "tablets", False):
+        return None
+    from workers.tls import ensure_self_signed
+
+    return ensure_self_signed(settings.home / "tls")
+
+
+def dashboard_argvs(args, tls) -> list[tuple[str, list[str]]]:
+    """The dashboard's command lines: plain HTTP for this machine, and HTTPS for tablets when asked."""
+    out = [("dashboard", ["dashboard", "--host", args.host, "--port", str(args.port)])]
+    if tls is not None:
+        out.append(("dashboard-tablets", ["dashboard", "--host", args.tablet_host, "--port", str(args.tablet_port),
+                                          "--tls-cert", str(tls.cert), "--tls-key", str(tls.key)]))
+    return out
+
+
+def _print_urls(args, tls) -> None:
+    """The URLs to open: this machine's, and the tablets' with the certificate to accept."""
+    print(f"dashboard: http://{args.host}:{args.port}/")
+    if tls is None:
+        return
+    # 0.0.0.0 is no address to type: list the ones tablets can reach, as the certificate names them.
+    hosts = [a for a in tls.addresses if a != "127.0.0.1"] if args.tablet_host == "0.0.0.0" else [args.tablet_host]
+    for host in hosts or ["127.0.0.1"]:
+        print(f"tablets:   https://{host}:{args.tablet_port}/field")
+    state = "made" if tls.created else "reused"
+    print(f"  self-signed certificate ({state}): {tls.cert}; accept it once on each tablet")
+    print(f"  SHA-256 {tls.fingerprint()}")
+
+
 def run(args, settings) -> int:
     exe = [sys.executable, "-m", "workers.cli"]
     procs: list[tuple[str, subprocess.Popen]] = []
@@ -86,20 +122,23 @@ def run(args, settings) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     demo_cameras = _demo_cameras(settings)
+    tls = _tablet_tls(args, settings)
     try:
         for name, argv in available():
+            runs = [(name, argv)]
             if name == "dashboard":
-                argv = [*argv, "--host", args.host, "--port", str(args.port)]
+                runs = dashboard_argvs(args, tls)
             if name == "camera":
                 if not demo_cameras:
                     continue
-                argv = [*argv, "--cameras", ",".join(demo_cameras)]
-            procs.append((name, subprocess.Popen([*exe, *argv])))
-            logger.info("started %s (pid %s)", name, procs[-1][1].pid)
+                runs = [(name, [*argv, "--cameras", ",".join(demo_cameras)])]
+            for run_name, run_argv in runs:
+                procs.append((run_name, subprocess.Popen([*exe, *run_argv])))
+                logger.info("started %s (pid %s)", run_name, procs[-1][1].pid)
         names = [n for n, _ in procs]
         print(f"\ngridwatch demo running: {', '.join(names) or 'nothing to run yet'}")
         if "dashboard" in names:
-            print(f"dashboard: http://{args.host}:{args.port}/")
+            _print_urls(args, tls)
         for acct in _accounts(settings.home):
             print(f"  {acct['role']:<12} {acct['username']:<16} password {acct['password']}")
         print("Ctrl-C stops everything.\n", flush=True)

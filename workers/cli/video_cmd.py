@@ -6,6 +6,8 @@ import json
 import logging
 import sys
 
+from workers.cli.model_args import ModelError, add_model_arguments, load_model
+
 logger = logging.getLogger(__name__)
 
 
@@ -18,7 +20,7 @@ def register(sub) -> None:
     a.add_argument("--camera", required=True, help="camera config JSON (see docs/cameras.md)")
     a.add_argument("--fps", type=float, default=None, help="analysis rate (default: the config's fps)")
     a.add_argument("--width", type=int, default=640, help="analysis width in pixels (default 640)")
-    a.add_argument("--model", default=None, help="ONNX detector model instead of the built-in HOG")
+    add_model_arguments(a)
     a.set_defaults(func=run)
 
 
@@ -27,7 +29,6 @@ def run(args, settings) -> int:
     import cv2
 
     from video.config import ConfigError, load_config
-    from video.detectors import make_detector
     from video.pipeline import analyze
 
     cv2.setNumThreads(1)
@@ -36,7 +37,11 @@ def run(args, settings) -> int:
     except (ConfigError, OSError) as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    detector = make_detector(args.model) if args.model else None
+    try:
+        detector = load_model(args.model, args.model_size, args.model_layout)
+    except ModelError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
     try:
         for line in analyze(args.clip, config, rate=args.fps, detector=detector, analysis_width=args.width):
             print(json.dumps(line, ensure_ascii=False), flush=True)

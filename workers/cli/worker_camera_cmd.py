@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
 
 from grid.camera_matters import RULE_MATTERS
 from workers.camera import CameraWorker, CameraWorkerConfig
+from workers.cli.model_args import ModelError, add_model_arguments, load_model
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +33,18 @@ def register(worker_sub) -> None:
                    help="matter code for a rule kind or camera problem (repeatable); a rule's own matter wins")
     p.add_argument("--cameras", help="comma-separated camera codes: run only these (default: all)")
     p.add_argument("--no-face-blur", action="store_true", help="keep faces in snapshots and clips (privacy!)")
+    add_model_arguments(p)
     p.set_defaults(func=run)
+
+
+def worker_config(args) -> CameraWorkerConfig:
+    """The worker settings the parsed arguments ask for; ValueError on a bad --matter."""
+    matters = dict(RULE_MATTERS)
+    matters.update(_matter_pair(m) for m in args.matter)
+    only = frozenset(c.strip() for c in args.cameras.split(",") if c.strip()) if args.cameras else None
+    return CameraWorkerConfig(max_cameras=args.max_cameras, only=only, lease_s=args.lease_seconds,
+                              analysis_width=args.width, blur_faces=not args.no_face_blur, matters=matters,
+                              model=args.model, model_size=args.model_size, model_layout=args.model_layout)
 
 
 def run(args, settings) -> int:
@@ -45,15 +58,17 @@ def run(args, settings) -> int:
     cv2.setNumThreads(1)
     # OpenCV's warnings may echo a stream URL; our own logs redact them.
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
-    matters = dict(RULE_MATTERS)
     try:
-        matters.update(_matter_pair(m) for m in args.matter)
+        config = worker_config(args)
     except ValueError as exc:
         print(f"gridwatch worker camera: --matter: {exc}")
         return 2
-    only = frozenset(c.strip() for c in args.cameras.split(",") if c.strip()) if args.cameras else None
-    config = CameraWorkerConfig(max_cameras=args.max_cameras, only=only, lease_s=args.lease_seconds,
-                                analysis_width=args.width, blur_faces=not args.no_face_blur, matters=matters)
+    try:
+        # Load once up front: a bad model must stop the worker now, not fail in every camera thread.
+        load_model(config.model, config.model_size, config.model_layout)
+    except ModelError as exc:
+        print(f"gridwatch worker camera: {exc}", file=sys.stderr)
+        return 2
     worker = CameraWorker(settings.require_database(), settings.require_redis(), settings.media_path,
                           config, worker_id=args.worker_id)
 
