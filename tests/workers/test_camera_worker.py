@@ -156,6 +156,8 @@ def test_rtsp_camera_covered_opens_a_maintenance_case_and_a_broken_camera_stops_
     worker = worker_proc(small_grid_url, redis_url, tmp_path / "media", "W1", log=log)
     try:
         assert wait_for(lambda: hget(client, "PS-CAM-0001", "health") == "online", 25), "camera never online"
+        # Only a camera that is running can be restarted: wait until the junk camera's runner reports.
+        assert wait_for(lambda: hget(client, "PS-CAM-0003", "health") is not None, 15), "junk camera never ran"
         with psycopg.connect(small_grid_url) as conn:
             # A config change bumps grid_revision: the worker reloads and restarts that camera.
             conn.execute("""UPDATE camera SET config = config || '{"fps": 4}' WHERE code = 'PS-CAM-0003'""")
