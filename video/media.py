@@ -151,6 +151,21 @@ class FrameRing:
         return sum(f.nbytes for _, f in self.frames)
 
 
+def latest_snapshot_name(camera: str) -> str:
+    """Where a camera's latest frame is kept, relative to the media directory (the camera page reads it)."""
+    return f"snapshots/{camera}/latest.jpg"
+
+
+def write_latest(media_dir: Path, camera: str, frame: np.ndarray, blur_faces: bool = True) -> Path:
+    """Replace the camera's latest snapshot atomically (faces blurred), so a reader never sees half a file."""
+    path = Path(media_dir) / latest_snapshot_name(camera)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(snapshot_jpeg(frame, blur_faces=blur_faces))
+    tmp.replace(path)
+    return path
+
+
 def media_names(camera: str, situation_id: str, when: datetime) -> tuple[str, str]:
     """Relative paths (snapshot .jpg, clip .webm) of a situation's media; rejects unsafe names."""
     if not _SAFE.match(camera) or not _SAFE.match(situation_id):

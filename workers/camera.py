@@ -29,7 +29,7 @@ from geodata import db
 from grid.camera_matters import RULE_MATTERS, resolve_matters
 from video.config import CameraConfig
 from video.detectors import Detector, make_detector
-from video.media import MediaRecorder
+from video.media import MediaRecorder, write_latest
 from video.pipeline import CameraPipeline
 from video.sources import FrameSource, Sample
 from workers.bus import DATA_FIELD, INCIDENT_STREAM, LiveCamera, publish_live
@@ -60,6 +60,8 @@ class CameraWorkerConfig:
     clip_post_s: float = 3.0
     # A runner may sit in a blocking read for the source's read timeout (5 s) before it sees a stop.
     stop_timeout_s: float = 8.0
+    # How often the camera page's "latest snapshot" is refreshed.
+    latest_every_s: float = 10.0
     matters: dict[str, str] = field(default_factory=lambda: dict(RULE_MATTERS))
     # An ONNX detector (cv2.dnn) instead of the built-in HOG; None keeps HOG.
     model: str | None = None
@@ -94,6 +96,8 @@ class CameraRunner(threading.Thread):
         self.started = time.monotonic()
         self._last_health: tuple[str, str | None] | None = None
         self._health_at = 0.0
+        self.media_dir = media_dir
+        self._latest_at = float("-inf")
 
     def stop(self) -> None:
         """Ask the thread to end (it finishes its current read first)."""
@@ -114,6 +118,9 @@ class CameraRunner(threading.Thread):
         """Analyse one sample: media ring, pipeline events, health."""
         if s.frame is not None:
             self.recorder.feed(s.frame, s.t)
+            if s.t - self._latest_at >= self.settings.latest_every_s:
+                write_latest(self.media_dir, self.config.code, s.frame, self.settings.blur_faces)
+                self._latest_at = s.t
         for ev in self.pipeline.feed(s.frame, s.t):
             health_problem = ev.zone is None
             if health_problem:

@@ -19,6 +19,7 @@ from dashboard.camera_zones import zone_features
 from dashboard.components import fmt_time, make_badge, make_table, matter_name
 from dashboard.i18n import label, t
 from dashboard.maps import fn, make_map, points
+from video.media import latest_snapshot_name
 
 dash.register_page(__name__, path="/cameras", title="Cameras", name="cameras")
 PAGE = "cameras"
@@ -32,7 +33,7 @@ ZONE_STYLE = {"color": "#ff4d4f", "weight": 2, "fillColor": "#ff4d4f", "fillOpac
 
 def snapshot_path(code: str) -> str:
     """Where the video workers leave a camera's latest frame, relative to the media directory."""
-    return f"snapshots/{code}/latest.jpg"
+    return latest_snapshot_name(code)
 
 
 def layout(**_query):

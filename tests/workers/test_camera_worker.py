@@ -11,6 +11,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+import cv2
+import numpy as np
 import psycopg
 import pytest
 import redis as redis_lib
@@ -156,6 +158,10 @@ def test_rtsp_camera_covered_opens_a_maintenance_case_and_a_broken_camera_stops_
     worker = worker_proc(small_grid_url, redis_url, tmp_path / "media", "W1", log=log)
     try:
         assert wait_for(lambda: hget(client, "PS-CAM-0001", "health") == "online", 25), "camera never online"
+        # The camera page's latest snapshot is kept up to date (a real JPEG, replaced atomically).
+        latest = tmp_path / "media" / "snapshots" / "PS-CAM-0001" / "latest.jpg"
+        assert wait_for(lambda: latest.exists(), 10), "no latest snapshot"
+        assert cv2.imdecode(np.frombuffer(latest.read_bytes(), np.uint8), cv2.IMREAD_COLOR) is not None
         # Only a camera that is running can be restarted: wait until the junk camera's runner reports.
         assert wait_for(lambda: hget(client, "PS-CAM-0003", "health") is not None, 15), "junk camera never ran"
         with psycopg.connect(small_grid_url) as conn:
