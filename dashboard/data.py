@@ -13,6 +13,7 @@ from psycopg.types.json import Jsonb
 
 from dashboard.access import SessionUser, scope_filter
 from geodata.queries import q
+from geodata import grid_workers
 
 logger = logging.getLogger(__name__)
 
@@ -193,8 +194,7 @@ def worker_get(conn, worker: str) -> dict | None:
 
 def set_duty(conn, worker: str, on_duty: bool, lon: float | None, lat: float | None) -> dict | None:
     """Record a worker's duty and position (commits)."""
-    with conn.transaction():
-        return _one(conn, "dash_worker_duty", {"worker": worker, "on_duty": on_duty, "lon": lon, "lat": lat})
+    return grid_workers.set_duty_position(conn, worker, on_duty=on_duty, lon=lon, lat=lat)
 
 
 def inside_district(conn, lon: float, lat: float) -> bool:

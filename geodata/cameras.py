@@ -172,6 +172,13 @@ def active_matters(conn: psycopg.Connection) -> dict[str, str]:
     return {r["code"]: r["family"] for r in rows}
 
 
+def first_positions(conn: psycopg.Connection, n: int) -> list[dict]:
+    """Code, name, position and heading of the first n cameras by code."""
+    rows = conn.cursor(row_factory=dict_row).execute(q("camera_positions_first"), {"n": n}).fetchall()
+    conn.rollback()
+    return rows
+
+
 def revision(conn: psycopg.Connection) -> int:
     """The grid revision; it moves whenever a camera's position or config changes."""
     row = conn.cursor(row_factory=dict_row).execute(q("grid_revision")).fetchone()

@@ -52,8 +52,8 @@ class Reference:
 
 def grid_revision(conn: psycopg.Connection) -> int:
     """The grid's revision number; it changes whenever grids or cameras do."""
-    row = conn.execute(q("grid_revision")).fetchone()
-    return int(row[0] if not isinstance(row, dict) else row["rev"]) if row else 0
+    row = conn.cursor(row_factory=dict_row).execute(q("grid_revision")).fetchone()
+    return int(row["rev"]) if row else 0
 
 
 def load_reference(conn: psycopg.Connection) -> Reference:
@@ -75,11 +75,6 @@ def _matters(conn: psycopg.Connection) -> dict[str, MatterInfo]:
                               merging.MergeRule(float(r["merge_radius_m"]), float(r["merge_window_min"])))
         for r in rows
     }
-
-
-def reload_matters(conn: psycopg.Connection, ref: Reference) -> None:
-    """Refresh the matters list (a new matter code may have been added since start)."""
-    ref.matters = _matters(conn)
 
 
 def known_event_ids(conn: psycopg.Connection, ids: list[UUID]) -> set[UUID]:

@@ -75,8 +75,8 @@ class Detections:
         return Detections(self.xyxy * np.array([sx, sy, sx, sy], np.float32), self.confidence, self.label)
 
 
-def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Pairwise IoU of boxes a (N,4) and b (M,4), xyxy."""
+def _pairwise_intersection(a, b) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(N,M) intersection areas of boxes a (N,4) and b (M,4), with both sets' own areas."""
     a = np.asarray(a, np.float32).reshape(-1, 4)
     b = np.asarray(b, np.float32).reshape(-1, 4)
     x1 = np.maximum(a[:, None, 0], b[None, :, 0])
@@ -86,18 +86,17 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
     area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
     area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    return inter, area_a, area_b
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pairwise IoU of boxes a (N,4) and b (M,4), xyxy."""
+    inter, area_a, area_b = _pairwise_intersection(a, b)
     union = area_a[:, None] + area_b[None, :] - inter
     return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
 
 
 def box_cover(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Pairwise share of each box in a (N,4) that lies inside each box in b (M,4)."""
-    a = np.asarray(a, np.float32).reshape(-1, 4)
-    b = np.asarray(b, np.float32).reshape(-1, 4)
-    x1 = np.maximum(a[:, None, 0], b[None, :, 0])
-    y1 = np.maximum(a[:, None, 1], b[None, :, 1])
-    x2 = np.minimum(a[:, None, 2], b[None, :, 2])
-    y2 = np.minimum(a[:, None, 3], b[None, :, 3])
-    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
+    inter, area_a, _ = _pairwise_intersection(a, b)
     return inter / np.maximum(area_a[:, None], 1e-9)

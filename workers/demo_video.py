@@ -13,7 +13,7 @@ from pathlib import Path
 import cv2
 import psycopg
 
-from geodata.cameras import save_cameras
+from geodata.cameras import first_positions, save_cameras
 from video.synthetic import build
 from video.synthetic.scenes import FPS
 
@@ -41,13 +41,8 @@ def write_clip(scene, path: Path) -> Path:
 
 def prepare(conn: psycopg.Connection, home: Path) -> list[str]:
     """Give the first cameras demo clips (made once); return their codes."""
-    cams = conn.execute(
-        "SELECT code, name, ST_X(geom) AS lon, ST_Y(geom) AS lat, heading FROM camera ORDER BY code LIMIT %s",
-        (len(SCENES),)).fetchall()
-    conn.rollback()
     configs = []
-    for (scene_name, seed), cam in zip(SCENES, cams):
-        cam = cam if isinstance(cam, dict) else dict(zip(("code", "name", "lon", "lat", "heading"), cam))
+    for (scene_name, seed), cam in zip(SCENES, first_positions(conn, len(SCENES))):
         path = home / "demo-video" / f"{scene_name}-{seed}.avi"
         scene = build(scene_name, seed)
         if not path.exists():

@@ -78,10 +78,9 @@ class Ingestor:
 
     # -- validation ---------------------------------------------------------------------------
     def _matter(self, msg: IncidentMessage) -> ingest_repo.MatterInfo:
+        # No re-read on a miss: matters and cameras bump the grid revision, which every batch checks, so a
+        # flood of bad codes costs a dictionary look-up each, not a reload each.
         info = self.ref.matters.get(msg.matter)
-        if info is None:
-            ingest_repo.reload_matters(self.conn, self.ref)
-            info = self.ref.matters.get(msg.matter)
         if info is None:
             raise SkipEntry(f"matter: unknown matter code {msg.matter!r}")
         return info
@@ -90,9 +89,6 @@ class Ingestor:
         if msg.camera is None:
             return float(msg.lon), float(msg.lat)
         cam = self.ref.cameras.get(msg.camera)
-        if cam is None:
-            self.ref = ingest_repo.load_reference(self.conn)
-            cam = self.ref.cameras.get(msg.camera)
         if cam is None:
             raise SkipEntry(f"camera: unknown camera code {msg.camera!r}")
         return camera_point(cam.lon, cam.lat, cam.config, msg.foot)

@@ -20,7 +20,7 @@ import psycopg
 import redis
 from psycopg.rows import dict_row
 
-from geodata import db
+from geodata import db, grid_workers
 from geodata.queries import q
 from geodata.transitions import StaleTransition, TransitionError, apply_transition, publish_result
 from workers.bus import INCIDENT_STREAM, LiveWorker, publish_live
@@ -107,9 +107,7 @@ class Simulator:
         for w in self.rng.sample(self.workers, min(20, len(self.workers))):
             w["lon"] += self.rng.uniform(-0.0008, 0.0008)
             w["lat"] += self.rng.uniform(-0.0008, 0.0008)
-            with self.conn.transaction():
-                row = self.conn.cursor(row_factory=dict_row).execute(
-                    q("sim_worker_position"), {"code": w["code"], "lon": w["lon"], "lat": w["lat"]}).fetchone()
+            row = grid_workers.set_duty_position(self.conn, w["code"], lon=w["lon"], lat=w["lat"])
             if row:
                 moved.append(LiveWorker(at=datetime.now(timezone.utc), code=row["code"], on_duty=row["on_duty"],
                                         lon=row["lon"], lat=row["lat"]))

@@ -31,11 +31,6 @@ ZONE_STYLE = {"color": "#ff4d4f", "weight": 2, "fillColor": "#ff4d4f", "fillOpac
               "className": "gw-camera-zone"}
 
 
-def snapshot_path(code: str) -> str:
-    """Where the video workers leave a camera's latest frame, relative to the media directory."""
-    return latest_snapshot_name(code)
-
-
 def layout(**_query):
     """Camera list and map on the left; the selected camera's snapshot, zones and cases on the right."""
     user = context.user()
@@ -156,9 +151,9 @@ def cameras_detail(code, _saved):
             return t("cameras.select", lang), None, True, None, "", None
         situations = data.camera_situations(conn, code)
     zones = (cam["config"] or {}).get("zones", [])
-    snap = context.cfg().media_dir / snapshot_path(code)
+    snap = context.cfg().media_dir / latest_snapshot_name(code)
     # The /media route writes the access log entry when the browser fetches the image.
-    src = f"/media/{snapshot_path(code)}" if snap.exists() else None
+    src = f"/media/{latest_snapshot_name(code)}" if snap.exists() else None
     rows = html.Ul([html.Li([fmt_time(s["created_at"], tz, True), " ", matter_name(s, lang), " ",
                              make_badge("status", s["status"], lang)]) for s in situations])
     title = f"{cam['code']} · {cam['name']} · {label('health', cam['health'], lang)}"

@@ -21,3 +21,6 @@ WHERE code = %(code)s AND health IS DISTINCT FROM %(health)s;
 
 -- name: camera_matters_active
 SELECT code, family FROM matter WHERE active;
+
+-- name: camera_positions_first
+SELECT code, name, ST_X(geom) AS lon, ST_Y(geom) AS lat, heading FROM camera ORDER BY code LIMIT %(n)s;

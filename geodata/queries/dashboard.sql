@@ -167,13 +167,6 @@ FROM incident i JOIN matter m ON m.code = i.matter_code
 WHERE i.worker_code = %(worker)s AND i.status IN ('dispatched', 'accepted', 'in_progress')
 ORDER BY i.due_at NULLS LAST, i.created_at;
 
--- name: dash_worker_duty
-UPDATE grid_worker SET on_duty = %(on_duty)s,
-       last_geom = COALESCE(ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326), last_geom),
-       last_seen_at = now()
-WHERE code = %(worker)s
-RETURNING code, on_duty, ST_X(last_geom) AS lon, ST_Y(last_geom) AS lat;
-
 -- name: dash_worker_get
 SELECT code, name, on_duty, ST_X(last_geom) AS lon, ST_Y(last_geom) AS lat
 FROM grid_worker WHERE code = %(worker)s;

@@ -21,8 +21,3 @@ WHERE (status IN ('dispatched', 'accepted', 'in_progress') AND worker_code IS NO
    OR (status = 'resolved' AND updated_at < now() - %(close_after)s AND created_at > now() - interval '2 hours')
 ORDER BY created_at DESC
 LIMIT 50;
-
--- name: sim_worker_position
-UPDATE grid_worker SET last_geom = ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326), last_seen_at = now()
-WHERE code = %(code)s
-RETURNING code, on_duty, ST_X(last_geom) AS lon, ST_Y(last_geom) AS lat;

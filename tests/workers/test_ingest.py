@@ -84,7 +84,7 @@ def test_backup_takes_over_when_primary_is_off_duty_and_community_queue_when_nob
 
 
 def camera_msg(**kw) -> dict:
-    m = msg(source="camera", camera="PS-CAM-0001", **{"matter": "CRM-INTRUSION", **kw})
+    m = msg(source="camera", **{"camera": "PS-CAM-0001", "matter": "CRM-INTRUSION", **kw})
     for key in ("lon", "lat", "reporter"):
         m.pop(key)
     return m
@@ -278,3 +278,19 @@ def test_repeated_camera_situations_merge_and_camera_faults_skip_verification(sm
     assert history(small_grid_url, first)[-1] == "situation_end"
     with psycopg.connect(small_grid_url) as conn:
         assert conn.execute("SELECT count(*) FROM incident WHERE matter_code = 'CRM-INTRUSION'").fetchone()[0] == 1
+
+
+def test_new_matters_and_cameras_are_known_from_the_next_batch(small_grid_url, redis_url, client):
+    worker = IngestWorker(small_grid_url, redis_url, IngestConfig(block_ms=50), consumer="test-1")
+    worker.run(max_idle_s=0.2)
+    with psycopg.connect(small_grid_url) as conn:
+        conn.execute("INSERT INTO matter (code, name, name_en, family, priority, deadline_hours) "
+                     "VALUES ('HAZ-NEW', '新事项', 'New matter', 'hazard', 2, 8)")
+        conn.execute("INSERT INTO camera (code, name, geom) VALUES "
+                     "('PS-CAM-0009', '新摄像机', ST_SetSRID(ST_MakePoint(114.312, 22.712), 4326))")
+    # The same worker, loaded before both existed: the revision check of the next batch picks them up.
+    a, b = push(client, msg(matter="HAZ-NEW"), camera_msg(camera="PS-CAM-0009"))
+    worker.run(max_idle_s=0.3)
+    assert incident(small_grid_url, a)["matter_code"] == "HAZ-NEW"
+    assert incident(small_grid_url, b)["camera_code"] == "PS-CAM-0009"
+    assert client.xlen(DEAD_STREAM) == 0

@@ -35,29 +35,26 @@ def _refused(cmd: str, exc: Exception) -> int:
     return 2
 
 
-def run_move(args, settings) -> int:
-    """Move one base grid (or preview it)."""
+def _operate(cmd: str, args, settings, operation) -> int:
+    """Run one supervisor operation as the account `--by`; refusals exit 2 with the reason."""
     live = None if args.preview else live_client(settings)
     with db.connect(settings.require_database()) as conn:
         try:
-            op = operations.load_operator(conn, args.by)
-            outcome = operations.move_base_grid(conn, op, args.base, args.subgrid, reason=args.reason,
-                                                preview=args.preview, live=live)
+            outcome = operation(conn, operations.load_operator(conn, args.by), live)
         except (operations.ReassignError, TransitionError) as exc:
-            return _refused("move-base", exc)
+            return _refused(cmd, exc)
     print_outcome(outcome)
     return 0
+
+
+def run_move(args, settings) -> int:
+    """Move one base grid (or preview it)."""
+    return _operate("move-base", args, settings, lambda conn, op, live: operations.move_base_grid(
+        conn, op, args.base, args.subgrid, reason=args.reason, preview=args.preview, live=live))
 
 
 def run_assign(args, settings) -> int:
     """Assign a worker to a sub-grid (or preview it)."""
-    live = None if args.preview else live_client(settings)
-    with db.connect(settings.require_database()) as conn:
-        try:
-            op = operations.load_operator(conn, args.by)
-            outcome = operations.assign_worker(conn, op, args.subgrid, args.worker, backup=args.backup,
-                                               reason=args.reason, preview=args.preview, live=live)
-        except (operations.ReassignError, TransitionError) as exc:
-            return _refused("assign", exc)
-    print_outcome(outcome)
-    return 0
+    return _operate("assign", args, settings, lambda conn, op, live: operations.assign_worker(
+        conn, op, args.subgrid, args.worker, backup=args.backup, reason=args.reason, preview=args.preview,
+        live=live))
