@@ -79,10 +79,14 @@ def free_port(preferred: int | None = None) -> int:
     raise ServiceError("no free port on 127.0.0.1")
 
 
-def _port_open(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.settimeout(0.3)
-        return s.connect_ex(("127.0.0.1", port)) == 0
+def _redis_ready(port: int) -> bool:
+    """True once Redis answers PING with PONG (not LOADING, not a refused connection)."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+            s.sendall(b"PING\r\n")
+            return s.recv(64).startswith(b"+PONG")
+    except OSError:
+        return False
 
 
 class PrivateServices:
@@ -213,7 +217,11 @@ class PrivateServices:
         self._prepare_dirs()
         port_file = self.redisdir / "redis.port"
         if self._redis_pid() and port_file.exists():
-            return int(port_file.read_text())
+            port = int(port_file.read_text())
+            deadline = time.monotonic() + 30
+            while not _redis_ready(port) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            return port
         port = free_port(port_hint)
         # Append-only persistence: the bus is a durable queue, a restart must not lose reports.
         res = subprocess.run(
@@ -224,8 +232,10 @@ class PrivateServices:
         )
         if res.returncode != 0:
             raise ServiceError(f"redis-server did not start: {res.stderr.strip()}")
-        deadline = time.monotonic() + 10
-        while not _port_open(port):
+        deadline = time.monotonic() + 30
+        # An open port is not a ready server: while it replays the append-only file Redis answers
+        # every command with LOADING, so wait for a real PONG before handing the URL out.
+        while not _redis_ready(port):
             if time.monotonic() > deadline:
                 raise ServiceError(f"redis-server did not answer on port {port}; see {self.redisdir / 'redis.log'}")
             time.sleep(0.05)
