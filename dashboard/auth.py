@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import flask
 
 from dashboard import access
-from dashboard.i18n import t
+from dashboard.i18n import LANGS, t
 from geodata import users
 
 logger = logging.getLogger(__name__)
@@ -27,8 +27,15 @@ _UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def lang() -> str:
-    """The language of this request: the session's choice, else the configured default."""
-    return flask.session.get("lang") or flask.current_app.config["GRIDWATCH"].default_lang
+    """The language of this request: the session's choice, else the configured default.
+
+    A bearer-token client has no session to switch, so its Accept-Language header chooses; browsers'
+    headers are ignored, so a wall PC with an English system still speaks Chinese by default.
+    """
+    chosen = flask.session.get("lang")
+    if not chosen and flask.g.get("api_user") is not None:
+        chosen = flask.request.accept_languages.best_match(LANGS)
+    return chosen or flask.current_app.config["GRIDWATCH"].default_lang
 
 
 def csrf_token() -> str:

@@ -33,6 +33,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "role.maintenance": ("运维", "maintenance"),
     "role.wall": ("大屏", "wall"),
     "role.admin": ("管理员", "admin"),
+    "role.system": ("系统", "system"),
     # The wall
     "wall.today": ("今日事件", "Today"),
     "wall.open": ("未结事件", "Open"),
@@ -45,6 +46,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "wall.stale": ("数据已 {n} 秒未更新", "data {n} s old"),
     "wall.disconnected": ("连接中断，正在重连", "disconnected, reconnecting"),
     "wall.alarm": ("高优先级警报", "High-priority alarm"),
+    "wall.sound_on": ("点击开启警报声音", "Click to turn on the alarm sound"),
     "wall.no_incidents": ("暂无事件", "No incidents"),
     # Families, statuses, priorities, health
     "family.crime": ("防控违法犯罪", "crime"),
@@ -87,6 +89,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "action.create": ("上报", "reported"),
     "action.merge": ("合并上报", "merged report"),
     "action.acknowledge": ("确认警报", "acknowledge"),
+    "action.situation_update": ("现场态势更新", "situation update"),
+    "action.situation_end": ("现场态势结束", "situation ended"),
     # The console
     "console.verification": ("核实队列", "Verification queue"),
     "console.queue": ("事件队列", "Incident queue"),
@@ -202,6 +206,16 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "col.escalated": ("升级", "Escalated"),
     "col.rank": ("名次", "Rank"),
     "col.list": ("榜单", "List"),
+    "col.cameras": ("摄像机", "Cameras"),
+    "col.camera_online_rate": ("摄像机在线率", "Camera online rate"),
+    "col.camera_available_rate": ("摄像机可用率", "Camera available rate"),
+    "col.day": ("日期", "Day"),
+    "col.online_rate": ("在线率", "Online"),
+    "col.available_rate": ("可用率（在线+异常）", "Available (online + degraded)"),
+    "col.offline_hours": ("离线（小时）", "Offline (hours)"),
+    "col.known_share": ("已诊断时长占比", "Diagnosed time"),
+    "reports.cameras": ("摄像机可用率（按日）", "Camera availability per day"),
+    "reports.cameras_note": ("按摄像机时长加权，未诊断时段不计。", "Weighted by camera-time; time with unknown health is left out."),
     # The field tablet
     "field.on_duty": ("在岗", "On duty"),
     "field.off_duty": ("离岗", "Off duty"),
@@ -246,6 +260,67 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "cameras.situations": ("近期事件", "Recent situations"),
     "cameras.cases": ("运维工单", "Maintenance cases"),
     "cameras.select": ("请选择摄像机", "Select a camera"),
+    # The zone editor (dashboard/pages/cameras.py, assets/gridwatch-cameras.js)
+    "cameras.zone_pick": ("选择区域", "Zone"),
+    "cameras.zone_name": ("区域名称", "Zone name"),
+    "cameras.zone_new": ("绘制新区域", "Draw a new zone"),
+    "cameras.zone_delete": ("删除区域", "Delete zone"),
+    "cameras.vertex_delete": ("删除顶点", "Delete vertex"),
+    "cameras.zone_reset": ("放弃修改", "Discard changes"),
+    "cameras.zone_default": ("区域{n}", "zone {n}"),
+    "cameras.zone_unnamed": ("（未命名）", "(unnamed)"),
+    "cameras.zone_none": ("暂无区域，点击“绘制新区域”开始", "No zones yet: press “Draw a new zone”"),
+    "cameras.zone_gone": ("摄像机不存在，未保存", "No such camera; nothing saved"),
+    "cameras.rules": ("规则与参数", "Rules and parameters"),
+    "cameras.rule_seconds": ("持续秒数", "Seconds"),
+    "cameras.rule_people": ("最少人数", "Min. people"),
+    "cameras.rule_auto": ("自动派遣", "Dispatch at once"),
+    "cameras.rule_matter": ("事项编码", "Matter code"),
+    "cameras.hint_edit": ("拖动顶点调整形状；拖动边上的小圆点增加顶点；右键单击顶点（或选中后按“删除顶点”）删除顶点",
+                          "Drag a vertex to move it; drag an edge's small dot to add a vertex; right-click a vertex "
+                          "(or select it and press “Delete vertex”) to remove it"),
+    "cameras.hint_draw": ("在画面上单击添加顶点；单击第一个顶点或按回车完成，Esc 取消",
+                          "Click the picture to add vertices; click the first vertex or press Enter to finish, Esc to cancel"),
+    "cameras.hint_min3": ("区域至少需要 3 个顶点", "A zone needs at least 3 vertices"),
+    "cameras.hint_cross": ("区域“{zone}”的边相互交叉，保存时将被拒绝", "Zone “{zone}” crosses itself; saving will be refused"),
+    "cameras.json_view": ("JSON（高级）", "JSON (advanced)"),
+    "cameras.json_apply": ("应用 JSON", "Apply JSON"),
+    "cameras.json_bad": ("JSON 格式错误：第 {line} 行第 {col} 列", "Not JSON: line {line} column {col}"),
+    "cameras.json_unapplied": ("JSON 视图有未应用的修改，请先点击“应用 JSON”或放弃修改",
+                               "The JSON view has changes not applied: press “Apply JSON” or discard them"),
+    # Save refusals (dashboard/cameras_zone_check.py): "<where>: <what>"
+    "cameras.err_at": ("{where}：{what}", "{where}: {what}"),
+    "cameras.err_zone": ("区域“{zone}”", "zone “{zone}”"),
+    "cameras.err_rule": ("区域“{zone}”的“{rule}”规则", "the {rule} rule of zone “{zone}”"),
+    "cameras.err_vertex": ("区域“{zone}”第 {n} 个顶点", "vertex {n} of zone “{zone}”"),
+    "cameras.err_not_list": ("区域须为列表，每个区域是一个对象", "zones must be a list of objects"),
+    "cameras.err_names_twice": ("区域名称重复：{names}", "zone names must be unique; repeated: {names}"),
+    "cameras.err_self_cross": ("多边形的边相互交叉或面积为零，请调整顶点", "the polygon crosses itself or has no area; move its vertices"),
+    "cameras.err_rule_twice": ("同一种规则只能设置一次", "one rule per kind"),
+    "cameras.err_people_crowd": ("只有人群聚集规则可设置最少人数", "only crowd rules take a minimum number of people"),
+    "cameras.err_min": ("{field}不能小于 {limit}", "{field} must be at least {limit}"),
+    "cameras.err_max": ("{field}不能大于 {limit}", "{field} must be at most {limit}"),
+    "cameras.err_above": ("{field}须大于 {limit}", "{field} must be more than {limit}"),
+    "cameras.err_below": ("{field}须小于 {limit}", "{field} must be less than {limit}"),
+    "cameras.err_number": ("{field}须为数字", "{field} must be a number"),
+    "cameras.err_few_vertices": ("至少需要 {n} 个顶点", "needs at least {n} vertices"),
+    "cameras.err_many_vertices": ("最多 {n} 个顶点", "at most {n} vertices"),
+    "cameras.err_empty": ("{field}不能为空", "{field} must not be empty"),
+    "cameras.err_long": ("{field}最长 {n} 个字符", "{field} is at most {n} characters"),
+    "cameras.err_choice": ("{field}不是可选的值", "{field} is not one of the allowed values"),
+    "cameras.err_unknown": ("未知字段 {field}", "unknown key {field}"),
+    "cameras.err_missing": ("缺少{field}", "{field} is missing"),
+    "cameras.field.name": ("名称", "the name"),
+    "cameras.field.polygon": ("多边形", "the polygon"),
+    "cameras.field.vertex": ("坐标", "the coordinate"),
+    "cameras.field.rules": ("规则", "the rules"),
+    "cameras.field.rule": ("规则", "the rule"),
+    "cameras.field.zone": ("区域", "the zone"),
+    "cameras.field.kind": ("规则类型", "the rule kind"),
+    "cameras.field.seconds": ("持续秒数", "the seconds"),
+    "cameras.field.min_people": ("最少人数", "the minimum of people"),
+    "cameras.field.matter": ("事项编码", "the matter code"),
+    "cameras.field.dispatch": ("派遣方式", "the dispatch mode"),
     # Answers of the tablet API and the request guards
     "api.no_task": ("没有这个任务", "no such task"),
     "api.no_incident": ("没有这个事件", "no such incident"),
@@ -264,7 +339,90 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     # Errors shown from the server
     "error.transition": ("操作被拒绝：{why}", "Refused: {why}"),
     "error.generic": ("操作失败", "The operation failed"),
+    # The frame of an incident's refusal (REFUSALS below give the reason) and what the role may do instead.
+    "refusal.frame": ("事件当前为“{status}”，不能“{action}”：{reason}", "cannot {action} an incident that is {status}: {reason}"),
+    "refusal.allowed": ("。{role}在此状态下可以：{allowed}（所有角色可做：{anyone}）",
+                        "; from here the {role} role may: {allowed} (any role: {anyone})"),
+    "refusal.final": ("。“{status}”为终态，不能再进行任何操作", "; {status} is final: nothing is allowed from it"),
+    "refusal.none": ("无", "none"),
+    "refusal.nothing": ("无", "nothing"),
 }
+
+# Refusal codes of grid/refusals.py (the English for logs is written where each is raised). Parameters
+# naming statuses, actions, roles... are translated by _PARAM_KEYS before they are put in.
+REFUSALS: dict[str, tuple[str, str]] = {
+    "refused": ("该操作不被允许", "{detail}"),
+    "transition.unknown_action": ("没有这个操作", "there is no such action"),
+    "transition.no_such_action": ("没有“{action}”这个操作，可用的操作有：{actions}",
+                                  "there is no action {action}; actions are: {actions}"),
+    "transition.unknown_role": ("未知角色“{role}”，角色有：{roles}", "unknown role {role}; roles are: {roles}"),
+    "transition.wrong_status": ("只能在{from_statuses}状态下进行", "only allowed from {from_statuses}"),
+    "transition.wrong_role": ("{role}无权进行此操作", "the {role} role may not do it"),
+    "transition.not_owner": ("{role}只能处理自己的任务", "the {role} role may only act on own tasks"),
+    "transition.maintenance_only": ("运维人员只能处理设施运维类事件（此事件类别：{family}）",
+                                    "maintenance may only act on maintenance cases, not {family}"),
+    "transition.needs_note": ("需要在说明中填写原因", "a reason (note) is required"),
+    "transition.out_of_scope": ("事件位于 {where}，超出您的管辖范围 {scope}", "it lies in {where}, outside your scope {scope}"),
+    "transition.bad_media": ("附件引用无效：{ref}", "the media reference {ref} is not acceptable"),
+    "transition.level_moved": ("督办级别已是{level}级，不是{expected}级", "the level is {level}, not {expected}"),
+    "transition.top_of_ladder": ("已在{level}级，是该事项督办的最高级（{escalation}）",
+                                 "already at {level}, the top of its matter's ladder ({escalation})"),
+    "transition.no_clock": ("该事件没有处置期限", "the case has no deadline clock"),
+    "transition.not_due": ("尚未到期", "not due yet"),
+    "transition.not_on_verification": ("只有核实队列中的事件才能核实分拨，此事件在{queue}：请改用分拨",
+                                       "verify is for the verification queue; this case is on the {queue}: use dispatch"),
+    "transition.reset_needs_note": ("重置处置期限需要在说明中填写原因", "resetting the deadline clock needs a reason (note)"),
+    "transition.no_active_worker": ("没有在职网格员 {worker}", "no active grid worker {worker}"),
+    "transition.queue_needs_worker": ("请指定网格员：{queue}不能作为分拨目标",
+                                      "the {queue} cannot be a dispatch target without a worker"),
+    "transition.no_community": ("该事件不在任何社区内，不能分拨到社区队列", "the case lies in no community"),
+    "transition.outside_district": ("事件位于本区以外，请指定网格员或队列",
+                                    "the case lies outside the district: name a target worker or queue"),
+    "transition.no_route": ("无法自动确定去向（{queue}），请指定网格员或队列",
+                            "it cannot be routed automatically ({queue}): name a target worker or queue"),
+    "operation.unknown_role": ("{user}：未知角色“{role}”", "{user}: unknown role {role}"),
+    "operation.system_role": ("{user}：账号不能使用系统角色", "{user}: an account cannot claim the system role"),
+    "operation.not_operator": ("{user} 的角色是{role}：只有{roles}可以进行此操作", "{user} is a {role}: only {roles} may do this"),
+    "operation.out_of_scope": ("{user} 的管辖范围是 {scope}：不能在范围以外的 {area} 操作",
+                               "{user} supervises {scope}: may not act in {area}, outside that scope"),
+    "operation.already_in_sub_grid": ("基础网格 {base_grid} 已在综治网格 {sub_grid} 中",
+                                      "base grid {base_grid} is already in sub-grid {sub_grid}"),
+    "operation.crosses_community": (
+        "基础网格 {base_grid} 属于社区 {community}，综治网格 {sub_grid} 属于社区 {sub_grid_community}：基础网格不能跨社区调整",
+        "base grid {base_grid} lies in community {community}; sub-grid {sub_grid} belongs to community "
+        "{sub_grid_community}: a base grid never crosses communities"),
+    "operation.last_base_grid": ("基础网格 {base_grid} 是综治网格 {sub_grid} 的最后一个基础网格，移走后该综治网格将为空",
+                                 "base grid {base_grid} is the last base grid of sub-grid {sub_grid}: moving it "
+                                 "would leave it empty"),
+    "operation.bad_assignment_role": ("岗位只能是主责或备岗，不能是“{assignment_role}”",
+                                      "the assignment role must be primary or backup, not {assignment_role}"),
+    "operation.worker_retired": ("网格员 {worker} 已停用（离职），不能分配",
+                                 "grid worker {worker} is retired (inactive) and cannot be assigned"),
+    "operation.worker_other_community": ("网格员 {worker} 属于社区 {community}，综治网格 {sub_grid} 属于社区 {sub_grid_community}",
+                                         "grid worker {worker} works for community {community}; sub-grid {sub_grid} "
+                                         "belongs to community {sub_grid_community}"),
+    "operation.already_assigned": ("网格员 {worker} 已是综治网格 {sub_grid} 的{assignment_role}",
+                                   "grid worker {worker} is already the {assignment_role} of sub-grid {sub_grid}"),
+    "operation.holds_other_role": ("网格员 {worker} 是综治网格 {sub_grid} 的{other_role}：请先另行指定{other_role}（一人不能兼任）",
+                                   "grid worker {worker} is the {other_role} of sub-grid {sub_grid}; assign another "
+                                   "{other_role} first (one person cannot be both)"),
+    "operation.no_user": ("没有用户 {user}", "no user {user}"),
+    "operation.user_disabled": ("用户 {user} 已停用", "user {user} is disabled"),
+    "operation.no_sub_grid": ("没有综治网格 {sub_grid}", "no sub-grid {sub_grid}"),
+    "operation.no_base_grid": ("没有基础网格 {base_grid}", "no base grid {base_grid}"),
+    "operation.no_worker": ("没有网格员 {worker}", "no grid worker {worker}"),
+    "operation.reason_required": ("请填写原因（将写入审计日志）", "a reason is required (it is written to the audit log)"),
+    "operation.grid_rules": ("网格规则不允许此调整（涉及 {codes}）", "the grid rules refused it: {detail}"),
+}
+
+# Refusal parameters shown through the catalogue (see grid/refusals.py); lists are translated item by item.
+_PARAM_KEYS = {
+    "action": "action.{}", "allowed": "action.{}", "anyone": "action.{}", "actions": "action.{}",
+    "status": "status.{}", "from_statuses": "status.{}", "role": "role.{}", "roles": "role.{}",
+    "family": "family.{}", "level": "level.{}", "expected": "level.{}", "escalation": "level.{}",
+    "queue": "queue.{}", "assignment_role": "console.role_{}", "other_role": "console.role_{}",
+}
+_LIST_SEPARATOR = {"zh": "、", "en": ", "}
 
 # Violation codes of grid/rules.py (MESSAGES there is the English default); same parameters.
 VIOLATIONS: dict[str, tuple[str, str]] = {
@@ -290,10 +448,25 @@ VIOLATIONS: dict[str, tuple[str, str]] = {
                           "base grid of community {community} falls in sub-grid {other} of community {other_community}"),
     "ambiguous_sub_grid": ("中心点落在多个综治网格中（{others}）", "centroid lies in several sub-grid polygons ({others})"),
     "sub_grid_empty": ("综治网格将没有基础网格", "sub-grid would be left without base grids"),
-    "open_incidents": ("有 {count} 个未结事件指向它，不能删除或清空",
-                       "cannot be removed or emptied: {count} open incident(s) point at it"),
-    "has_assignments": ("已有网格员分配到该综治网格，不能删除", "cannot be removed: grid workers are assigned to this sub-grid"),
+    "open_incidents": ("有 {count} 个未结事件指向它，不能删除或清空；请先结案或撤销",
+                       "cannot be removed or emptied: {count} open incident(s) point at it; close or cancel them first"),
+    "has_children": ("仍有 {count} 个下级 {child_level} 网格（{children}），不能删除；请先删除它们"
+                     "（import --level {child_level} --replace）或在文件中保留它",
+                     "cannot be removed: {count} {child_level} grid(s) still belong to it ({children}); remove them "
+                     "first (import --level {child_level} --replace) or keep it in the file"),
+    "has_workers": ("仍有 {count} 名网格员属于该社区（{workers}），不能删除；请先将他们调到其他社区或在文件中保留它",
+                    "cannot be removed: {count} grid worker(s) belong to this community ({workers}); move them to "
+                    "another community first or keep it in the file"),
     "unreadable": ("无法读取：{reason}", "cannot be read: {reason}"),
+    "several_layers": ("文件包含多个图层（{layers}），请用 --layer 指定一个", "holds several layers ({layers}): choose one with --layer"),
+    "no_such_layer": ("没有图层 {layer!r}（现有图层：{layers}）", "has no layer {layer!r} (its layers: {layers})"),
+    "name_en_unsupported": ("{level} 层级没有英文名称字段，请去掉 --name-en-field",
+                            "{level} grids have no English name column: leave out --name-en-field"),
+    "gcj02_suspected": ("坐标疑似 GCJ-02（国内网络地图坐标）却按 {crs} 读取：要素与库中网格相差约 {offset_m:.0f} 米，"
+                        "正是 GCJ-02 在此处的偏移；请加 --crs gcj02 导入",
+                        "coordinates look like GCJ-02 (Chinese web-map coordinates) read as {crs}: the features sit "
+                        "about {offset_m:.0f} m from where the stored grids put them, the shift GCJ-02 makes here; "
+                        "import with --crs gcj02"),
     "bad_crs": ("未知坐标系 {crs!r}：{reason}", "unknown CRS {crs!r}: {reason}"),
     "database_rule": ("数据库拒绝导入：{reason}", "the database refused the import: {reason}"),
 }
@@ -318,6 +491,48 @@ def violation(code: str, params: dict | None = None, default: str | None = None,
         return (pair[1] if lang == "en" else pair[0]).format(**(params or {}))
     except (KeyError, IndexError):
         return default or code
+
+
+def _shown_one(pattern: str | None, value, lang: str) -> str:
+    if value is None:
+        return t("refusal.none", lang)
+    key = pattern.format(value) if pattern else None
+    return t(key, lang) if key in CATALOGUE else str(value)
+
+
+def _shown(name: str, value, lang: str) -> str:
+    """One refusal parameter as text in `lang`: enum values through the catalogue, lists joined."""
+    pattern = _PARAM_KEYS.get(name)
+    if isinstance(value, (list, tuple)):
+        items = [_shown_one(pattern, v, lang) for v in value]
+        return _LIST_SEPARATOR.get(lang, "、").join(items) if items else t("refusal.nothing", lang)
+    return _shown_one(pattern, value, lang)
+
+
+def refusal(code: str, params: dict | None = None, lang: str = "zh", default: str | None = None) -> str:
+    """A refusal (grid.refusals code and params) as a sentence in `lang`; `default` (or the code) when unknown."""
+    pair = REFUSALS.get(str(code))
+    if pair is None:
+        return default or str(code)
+    raw = dict(params or {})
+    shown = {name: _shown(name, value, lang) for name, value in raw.items()}
+    try:
+        text = (pair[1] if lang == "en" else pair[0]).format(**shown)
+        # An incident's refusal names its status and the action; a refusal of the table, what is left to do.
+        if "status" in raw and "action" in raw:
+            text = t("refusal.frame", lang, **{**shown, "reason": text})
+        if "anyone" in raw:
+            text += t("refusal.final" if raw.get("final") else "refusal.allowed", lang, **shown)
+    except (KeyError, IndexError, ValueError):
+        logger.warning("refusal %s does not format with %s", code, sorted(raw))
+        return default or str(code)
+    return text
+
+
+def refused(exc: Exception, lang: str) -> str:
+    """What the dashboard shows for a refusal (grid.refusals.Refusal): 'Refused: ...' wholly in `lang`."""
+    why = refusal(getattr(exc, "code", ""), getattr(exc, "params", None), lang, default=str(exc))
+    return t("error.transition", lang, why=why)
 
 
 def label(prefix: str, value, lang: str) -> str:

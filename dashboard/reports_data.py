@@ -16,7 +16,9 @@ from dashboard.analysis_view import code_in_scope
 from dashboard.i18n import t
 from geodata import analysis_repo
 from grid.indicators import red_black_ranking
-from workers.analysis_report import Period, map_svg, period_indicators, render_report, table_html
+from workers import analysis_report
+from workers.analysis_report import (AVAILABILITY_COLUMNS, CAMERA_COLUMNS, Period, availability_rates, map_svg,
+                                     period_indicators, render_report, table_html)
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +26,8 @@ LEVELS = ("street", "community", "sub_grid", "worker")
 COLUMNS = ("code", "name", "incidents", "closed", "due", "on_time_rate", "mean_dispatch_min", "mean_accept_min",
            "mean_resolve_min", "returned", "escalated")
 RANK_COLUMNS = ("list", "rank", "code", "name", "on_time_rate", "due", "incidents")
+#: The per-day camera availability table of the page.
+DAY_COLUMNS = ("day", *AVAILABILITY_COLUMNS)
 MAX_DAYS = 400  # a year and a bit: longer periods are a batch job, not a page
 
 
@@ -57,6 +61,20 @@ def indicators(conn, user: SessionUser, p: Period, level: str) -> pd.DataFrame:
     return table[keep].reset_index(drop=True)
 
 
+def columns(table: pd.DataFrame) -> list[str]:
+    """The indicator columns to show: COLUMNS, plus camera availability for area levels (not workers)."""
+    return [*COLUMNS, *(c for c in CAMERA_COLUMNS if c in table.columns)]
+
+
+def camera_days(conn, user: SessionUser, p: Period) -> pd.DataFrame:
+    """Camera availability per CST day of the period, over the cameras inside the user's area."""
+    cams = analysis_report.camera_availability(conn, p)
+    if not user.district_wide:
+        cams = cams[cams["community_code"].map(lambda c: code_in_scope(user, c)).astype(bool)]
+    days = availability_rates(cams, ["day"]).loc[:, list(DAY_COLUMNS)]
+    return days.assign(day=days["day"].astype(str))
+
+
 def ranking(table: pd.DataFrame, level: str, n: int = 5) -> pd.DataFrame:
     """Red (best) and black (worst) lists by on-time rate among the table's groups, with names."""
     if table.empty:
@@ -69,7 +87,7 @@ def ranking(table: pd.DataFrame, level: str, n: int = 5) -> pd.DataFrame:
 def csv_bytes(table: pd.DataFrame, rank: pd.DataFrame, lang: str) -> bytes:
     """Indicators then the ranking as CSV, UTF-8 with a BOM so spreadsheet programs read Chinese names."""
     buf = io.StringIO()
-    table.loc[:, list(COLUMNS)].rename(columns=lambda c: t(f"col.{c}", lang)).to_csv(buf, index=False)
+    table.loc[:, columns(table)].rename(columns=lambda c: t(f"col.{c}", lang)).to_csv(buf, index=False)
     buf.write("\n")
     out = rank.assign(list=[t(f"analysis.{v}", lang) for v in rank["list"]])
     out.rename(columns=lambda c: t(f"col.{c}", lang)).to_csv(buf, index=False)
@@ -100,7 +118,8 @@ def print_html(conn, user: SessionUser, p: Period) -> str:
                                                    fmt=lambda v: f"{v:.1f} %", low_is_bad=True) + "</div>")
     for level in LEVELS:
         table = comm if level == "community" else indicators(conn, user, p, level)
-        parts.append(table_html(table, list(COLUMNS), t(f"reports.level.{level}", "zh")))
+        parts.append(table_html(table, columns(table), t(f"reports.level.{level}", "zh")))
         parts.append(table_html(ranking(table, level), list(RANK_COLUMNS), "红黑榜 (red/black)"))
+    parts.append(table_html(camera_days(conn, user, p), list(DAY_COLUMNS), t("reports.cameras", "zh")))
     return (f"<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><title>期间报告 {html.escape(p.label())}"
             f"</title><style>{_CSS}</style></head><body>{''.join(parts)}</body></html>")

@@ -13,7 +13,7 @@ import numpy as np
 
 from dashboard import access, context, data
 from dashboard.components import fmt_time, matter_name
-from dashboard.i18n import label, t
+from dashboard.i18n import label, refused, t
 from workers.bus import DATA_FIELD, INCIDENT_STREAM, InvalidMessage, LiveWorker, parse_incident, publish_live
 
 logger = logging.getLogger(__name__)
@@ -27,6 +27,11 @@ SENT_TTL_S = 7 * 24 * 3600
 
 def _error_body(key: str, **params) -> dict:
     return {"ok": False, "error": t(key, context.lang(), **params), "code": key}
+
+
+def _refusal_body(exc) -> dict:
+    """A refusal (grid.refusals.Refusal) for the tablet: text in the request's language, code and params for apps."""
+    return {"ok": False, "error": refused(exc, context.lang()), **exc.as_dict()}
 
 
 def _error(status: int, key: str, **params):
@@ -181,7 +186,7 @@ def field_report():
 def field_action():
     """accept / start / resolve / return one of my tasks through the transition function (idempotent)."""
     from geodata.transitions import IncidentNotFound, apply_transition, publish_result
-    from grid.lifecycle import TransitionError
+    from grid.refusals import Refusal
 
     user = context.user()
     form = flask.request.form
@@ -203,9 +208,11 @@ def field_action():
         except IncidentNotFound:
             conn.rollback()
             return flask.jsonify(_error_body("api.no_incident")), 404
-        except TransitionError as exc:
+        except Refusal as exc:
             conn.rollback()
-            return flask.jsonify({"ok": False, "error": t("error.transition", context.lang(), why=str(exc))}), 409
+            logger.info("field action %s by %s refused: %s", action, user.username, exc,
+                        extra={"incident_id": incident_id})
+            return flask.jsonify(_refusal_body(exc)), 409
     publish_result(context.redis_client(), result)
     return flask.jsonify({"ok": True, "status": result.to_status.value})
 

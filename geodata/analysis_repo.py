@@ -28,6 +28,8 @@ INDICATOR_COLUMNS = ("level", "code", "period_start", "period_end", "incidents",
                      "on_time_rate", "mean_dispatch_min", "mean_accept_min", "mean_resolve_min", "returned",
                      "escalated")
 RANKING_COLUMNS = ("level", "within_code", "code", "list", "rank", "on_time_rate", "due", "incidents")
+#: Seconds per camera and day of `camera_availability`, by health ("unknown" also holds unlogged time).
+AVAILABILITY_SECONDS = ("online_s", "degraded_s", "offline_s", "unknown_s")
 
 
 @dataclass(frozen=True)
@@ -151,14 +153,17 @@ def copy_rows(conn: psycopg.Connection, table: str, run_id: int, frame: pd.DataF
     return len(out)
 
 
-def upsert_camera_day(conn: psycopg.Connection, day, counts: dict[str, int], at: datetime) -> None:
-    """Store today's camera availability snapshot (the last refresh of a day wins)."""
-    conn.execute(q("analysis_upsert_camera_day"), {"day": day, "at": at, **counts})
+def camera_availability(conn: psycopg.Connection, start: datetime, end: datetime, now: datetime) -> pd.DataFrame:
+    """Per registered camera and CST day of [start, end): seconds online, degraded, offline, unknown, and its area.
 
-
-def camera_days(conn: psycopg.Connection, from_day, to_day) -> pd.DataFrame:
-    """Camera availability per CST day in [from_day, to_day)."""
-    return _frame(conn, q("analysis_camera_days"), {"from_day": from_day, "to_day": to_day})
+    Computed in SQL from camera_health_log; time after ``now`` counts as unknown.
+    """
+    with conn.transaction():
+        conn.execute(q("analysis_no_jit"))
+        df = _frame(conn, q("analysis_camera_availability"), {"start": start, "end": end, "now": now})
+    for col in AVAILABILITY_SECONDS:
+        df[col] = df[col].astype(float)
+    return df
 
 
 def recent_repeats(conn: psycopg.Connection, since: datetime) -> pd.DataFrame:

@@ -159,10 +159,14 @@ def load_cameras(conn: psycopg.Connection) -> list[CameraRow]:
     return out
 
 
-def set_health(conn: psycopg.Connection, code: str, health: str, at: datetime) -> bool:
-    """Record a camera's health when it changed; True when a row was updated."""
-    cur = conn.execute(q("camera_set_health"), {"code": code, "health": health, "at": at})
-    conn.commit()
+def set_health(conn: psycopg.Connection, code: str, health: str, at: datetime, reason: str | None = None) -> bool:
+    """Record a camera's health when it changed, logged with ``reason``; True when a row was updated."""
+    # One transaction: the reason is a transaction-local setting the log trigger reads.
+    with conn.transaction():
+        conn.execute(q("camera_health_reason"), {"reason": reason})
+        cur = conn.execute(q("camera_set_health"), {"code": code, "health": health, "at": at})
+    if not conn.autocommit:
+        conn.commit()
     return cur.rowcount > 0
 
 

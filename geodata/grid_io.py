@@ -12,8 +12,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import psycopg
+import pyogrio
 import pyproj
 import shapely
+from psycopg import sql
 
 from geodata import grid_plan
 from geodata.queries import q
@@ -24,6 +26,9 @@ logger = logging.getLogger(__name__)
 
 CODE_FIELDS = ("code", "adcode")
 NAME_FIELDS = ("name",)
+NAME_EN_FIELDS = ("name_en",)
+# Only these tables have an English name column (geodata/migrations/0001_grid.sql).
+NAME_EN_LEVELS = ("district", "street", "community")
 PARENT_FIELDS = ("parent", "parent_code")
 SUB_GRID_FIELDS = ("sub_grid", "sub_grid_code")
 
@@ -42,6 +47,10 @@ class Features:
     geoms: np.ndarray
     sub_grids: list | None = None
     ok: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    # None when the file has no English name column: the stored ones are then kept.
+    names_en: list | None = None
+    # The CRS the coordinates were declared in (--crs, else the file's own), for the GCJ-02 sanity check.
+    declared_crs: str | None = None
 
 
 @dataclass
@@ -51,7 +60,9 @@ class ImportResult:
     level: str
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)  # grids of the file's level (sub-grid files: emptied ones)
+    removed_sub_grids: list[str] = field(default_factory=list)  # base-grid files: sub-grids left empty
+    ended_assignments: int = 0
     moved: int = 0
     violations: list[Violation] = field(default_factory=list)
 
@@ -102,16 +113,31 @@ def _as_multipolygon(geom):
     return shapely.MultiPolygon(parts)
 
 
-def read_features(path, level: str, *, crs: str | None = None, code_field: str | None = None,
-                  name_field: str | None = None, parent_field: str | None = None) -> tuple[Features | None, list]:
-    """Read and clean a file; return the features and every per-feature violation found without the database."""
+def _read(path, layer: str | None) -> tuple[gpd.GeoDataFrame | None, list]:
+    """The file's one layer, or the named one: a GeoPackage (or a zip of shapefiles) may hold several."""
     try:
-        gdf = gpd.read_file(path)
+        layers = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
+        if layer is not None and layer not in layers:
+            return None, [violation("no_such_layer", index="file", layer=layer, layers=", ".join(layers))]
+        if layer is None and len(layers) > 1:
+            # Reading the first one silently would import the wrong grids as readily as the right ones.
+            return None, [violation("several_layers", index="file", layers=", ".join(layers))]
+        return gpd.read_file(path, layer=layer), []
     except Exception as exc:  # pyogrio raises several types for unreadable files; all mean the same here
         return None, [violation("unreadable", index="file", reason=str(exc))]
+
+
+def read_features(path, level: str, *, crs: str | None = None, code_field: str | None = None,
+                  name_field: str | None = None, parent_field: str | None = None,
+                  name_en_field: str | None = None, layer: str | None = None) -> tuple[Features | None, list]:
+    """Read and clean a file; return the features and every per-feature violation found without the database."""
+    gdf, file_errors = _read(path, layer)
+    if gdf is None:
+        return None, file_errors
     cols = gdf.columns
     code_col = _find_column(cols, code_field, CODE_FIELDS)
     name_col = _find_column(cols, name_field, NAME_FIELDS)
+    name_en_col = _find_column(cols, name_en_field, NAME_EN_FIELDS)
     parent_level = rules.PARENT_LEVEL.get(level)
     parent_defaults = PARENT_FIELDS + ((f"{parent_level}_code",) if parent_level else ())
     parent_col = _find_column(cols, parent_field, parent_defaults) if parent_level else None
@@ -121,11 +147,17 @@ def read_features(path, level: str, *, crs: str | None = None, code_field: str |
             file_errors.append(violation("missing_field", index="file", field=wanted or default))
     if parent_field and parent_level and parent_col is None:
         file_errors.append(violation("missing_field", index="file", field=parent_field))
+    if name_en_field and level not in NAME_EN_LEVELS:
+        file_errors.append(violation("name_en_unsupported", index="file", level=level))
+    elif name_en_field and name_en_col is None:
+        file_errors.append(violation("missing_field", index="file", field=name_en_field))
     if file_errors:
         return None, file_errors
 
     codes = [_as_text(v) for v in gdf[code_col]]
     names = [_as_text(v) for v in gdf[name_col]]
+    # A default `name_en` column in a sub-grid or base-grid file is ignored: those tables have none.
+    names_en = [_as_text(v) for v in gdf[name_en_col]] if name_en_col is not None and level in NAME_EN_LEVELS else None
     if parent_col is not None:
         parents = [_as_text(v) for v in gdf[parent_col]]
     else:
@@ -162,7 +194,8 @@ def read_features(path, level: str, *, crs: str | None = None, code_field: str |
         unplaceable = v.code == "bad_code_format" or (v.code == "missing_field" and v.params["field"] != "name")
         if isinstance(v.params.get("index"), int) and unplaceable:
             ok[v.params["index"]] = False
-    feats = Features(codes, names, parents, geoms, sub_grids, ok)
+    declared = crs or (gdf.crs.to_string() if gdf.crs else "EPSG:4326")
+    feats = Features(codes, names, parents, geoms, sub_grids, ok, names_en, declared)
     return feats, _with_codes(violations, codes)
 
 
@@ -182,13 +215,19 @@ def _with_codes(violations: list[Violation], codes: list) -> list[Violation]:
 
 def import_file(conn: psycopg.Connection, path, level: str, *, crs: str | None = None,
                 code_field: str | None = None, name_field: str | None = None,
-                parent_field: str | None = None, replace: bool = False) -> ImportResult:
-    """Validate a file at one level against the rules and the database; write it all or nothing."""
+                parent_field: str | None = None, name_en_field: str | None = None,
+                layer: str | None = None, replace: bool = False) -> ImportResult:
+    """Validate a file at one level against the rules and the database; write it all or nothing.
+
+    With `replace` the file is the whole truth for the part of the level it covers (see
+    `grid_plan.scope_of`): stored grids there that the file lacks are removed, unless something live
+    still needs them.
+    """
     if level not in rules.LEVELS:
         raise ValueError(f"unknown level {level!r}")
     result = ImportResult(level)
     feats, found = read_features(path, level, crs=crs, code_field=code_field, name_field=name_field,
-                                 parent_field=parent_field)
+                                 parent_field=parent_field, name_en_field=name_en_field, layer=layer)
     result.violations.extend(found)
     if feats is None:
         return result
@@ -199,9 +238,10 @@ def import_file(conn: psycopg.Connection, path, level: str, *, crs: str | None =
             result.violations.extend(plan.violations)
             if result.violations:
                 raise ImportRefused
-            grid_plan.write(conn, level, feats, plan)
+            result.ended_assignments = grid_plan.write(conn, level, feats, plan)
             result.added, result.updated, result.removed, result.moved = (
                 plan.added, plan.updated, plan.removed, len(plan.moves))
+            result.removed_sub_grids = plan.removed_sub_grids
     except ImportRefused:
         logger.info("import of %s refused: %s violation(s), nothing written", path, len(result.violations))
     except psycopg.DatabaseError as exc:
@@ -209,6 +249,7 @@ def import_file(conn: psycopg.Connection, path, level: str, *, crs: str | None =
         reason = exc.diag.message_primary or str(exc)
         result.violations.append(violation("database_rule", reason=reason))
         result.added, result.updated, result.removed, result.moved = [], [], [], 0
+        result.removed_sub_grids, result.ended_assignments = [], 0
     return result
 
 
@@ -218,11 +259,16 @@ _DRIVERS = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG", ".shp": 
 
 
 def read_level(conn: psycopg.Connection, level: str) -> gpd.GeoDataFrame:
-    """Every grid of one level as a GeoDataFrame (code, name, parent[, sub_grid], geometry) in EPSG:4326."""
-    name = "grid_io_base_grid_export" if level == "base_grid" else "grid_io_export"
-    rows = conn.execute(grid_plan.query(name, level)).fetchall()
-    data = {"code": [r["code"] for r in rows], "name": [r["name"] for r in rows],
-            "parent": [r["parent"] or "" for r in rows]}
+    """Every grid of one level as a GeoDataFrame (code, name[, name_en], parent[, sub_grid], geometry), EPSG:4326."""
+    if level == "base_grid":
+        rows = conn.execute(q("grid_io_base_grid_export")).fetchall()
+    else:
+        name_en = sql.Identifier("name_en") if level in NAME_EN_LEVELS else sql.SQL("NULL::text")
+        rows = conn.execute(grid_plan.query("grid_io_export", level, name_en=name_en)).fetchall()
+    data = {"code": [r["code"] for r in rows], "name": [r["name"] for r in rows]}
+    if level in NAME_EN_LEVELS:
+        data["name_en"] = [r["name_en"] for r in rows]
+    data["parent"] = [r["parent"] or "" for r in rows]
     if level == "base_grid":
         data["sub_grid"] = [r["sub_grid"] for r in rows]
     geoms = shapely.from_wkb([bytes(r["wkb"]) for r in rows]) if rows else []

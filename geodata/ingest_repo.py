@@ -15,6 +15,7 @@ from psycopg.rows import dict_row
 from geodata.locate import GridLookup, load_lookup
 from geodata.queries import q
 from grid import merging, routing
+from grid.lifecycle import Status
 
 _M_PER_DEG_LAT = 111_320.0
 
@@ -127,6 +128,14 @@ def merge_candidates(conn: psycopg.Connection, reports: list[tuple[MatterInfo, f
             for r in rows]
 
 
+def lock_incidents(conn: psycopg.Connection, ids: set[UUID]) -> dict[UUID, Status]:
+    """Lock these incidents until the batch commits (in id order: two ingest workers never deadlock)."""
+    if not ids:
+        return {}
+    rows = conn.execute(q("lock_incidents_for_reports"), {"ids": sorted(ids)}).fetchall()
+    return {r["id"]: Status(r["status"]) for r in rows}
+
+
 @dataclass
 class BatchWrite:
     """Rows one batch writes in one transaction."""
@@ -134,10 +143,6 @@ class BatchWrite:
     incidents: list[tuple] = field(default_factory=list)
     reports: list[tuple] = field(default_factory=list)
     events: list[tuple] = field(default_factory=list)
-    # incident id -> (reports added, latest observation)
-    merged: dict[UUID, tuple[int, datetime]] = field(default_factory=dict)
-    # incident id -> (phase, at)
-    phases: dict[UUID, tuple[str, datetime]] = field(default_factory=dict)
 
 
 INCIDENT_COLUMNS = (
@@ -161,8 +166,8 @@ def as_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
-def write_batch(conn: psycopg.Connection, batch: BatchWrite) -> list[dict]:
-    """Write one batch (caller holds the transaction); return the merged incidents' new state."""
+def write_batch(conn: psycopg.Connection, batch: BatchWrite) -> None:
+    """Write one batch of new cases, their reports and first history rows (caller holds the transaction)."""
     cur = conn.cursor(row_factory=dict_row)
     # COPY: the fastest way in; every row was validated before it got here.
     for table, columns, rows in (("incident", INCIDENT_COLUMNS, batch.incidents),
@@ -175,15 +180,3 @@ def write_batch(conn: psycopg.Connection, batch: BatchWrite) -> list[dict]:
         with cur.copy(stmt) as copy:
             for row in rows:
                 copy.write_row(row)
-    merged_rows: list[dict] = []
-    if batch.merged:
-        ids = list(batch.merged)
-        merged_rows = cur.execute(q("add_reports_to_incidents"), {
-            "ids": ids, "added": [batch.merged[i][0] for i in ids], "last_at": [batch.merged[i][1] for i in ids],
-        }).fetchall()
-    if batch.phases:
-        ids = list(batch.phases)
-        cur.execute(q("set_situation_phase"), {
-            "ids": ids, "phases": [batch.phases[i][0] for i in ids], "ats": [batch.phases[i][1] for i in ids],
-        })
-    return merged_rows

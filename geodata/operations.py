@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -23,8 +24,9 @@ from geodata.queries import q
 from geodata.transitions import (IncidentNotFound, TransitionResult, apply_transition, events_of,
                                  load_assignment, publish_result)
 from grid import reassign, routing
-from grid.lifecycle import Role, Status, TransitionError, check
-from grid.reassign import Move, Operator, Plan, ReassignError
+from grid.lifecycle import Role, Status, check, out_of_scope
+from grid.reassign import Move, Operator, Plan, ReassignError, system_role
+from grid.refusals import Code
 
 logger = logging.getLogger(__name__)
 
@@ -49,11 +51,11 @@ def load_operator(conn: psycopg.Connection, username: str) -> Operator:
     """The account acting: role, scope and worker come from app_user; unknown or disabled is refused."""
     user = users.get_user(conn, username)
     if user is None:
-        raise ReassignError(f"no user {username!r}")
+        raise ReassignError(f"no user {username!r}", Code.OP_NO_USER, user=username)
     if user.disabled:
-        raise ReassignError(f"user {username!r} is disabled")
+        raise ReassignError(f"user {username!r} is disabled", Code.OP_USER_DISABLED, user=username)
     if user.role == Role.SYSTEM:
-        raise ReassignError(f"user {username!r}: the system role cannot be claimed")
+        raise system_role(username, f"user {username!r}: the system role cannot be claimed")
     return Operator(user.username, user.role, user.scope_code, user.worker_code)
 
 
@@ -72,13 +74,13 @@ def _open(rows) -> list[reassign.OpenIncident]:
 def _sub_grid(conn: psycopg.Connection, code: str) -> reassign.SubGrid:
     row = conn.execute(q("op_sub_grid"), {"code": code}).fetchone()
     if row is None:
-        raise ReassignError(f"no sub-grid {code}")
+        raise ReassignError(f"no sub-grid {code}", Code.OP_NO_SUB_GRID, sub_grid=code)
     return reassign.SubGrid(row["code"], row["community_code"], int(row["base_grid_count"]))
 
 
 def _require_reason(reason: str | None, preview: bool) -> None:
     if not preview and not (reason and reason.strip()):
-        raise ReassignError("a reason is required (it is written to the audit log)")
+        raise ReassignError("a reason is required (it is written to the audit log)", Code.OP_REASON_REQUIRED)
 
 
 def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
@@ -122,8 +124,10 @@ def _finish(outcome: Outcome, live) -> Outcome:
 
 
 def _commit_check(exc: psycopg.errors.CheckViolation) -> ReassignError:
-    # The deferred grid triggers judge at commit; their message names the codes.
-    return ReassignError(f"the grid rules refused it: {exc.diag.message_primary or exc}")
+    # The deferred grid triggers judge at commit; their (English) message names the codes, which any language shows.
+    detail = exc.diag.message_primary or str(exc)
+    return ReassignError(f"the grid rules refused it: {detail}", Code.OP_GRID_RULES, detail=detail,
+                         codes=list(dict.fromkeys(re.findall(r"\b\d{12,15}\b", detail))))
 
 
 # ---- grid operations ---------------------------------------------------------------------------
@@ -136,7 +140,7 @@ def move_base_grid(conn: psycopg.Connection, op: Operator, base_code: str, sub_g
         with conn.transaction():
             base_row = conn.execute(q("op_base_grid"), {"code": base_code}).fetchone()
             if base_row is None:
-                raise ReassignError(f"no base grid {base_code}")
+                raise ReassignError(f"no base grid {base_code}", Code.OP_NO_BASE_GRID, base_grid=base_code)
             if not preview:
                 conn.execute(q("op_lock_sub_grids"), {"codes": [base_row["sub_grid_code"], sub_grid_code]})
             base = reassign.BaseGrid(base_row["code"], base_row["community_code"], base_row["sub_grid_code"])
@@ -171,7 +175,7 @@ def assign_worker(conn: psycopg.Connection, op: Operator, sub_grid_code: str, wo
         sub = _sub_grid(conn, sub_grid_code)
         w = conn.execute(q("op_worker"), {"code": worker_code}).fetchone()
         if w is None:
-            raise ReassignError(f"no grid worker {worker_code}")
+            raise ReassignError(f"no grid worker {worker_code}", Code.OP_NO_WORKER, worker=worker_code)
         worker = reassign.WorkerInfo(w["code"], w["community_code"], w["active"], w["on_duty"])
         current = load_assignment(conn, sub.code)
         holder = current.primary if role == "primary" else current.backup
@@ -215,10 +219,8 @@ def _plan_transition(conn: psycopg.Connection, op: Operator, row: dict[str, Any]
           family=row["family"], note=note)
     where = row["community_code"] or row["street_code"] or ""
     if op.role == Role.SUPERVISOR and op.scope_code and not where.startswith(op.scope_code):
-        # Worded as apply_transition words it, so a preview and a refusal read the same.
-        raise TransitionError(f"cannot {action} an incident in status {row['status']!r}: it lies in "
-                              f"{where or 'no community'}, outside this supervisor's scope {op.scope_code}",
-                              status=row["status"], action=action, role=op.role)
+        # The builder apply_transition uses, so a preview and a refusal read the same.
+        raise out_of_scope(row["status"], action, op.role, where, op.scope_code)
     to_worker, to_queue, why = row["worker_code"], row["queue"], action
     if action in ("verify", "dispatch", "redispatch"):
         if target_worker:
@@ -249,7 +251,7 @@ def do_action(conn: psycopg.Connection, op: Operator, incident_id: str, action: 
               preview: bool = False, live=None) -> Outcome:
     """Any transition on one incident by an account; desk actions are also written to audit_log."""
     if op.role == Role.SYSTEM:
-        raise ReassignError(f"{op.username}: the system role cannot be claimed by an account")
+        raise system_role(op.username, f"{op.username}: the system role cannot be claimed by an account")
     with conn.transaction():
         row = _incident(conn, incident_id)
         plan = _plan_transition(conn, op, row, action, note, target_worker, target_queue)

@@ -24,8 +24,9 @@ from psycopg.types.json import Jsonb
 
 from geodata.queries import q
 from grid import deadlines, routing
-from grid.lifecycle import Level, Role, Status, TransitionError, check
+from grid.lifecycle import Level, Role, Status, TransitionError, check, out_of_scope, refusal
 from grid.lifecycle import next_level as _next_level
+from grid.refusals import Code
 from workers.bus import LiveIncident, LiveWarning, publish_live
 from workers.bus.messages import media_problem
 
@@ -33,7 +34,7 @@ logger = logging.getLogger(__name__)
 
 # Columns a transition may change; the UPDATE writes exactly these.
 MUTABLE = ("status", "level", "queue", "worker_code", "dispatched_at", "due_at", "warned_at",
-           "overdue_at", "closed_at", "on_time")
+           "overdue_at", "closed_at", "on_time", "report_count", "last_report_at", "attributes")
 _DISPATCHES = ("verify", "dispatch", "redispatch")
 _WARNING_KIND = {"warn": "warning", "overdue": "overdue", "escalate": "escalated"}
 
@@ -111,8 +112,12 @@ def apply_transition(conn: psycopg.Connection, incident_id: UUID | str, action: 
                      target_worker: str | None = None, *, target_queue: str | None = None,
                      reset_clock: bool = False, actor_worker: str | None = None,
                      scope: str | None = None, expect_level: Level | str | None = None,
-                     data: dict[str, Any] | None = None, now: datetime | None = None) -> TransitionResult:
-    """Lock, check, update the incident and append its history row, atomically; never publishes."""
+                     data: dict[str, Any] | None = None, now: datetime | None = None,
+                     observed_at: datetime | None = None) -> TransitionResult:
+    """Lock, check, update the incident and append its history row, atomically; never publishes.
+
+    `observed_at` is when a further report (merge, situation phase) was seen by its source.
+    """
     if not actor:
         raise ValueError("actor is required")
     media = list(media or [])
@@ -129,15 +134,18 @@ def apply_transition(conn: psycopg.Connection, incident_id: UUID | str, action: 
             problem = media_problem(ref)
             if problem:
                 raise TransitionError(f"cannot {action} an incident in status {status.value!r}: {problem}",
-                                      status=status.value, action=action, role=role.value)
+                                      code=Code.BAD_MEDIA, status=status.value, action=action, role=role.value,
+                                      ref=ref)
         at = now or row["db_now"]
         new = {col: row[col] for col in MUTABLE}
         new["status"] = t.target(status).value
         extra: dict[str, Any] = {"role": role.value}
         _plan(conn, row, status, action, new, extra, at=at, note=note, target_worker=target_worker,
-              target_queue=target_queue, reset_clock=reset_clock, expect_level=expect_level)
+              target_queue=target_queue, reset_clock=reset_clock, expect_level=expect_level,
+              observed_at=observed_at)
         changes = {col: (row[col], new[col]) for col in MUTABLE if row[col] != new[col]}
-        conn.execute(q("incident_apply_transition"), {**new, "id": row["id"], "at": at})
+        conn.execute(q("incident_apply_transition"),
+                     {**new, "attributes": Jsonb(new["attributes"]), "id": row["id"], "at": at})
         extra.update(data or {})
         event_id = _insert_event(conn, {
             "incident_id": row["id"], "at": at, "actor": actor, "action": action,
@@ -163,19 +171,16 @@ def _check_scope(row, status: Status, action: str, role: Role, scope: str | None
         return
     where = row["community_code"] or row["street_code"] or ""
     if not where.startswith(scope):
-        raise TransitionError(
-            f"cannot {action} an incident in status {status.value!r}: it lies in {where or 'no community'}, "
-            f"outside this supervisor's scope {scope}", status=status.value, action=action, role=role.value)
+        raise out_of_scope(status, action, role, where, scope)
 
 
-def _refuse(status: Status, action: str, why: str, cls=TransitionError) -> TransitionError:
-    return cls(f"cannot {action} an incident in status {status.value!r}: {why}",
-               status=status.value, action=action)
+def _refuse(status: Status, action: str, why: str, cls=TransitionError, *, code: Code, **params) -> TransitionError:
+    return refusal(code, status, action, why, cls=cls, **params)
 
 
 def _plan(conn, row, status: Status, action: str, new: dict, extra: dict, *, at: datetime,
           note: str | None, target_worker: str | None, target_queue: str | None, reset_clock: bool,
-          expect_level) -> None:
+          expect_level, observed_at: datetime | None = None) -> None:
     """Fill `new` (incident columns) and `extra` (history data) for one checked action."""
     if action in _DISPATCHES:
         _plan_dispatch(conn, row, status, action, new, extra, at=at, note=note,
@@ -194,22 +199,33 @@ def _plan(conn, row, status: Status, action: str, new: dict, extra: dict, *, at:
     elif action == "escalate":
         if expect_level is not None and Level(expect_level).value != row["level"]:
             raise _refuse(status, action, f"level is {row['level']}, not {Level(expect_level).value}",
-                          StaleTransition)
+                          StaleTransition, code=Code.LEVEL_MOVED, level=row["level"],
+                          expected=Level(expect_level).value)
         up = _next_level(row["level"], row["escalation"])
         if up is None:
             raise _refuse(status, action, f"already at {row['level']}, the top of its matter's ladder "
-                          f"({', '.join(row['escalation']) or 'no escalation'})")
+                          f"({', '.join(row['escalation']) or 'no escalation'})", code=Code.TOP_OF_LADDER,
+                          level=row["level"], escalation=list(row["escalation"]))
         new["level"] = up.value
         extra["level"] = {"from": row["level"], "to": up.value}
     elif action in ("warn", "overdue"):
         clock = _clock(row)
         if clock is None:
-            raise _refuse(status, action, "the case has no deadline clock", StaleTransition)
+            raise _refuse(status, action, "the case has no deadline clock", StaleTransition, code=Code.NO_CLOCK)
         due = deadlines.needs_warning(at, clock) if action == "warn" else deadlines.needs_overdue(at, clock)
         if not due:
             raise _refuse(status, action, f"not due (due_at {row['due_at']}, warned_at {row['warned_at']},"
-                          f" overdue_at {row['overdue_at']})", StaleTransition)
+                          f" overdue_at {row['overdue_at']})", StaleTransition, code=Code.NOT_DUE)
         new["warned_at" if action == "warn" else "overdue_at"] = at
+    elif action == "merge":
+        seen = observed_at or at
+        new["report_count"] = row["report_count"] + 1
+        new["last_report_at"] = max(row["last_report_at"], seen) if row["last_report_at"] else seen
+        extra["report_count"] = new["report_count"]
+    elif action in ("situation_update", "situation_end"):
+        # The phase rides in attributes: it informs the desk, it is not a step of the loop.
+        new["attributes"] = {**(row["attributes"] or {}), "situation_phase": action.removeprefix("situation_"),
+                             "situation_at": (observed_at or at).isoformat()}
 
 
 def _plan_dispatch(conn, row, status: Status, action: str, new: dict, extra: dict, *, at: datetime,
@@ -217,27 +233,32 @@ def _plan_dispatch(conn, row, status: Status, action: str, new: dict, extra: dic
                    reset_clock: bool) -> None:
     if action == "verify" and row["queue"] != routing.Queue.VERIFICATION.value:
         raise _refuse(status, action, f"verify is for the verification queue; this case is on "
-                      f"{row['queue'] or 'no'} queue: use dispatch")
+                      f"{row['queue'] or 'no'} queue: use dispatch", code=Code.NOT_ON_VERIFICATION,
+                      queue=row["queue"])
     if reset_clock and not (note and note.strip()):
-        raise _refuse(status, action, "resetting the deadline clock needs a reason (note)")
+        raise _refuse(status, action, "resetting the deadline clock needs a reason (note)",
+                      code=Code.RESET_NEEDS_NOTE)
     if target_worker is not None:
         worker = conn.execute(q("grid_worker_for_dispatch"), {"code": target_worker}).fetchone()
         if worker is None or not worker["active"]:
-            raise _refuse(status, action, f"no active grid worker {target_worker!r}")
+            raise _refuse(status, action, f"no active grid worker {target_worker!r}", code=Code.NO_ACTIVE_WORKER,
+                          worker=target_worker)
         queue, worker_code, why = routing.Queue.WORKER, target_worker, "named worker"
     elif target_queue is not None:
         queue = routing.Queue(target_queue)
         if queue in (routing.Queue.WORKER, routing.Queue.VERIFICATION):
-            raise _refuse(status, action, f"queue {queue.value} cannot be a dispatch target without a worker")
+            raise _refuse(status, action, f"queue {queue.value} cannot be a dispatch target without a worker",
+                          code=Code.QUEUE_NEEDS_WORKER, queue=queue.value)
         if queue is routing.Queue.COMMUNITY and not row["community_code"]:
-            raise _refuse(status, action, "the case lies in no community")
+            raise _refuse(status, action, "the case lies in no community", code=Code.NO_COMMUNITY)
         worker_code, why = None, f"{queue.value} queue"
     else:
         location = routing.Location(row["base_grid_code"], row["sub_grid_code"], row["community_code"],
                                     row["street_code"], row["outside"])
         decision = routing.responsible(location, load_assignment(conn, row["sub_grid_code"]))
         if not decision.dispatch:
-            raise _refuse(status, action, f"{decision.reason}: name a target worker or queue")
+            raise _refuse(status, action, f"{decision.reason}: name a target worker or queue",
+                          code=Code.OUTSIDE_DISTRICT if decision.outside else Code.NO_ROUTE, queue=decision.queue.value)
         queue, worker_code, why = decision.queue, decision.worker_code, decision.reason
     new["queue"], new["worker_code"] = queue.value, worker_code
     current = _clock(row)

@@ -10,6 +10,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from grid.refusals import PARAMS, Code, Refusal
+
 
 class Status(StrEnum):
     """Where an incident is in the closed loop."""
@@ -108,6 +110,13 @@ TRANSITIONS: tuple[Transition, ...] = (
        summary="level up one rung of the matter's ladder; status unchanged"),
     _t("warn", CLOCKED_STATUSES, None, [R.SYSTEM], summary="80 % of the deadline has passed"),
     _t("overdue", CLOCKED_STATUSES, None, [R.SYSTEM], summary="the deadline has passed"),
+    # Ingest's further reports of an open case; they add evidence, never move it along the loop.
+    _t("merge", OPEN_STATUSES, None, [R.SYSTEM],
+       summary="another report of the same matter nearby joins the case (report count + 1)"),
+    _t("situation_update", OPEN_STATUSES, None, [R.SYSTEM],
+       summary="the camera situation behind the case goes on (latest phase recorded)"),
+    _t("situation_end", OPEN_STATUSES, None, [R.SYSTEM],
+       summary="the camera situation behind the case has ended (the case stays open until handled)"),
 )
 del S, R
 
@@ -115,12 +124,18 @@ _BY_ACTION: dict[str, Transition] = {t.action: t for t in TRANSITIONS}
 ACTIONS: tuple[str, ...] = tuple(_BY_ACTION)
 
 
-class TransitionError(ValueError):
-    """A refused transition; the message names the current status and what is allowed from it."""
+class TransitionError(Refusal):
+    """A refused transition; the message names the current status and what is allowed from it.
 
-    def __init__(self, message: str, *, status: str | None = None, action: str | None = None,
-                 role: str | None = None, allowed: Sequence[str] = ()):
-        super().__init__(message)
+    `code` and `params` (grid.refusals) say the same for the dashboard in any language.
+    """
+
+    def __init__(self, message: str, *, code: Code | str = Code.REFUSED, status: str | None = None,
+                 action: str | None = None, role: str | None = None, allowed: Sequence[str] = (), **params):
+        # The attributes travel as parameters too, but only those the code declares (see PARAMS).
+        given = {"status": status, "action": action, "role": role, "allowed": list(allowed)}
+        declared = PARAMS.get(Code(code), ())
+        super().__init__(message, code, **{k: v for k, v in given.items() if k in declared}, **params)
         self.status = status
         self.action = action
         self.role = role
@@ -133,7 +148,7 @@ def transition(action: str) -> Transition:
         return _BY_ACTION[action]
     except KeyError:
         raise TransitionError(f"unknown action {action!r}; actions are: {', '.join(ACTIONS)}",
-                              action=action) from None
+                              code=Code.NO_SUCH_ACTION, action=action, actions=list(ACTIONS)) from None
 
 
 def allowed_actions(status: Status | str, role: Role | str | None = None) -> list[str]:
@@ -143,7 +158,12 @@ def allowed_actions(status: Status | str, role: Role | str | None = None) -> lis
     return [t.action for t in TRANSITIONS if st in t.from_statuses and (rl is None or rl in t.roles)]
 
 
-def _refuse(why: str, st: Status, action: str, rl: Role) -> TransitionError:
+def _by_people(actions: Iterable[str]) -> list[str]:
+    # What an account could ask someone to do: the workers' own actions (warn, merge...) are noise to people.
+    return [a for a in actions if _BY_ACTION[a].roles - {Role.SYSTEM}]
+
+
+def _refuse(code: Code, why: str, st: Status, action: str, rl: Role, **params) -> TransitionError:
     mine = allowed_actions(st, rl)
     anyone = allowed_actions(st)
     if not anyone:
@@ -151,8 +171,25 @@ def _refuse(why: str, st: Status, action: str, rl: Role) -> TransitionError:
     else:
         tail = (f"from {st.value!r} a {rl.value} may: {', '.join(mine) or 'nothing'}"
                 f" (any role: {', '.join(anyone)})")
-    return TransitionError(f"cannot {action} an incident in status {st.value!r}: {why}; {tail}",
-                           status=st.value, action=action, role=rl.value, allowed=mine)
+    return TransitionError(f"cannot {action} an incident in status {st.value!r}: {why}; {tail}", code=code,
+                           status=st.value, action=action, role=rl.value, allowed=mine,
+                           anyone=_by_people(anyone), final=not anyone, **params)
+
+
+def refusal(code: Code, status: Status | str, action: str, why: str, *, cls: type[TransitionError] = TransitionError,
+            **params) -> TransitionError:
+    """A refusal of `action` on an incident in `status` for a reason beyond the table (scope, routing, clock...)."""
+    st = Status(status)
+    return cls(f"cannot {action} an incident in status {st.value!r}: {why}", code=code, status=st.value,
+               action=action, **params)
+
+
+def out_of_scope(status: Status | str, action: str, role: Role | str, where: str | None,
+                 scope: str) -> TransitionError:
+    """A supervisor acting on an incident outside its street or community (the same words for a preview)."""
+    return refusal(Code.OUT_OF_SCOPE, status, action,
+                   f"it lies in {where or 'no community'}, outside this supervisor's scope {scope}",
+                   role=Role(role).value, where=where or None, scope=scope)
 
 
 def check(status: Status | str, action: str, role: Role | str, *, is_owner: bool = True,
@@ -163,29 +200,34 @@ def check(status: Status | str, action: str, role: Role | str, *, is_owner: bool
         rl = Role(role)
     except ValueError:
         raise TransitionError(f"unknown role {role!r} (incident is {st.value!r}); roles are: "
-                              f"{', '.join(r.value for r in Role)}", status=st.value, action=action) from None
+                              f"{', '.join(r.value for r in Role)}", code=Code.UNKNOWN_ROLE, status=st.value,
+                              action=action, role=str(role), roles=[r.value for r in Role if r is not Role.SYSTEM]
+                              ) from None
     if action not in _BY_ACTION:
+        anyone = allowed_actions(st)
         raise TransitionError(f"unknown action {action!r} for an incident in status {st.value!r}; "
-                              f"allowed from {st.value!r}: {', '.join(allowed_actions(st)) or 'nothing'}",
-                              status=st.value, action=action, role=rl.value, allowed=allowed_actions(st, rl))
+                              f"allowed from {st.value!r}: {', '.join(anyone) or 'nothing'}",
+                              code=Code.UNKNOWN_ACTION, status=st.value, action=action, role=rl.value,
+                              allowed=allowed_actions(st, rl), anyone=_by_people(anyone), final=not anyone)
     t = _BY_ACTION[action]
     if st not in t.from_statuses:
-        raise _refuse(f"{action} is only allowed from {_names(t.from_statuses)}", st, action, rl)
+        raise _refuse(Code.WRONG_STATUS, f"{action} is only allowed from {', '.join(_ordered(t.from_statuses))}",
+                      st, action, rl, from_statuses=_ordered(t.from_statuses))
     if rl not in t.roles:
-        raise _refuse(f"role {rl.value} may not {action}", st, action, rl)
+        raise _refuse(Code.WRONG_ROLE, f"role {rl.value} may not {action}", st, action, rl)
     if rl in t.owner_roles and not is_owner:
-        raise _refuse(f"a {rl.value} may only {action} own tasks", st, action, rl)
+        raise _refuse(Code.NOT_OWNER, f"a {rl.value} may only {action} own tasks", st, action, rl)
     if rl is Role.MAINTENANCE and family != MAINTENANCE_FAMILY:
-        raise _refuse(f"maintenance may only act on maintenance cases, not {family or 'unknown'}",
-                      st, action, rl)
+        raise _refuse(Code.MAINTENANCE_ONLY, f"maintenance may only act on maintenance cases, not {family or 'unknown'}",
+                      st, action, rl, family=family)
     if t.needs_note and not (note and note.strip()):
-        raise _refuse(f"{action} needs a reason (note)", st, action, rl)
+        raise _refuse(Code.NEEDS_NOTE, f"{action} needs a reason (note)", st, action, rl)
     return t
 
 
-def _names(statuses: Iterable[Status]) -> str:
+def _ordered(statuses: Iterable[Status]) -> list[str]:
     order = list(Status)
-    return ", ".join(s.value for s in sorted(statuses, key=order.index))
+    return [s.value for s in sorted(statuses, key=order.index)]
 
 
 def next_level(current: Level | str, escalation: Sequence[str]) -> Level | None:

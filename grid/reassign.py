@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from grid import routing
 from grid.lifecycle import Role, Status
+from grid.refusals import Code, Refusal
 
 # Roles that may reassign areas and dispatch; `system` never acts through an account.
 OPERATOR_ROLES = frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN})
@@ -21,8 +22,8 @@ WORKING = frozenset({Status.DISPATCHED, Status.ACCEPTED, Status.IN_PROGRESS})
 ASSIGNMENT_ROLES = ("primary", "backup")
 
 
-class ReassignError(ValueError):
-    """A refused operation; the message names the codes involved and why."""
+class ReassignError(Refusal):
+    """A refused operation; the message names the codes involved and why, `code` and `params` say it for people."""
 
 
 @dataclass(frozen=True)
@@ -113,12 +114,19 @@ def check_operator(op: Operator, what: str) -> None:
     try:
         role = Role(op.role)
     except ValueError:
-        raise ReassignError(f"{op.username}: unknown role {op.role!r}") from None
+        raise ReassignError(f"{op.username}: unknown role {op.role!r}", Code.OP_UNKNOWN_ROLE,
+                            user=op.username, role=op.role) from None
     if role is Role.SYSTEM:
-        raise ReassignError(f"{op.username}: the system role cannot be claimed by an account")
+        raise system_role(op.username, f"{op.username}: the system role cannot be claimed by an account")
     if role not in OPERATOR_ROLES:
-        allowed = ", ".join(sorted(r.value for r in OPERATOR_ROLES))
-        raise ReassignError(f"{op.username} is a {role.value}: only {allowed} may {what}")
+        allowed = sorted(r.value for r in OPERATOR_ROLES)
+        raise ReassignError(f"{op.username} is a {role.value}: only {', '.join(allowed)} may {what}",
+                            Code.OP_NOT_OPERATOR, user=op.username, role=role.value, roles=allowed)
+
+
+def system_role(username: str, message: str) -> ReassignError:
+    """The refusal of an account claiming the workers' `system` role."""
+    return ReassignError(message, Code.OP_SYSTEM_ROLE, user=username)
 
 
 def check_scope(op: Operator, area_code: str, what: str) -> None:
@@ -126,7 +134,8 @@ def check_scope(op: Operator, area_code: str, what: str) -> None:
     # Codes are hierarchical (community = street + 3 digits, sub-grid = community + 2, ...).
     if op.role == Role.SUPERVISOR and op.scope_code and not area_code.startswith(op.scope_code):
         raise ReassignError(f"{op.username} is a supervisor of {op.scope_code}: may not {what} in {area_code}, "
-                            f"outside that scope")
+                            f"outside that scope", Code.OP_OUT_OF_SCOPE, user=op.username, scope=op.scope_code,
+                            area=area_code)
 
 
 def workload(before: Mapping[str, int], moves: Iterable[Move], extra: Iterable[str] = ()) -> dict[str, tuple[int, int]]:
@@ -165,13 +174,17 @@ def plan_move_base(op: Operator, base: BaseGrid, source: SubGrid, target: SubGri
     check_operator(op, "move base grids")
     check_scope(op, base.community_code, f"move base grid {base.code}")
     if target.code == base.sub_grid_code:
-        raise ReassignError(f"base grid {base.code} is already in sub-grid {target.code}")
+        raise ReassignError(f"base grid {base.code} is already in sub-grid {target.code}",
+                            Code.OP_ALREADY_IN_SUB_GRID, base_grid=base.code, sub_grid=target.code)
     if target.community_code != base.community_code:
         raise ReassignError(f"base grid {base.code} lies in community {base.community_code}; sub-grid {target.code}"
-                            f" belongs to community {target.community_code}: a base grid never crosses communities")
+                            f" belongs to community {target.community_code}: a base grid never crosses communities",
+                            Code.OP_CROSSES_COMMUNITY, base_grid=base.code, community=base.community_code,
+                            sub_grid=target.code, sub_grid_community=target.community_code)
     if source.base_grid_count <= 1:
         raise ReassignError(f"base grid {base.code} is the last base grid of sub-grid {source.code}: moving it "
-                            f"would leave {source.code} empty")
+                            f"would leave {source.code} empty", Code.OP_LAST_BASE_GRID, base_grid=base.code,
+                            sub_grid=source.code)
     location = routing.Location(base.code, target.code, base.community_code, None, False)
     decision = routing.responsible(location, target_assignment)
     why = f"base grid {base.code} moved to sub-grid {target.code}"
@@ -192,20 +205,27 @@ def plan_assign(op: Operator, sub_grid: SubGrid, worker: WorkerInfo, role: str, 
     check_operator(op, "assign grid workers")
     check_scope(op, sub_grid.community_code, f"assign workers of sub-grid {sub_grid.code}")
     if role not in ASSIGNMENT_ROLES:
-        raise ReassignError(f"assignment role must be primary or backup, not {role!r}")
+        raise ReassignError(f"assignment role must be primary or backup, not {role!r}", Code.OP_BAD_ASSIGNMENT_ROLE,
+                            assignment_role=role)
     if not worker.active:
-        raise ReassignError(f"grid worker {worker.code} is retired (inactive) and cannot be assigned")
+        raise ReassignError(f"grid worker {worker.code} is retired (inactive) and cannot be assigned",
+                            Code.OP_WORKER_RETIRED, worker=worker.code)
     if worker.community_code and worker.community_code != sub_grid.community_code:
         raise ReassignError(f"grid worker {worker.code} works for community {worker.community_code}; "
-                            f"sub-grid {sub_grid.code} belongs to community {sub_grid.community_code}")
+                            f"sub-grid {sub_grid.code} belongs to community {sub_grid.community_code}",
+                            Code.OP_WORKER_OTHER_COMMUNITY, worker=worker.code, community=worker.community_code,
+                            sub_grid=sub_grid.code, sub_grid_community=sub_grid.community_code)
     holder = current.primary if role == "primary" else current.backup
     other = current.backup if role == "primary" else current.primary
     other_role = "backup" if role == "primary" else "primary"
     if holder is not None and holder.code == worker.code:
-        raise ReassignError(f"grid worker {worker.code} is already the {role} of sub-grid {sub_grid.code}")
+        raise ReassignError(f"grid worker {worker.code} is already the {role} of sub-grid {sub_grid.code}",
+                            Code.OP_ALREADY_ASSIGNED, worker=worker.code, assignment_role=role, sub_grid=sub_grid.code)
     if other is not None and other.code == worker.code:
         raise ReassignError(f"grid worker {worker.code} is the {other_role} of sub-grid {sub_grid.code}; "
-                            f"assign another {other_role} first (one person cannot be both)")
+                            f"assign another {other_role} first (one person cannot be both)",
+                            Code.OP_HOLDS_OTHER_ROLE, worker=worker.code, other_role=other_role,
+                            sub_grid=sub_grid.code)
     replaced = holder.code if holder is not None else None
     moves: tuple[Move, ...] = ()
     if replaced is not None:

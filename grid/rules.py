@@ -51,9 +51,18 @@ MESSAGES = {
     "crosses_community": "base grid of community {community} falls in sub-grid {other} of community {other_community}",
     "ambiguous_sub_grid": "centroid lies in several sub-grid polygons ({others})",
     "sub_grid_empty": "sub-grid would be left without base grids",
-    "open_incidents": "cannot be removed or emptied: {count} open incident(s) point at it",
-    "has_assignments": "cannot be removed: grid workers are assigned to this sub-grid",
+    "open_incidents": "cannot be removed or emptied: {count} open incident(s) point at it; close or cancel them first",
+    "has_children": ("cannot be removed: {count} {child_level} grid(s) still belong to it ({children}); remove "
+                     "them first (import --level {child_level} --replace) or keep it in the file"),
+    "has_workers": ("cannot be removed: {count} grid worker(s) belong to this community ({workers}); move them to "
+                    "another community first or keep it in the file"),
     "unreadable": "cannot be read: {reason}",
+    "several_layers": "holds several layers ({layers}): choose one with --layer",
+    "no_such_layer": "has no layer {layer!r} (its layers: {layers})",
+    "name_en_unsupported": "{level} grids have no English name column: leave out --name-en-field",
+    "gcj02_suspected": ("coordinates look like GCJ-02 (Chinese web-map coordinates) read as {crs}: the features sit "
+                        "about {offset_m:.0f} m from where the stored grids put them, the shift GCJ-02 makes here; "
+                        "import with --crs gcj02"),
     "bad_crs": "unknown CRS {crs!r}: {reason}",
     "database_rule": "the database refused the import: {reason}",
 }

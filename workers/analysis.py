@@ -134,8 +134,6 @@ class Analyzer:
             repo.copy_rows(conn, "indicator_snapshot", run_id, snap, repo.INDICATOR_COLUMNS)
             repo.copy_rows(conn, "ranking", run_id, rank, repo.RANKING_COLUMNS)
             stored = repo.upsert_warnings(conn, run_id, computed_at, warnings)
-            repo.upsert_camera_day(conn, compute.cst_midnight(computed_at).date(), compute.camera_counts(cameras),
-                                   computed_at)
             t = lap("store", t)
             summary = {
                 "incidents": int(len(incidents)), "hotspot_rows": n_hot, "emerging_rows": n_em,

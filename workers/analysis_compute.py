@@ -284,14 +284,6 @@ def camera_blind_warnings(cameras: pd.DataFrame, lat: Lattices, as_of: pd.Timest
         "score": blind["cameras"].to_numpy(float)})[list(WARNING_COLUMNS)]
 
 
-def camera_counts(cameras: pd.DataFrame) -> dict[str, int]:
-    """Cameras by health verdict, for the daily availability snapshot."""
-    counts = cameras["health"].value_counts()
-    out = {h: int(counts.get(h, 0)) for h in ("online", "degraded", "offline", "unknown")}
-    out["cameras"] = int(len(cameras))
-    return out
-
-
 def indicator_tables(incidents: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, district_code: str,
                      *, min_due: int = 10, n: int = 5) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Indicators per level for incidents created in [start, end), and the red/black rankings."""

@@ -25,7 +25,17 @@ COLUMN_NAMES = {
     "mean_dispatch_min": "分拨 分钟 (to dispatch, min)", "mean_accept_min": "签收 分钟 (to accept, min)",
     "mean_resolve_min": "处置 分钟 (to resolve, min)", "returned": "退回 (returned)",
     "escalated": "升级 (escalated)", "density_per_km2": "密度 每平方公里 (per km²)",
+    "day": "日期 (CST day)", "cameras": "摄像机 (cameras)", "camera_code": "摄像机 (camera)",
+    "camera_name": "名称 (name)", "community_code": "社区 (community)",
+    "online_rate": "在线率 (online)", "available_rate": "可用率 (online + degraded)",
+    "offline_hours": "离线 小时 (offline hours)", "known_share": "已诊断 (diagnosed time)",
+    "camera_online_rate": "摄像机在线率 (camera online)",
+    "camera_available_rate": "摄像机可用率 (camera available)",
 }
+#: What period_indicators adds for area levels: cameras with diagnosed time, and their availability.
+CAMERA_COLUMNS = ("cameras", "camera_online_rate", "camera_available_rate")
+#: Columns of `availability_rates`, after the group keys.
+AVAILABILITY_COLUMNS = ("cameras", "online_rate", "available_rate", "offline_hours", "known_share")
 
 
 @dataclass(frozen=True)
@@ -51,8 +61,12 @@ class Period:
 
 
 def period_indicators(conn: psycopg.Connection, period: Period, level: str,
-                      incidents: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Indicators per group of ``level`` for incidents created in the period, with names."""
+                      incidents: pd.DataFrame | None = None, cameras: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Indicators per group of ``level`` for incidents created in the period, with names.
+
+    Areas (street, community, sub-grid) also get their cameras' availability over the period
+    (CAMERA_COLUMNS; ``cameras`` is a `camera_availability` frame, loaded when not given).
+    """
     if level not in LEVEL_KEYS:
         raise ValueError(f"level must be one of {sorted(LEVEL_KEYS)}")
     df = incidents if incidents is not None else _load(conn, period)
@@ -61,7 +75,45 @@ def period_indicators(conn: psycopg.Connection, period: Period, level: str,
     names = repo.area_names(conn)
     table = table.rename(columns={key: "code"})
     table.insert(1, "name", [names.get((level, c), "") for c in table["code"]])
+    if level == "worker":
+        return table
+    cams = cameras if cameras is not None else camera_availability(conn, period)
+    rates = availability_rates(cams, [key]).rename(columns={
+        key: "code", "online_rate": "camera_online_rate", "available_rate": "camera_available_rate"})
+    table = table.merge(rates.loc[:, ["code", *CAMERA_COLUMNS]], on="code", how="left")
+    table["cameras"] = table["cameras"].fillna(0).astype(int)
     return table
+
+
+def camera_availability(conn: psycopg.Connection, period: Period, as_of: datetime | None = None) -> pd.DataFrame:
+    """Seconds per camera and CST day of the period by health (`analysis_repo.camera_availability`)."""
+    now = pd.Timestamp(as_of) if as_of is not None else pd.Timestamp.now(tz=CST)
+    return repo.camera_availability(conn, period.start.to_pydatetime(), period.end.to_pydatetime(),
+                                    now.to_pydatetime())
+
+
+def availability_rates(cams: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Time-weighted camera availability per group of ``keys`` (AVAILABILITY_COLUMNS).
+
+    ``online_rate`` = online / diagnosed time, ``available_rate`` = (online + degraded) / diagnosed
+    time: a degraded camera (frozen, covered, blurred, moved) still sends a picture a person may use,
+    but the analytics cannot trust it, so both figures are kept. Diagnosed time leaves out 'unknown'
+    (never diagnosed, before the log begins, not yet happened): counting it as down would blame
+    cameras for the system's own blind spot. Pooled over camera-time, so a camera diagnosed for six
+    hours of a day weighs six hours; ``cameras`` counts those with any diagnosed time,
+    ``known_share`` is the diagnosed share of all camera-time.
+    """
+    frame = cams.assign(known_s=cams["online_s"] + cams["degraded_s"] + cams["offline_s"])
+    out = frame.groupby(keys, sort=True)[["online_s", "degraded_s", "offline_s", "unknown_s", "known_s"]].sum()
+    seen = frame[frame["known_s"] > 0].groupby(keys, sort=True)["camera_code"].nunique()
+    out["cameras"] = seen.reindex(out.index, fill_value=0).astype(int)
+    denom = out["known_s"].where(out["known_s"] > 0)
+    out["online_rate"] = out["online_s"] / denom
+    out["available_rate"] = (out["online_s"] + out["degraded_s"]) / denom
+    out["offline_hours"] = out["offline_s"] / 3600.0
+    total = (out["known_s"] + out["unknown_s"]).where(lambda v: v > 0)
+    out["known_share"] = out["known_s"] / total
+    return out.reset_index().loc[:, [*keys, *AVAILABILITY_COLUMNS]]
 
 
 def _load(conn: psycopg.Connection, period: Period) -> pd.DataFrame:
@@ -72,7 +124,7 @@ def _load(conn: psycopg.Connection, period: Period) -> pd.DataFrame:
 def _fmt(v, col: str) -> str:
     if v is None or (isinstance(v, float) and not np.isfinite(v)):
         return "–"
-    if col == "on_time_rate":
+    if col.endswith("_rate") or col == "known_share":
         return f"{100 * float(v):.1f} %"
     if isinstance(v, (float, np.floating)):
         return f"{float(v):,.1f}"
@@ -161,7 +213,8 @@ def render_report(conn: psycopg.Connection, period: Period, *, generated_at: dat
                   shade: str = "on_time_rate") -> str:
     """The period report: summary, map, indicators per level, red/black lists, camera availability, warnings."""
     df = _load(conn, period)
-    tables = {lvl: period_indicators(conn, period, lvl, df) for lvl in LEVEL_KEYS}
+    cams = camera_availability(conn, period)
+    tables = {lvl: period_indicators(conn, period, lvl, df, cams) for lvl in LEVEL_KEYS}
     geometry = repo.load_geometry(conn)
     comms = geometry.communities
     ctab = tables["community"].set_index("code")
@@ -189,22 +242,35 @@ def render_report(conn: psycopg.Connection, period: Period, *, generated_at: dat
             sel = rank[rank["list"] == lst].merge(t[["code", "name"]], on="code", how="left")
             parts.append(table_html(sel, ["code", "name", "rank", "on_time_rate", "due", "incidents"],
                                     f"{LEVEL_NAMES[lvl]} {title}"))
-    days = repo.camera_days(conn, period.start.date(), period.end.date())
-    parts.append("<h2>摄像机可用率 (camera availability per day)</h2>")
-    if len(days):
-        parts.append(table_html(days.rename(columns={"availability": "on_time_rate"}),
-                                ["day", "cameras", "online", "degraded", "offline", "unknown", "on_time_rate"],
-                                "每日 (per CST day; rate = online / diagnosed)").replace(
-                                    COLUMN_NAMES["on_time_rate"], "可用率 (availability)"))
-    else:
-        parts.append("<p>本期无摄像机健康快照 (no camera health snapshot in this period: the analysis worker "
-                     "records one per day from the cameras' current health).</p>")
+    parts.append(availability_html(cams, repo.area_names(conn)))
     parts.append("<h2>综治网格 (sub-grids, 20 lowest on-time rates)</h2>")
     worst = tables["sub_grid"].sort_values(["on_time_rate", "due"], ascending=[True, False], na_position="last")
     parts.append(table_html(worst, cols, LEVEL_NAMES["sub_grid"], 20))
     body = "\n".join(parts)
     return (f"<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><title>坪山区 期间报告 "
             f"{period.label()}</title><style>{_CSS}</style></head><body>{body}</body></html>")
+
+
+def availability_html(cams: pd.DataFrame, names: dict[tuple[str, str], str], worst: int = 10) -> str:
+    """The report's camera availability: per CST day, per street and community, the least available cameras."""
+    head = "<h2>摄像机可用率 (camera availability)</h2>"
+    if cams.empty or not (cams["online_s"] + cams["degraded_s"] + cams["offline_s"]).any():
+        return head + ("<p>本期无摄像机健康记录 (no camera health was logged in this period: the camera worker "
+                       "logs every change of a camera's health in camera_health_log).</p>")
+    note = ("<p class='meta'>按摄像机时长加权，未诊断时段不计 (weighted by camera-time; time with unknown health "
+            "is left out). 在线率 = online / diagnosed; 可用率 = (online + degraded) / diagnosed.</p>")
+    cols = list(AVAILABILITY_COLUMNS)
+    parts = [head, note, table_html(availability_rates(cams, ["day"]), ["day", *cols], "每日 全区 (per CST day, district)")]
+    for level, key in (("street", "street_code"), ("community", "community_code")):
+        t = availability_rates(cams, [key]).rename(columns={key: "code"})
+        t.insert(1, "name", [names.get((level, c), "") for c in t["code"]])
+        parts.append(table_html(t, ["code", "name", *cols], f"{LEVEL_NAMES[level]} (period)"))
+    # Every camera, also one standing outside the grid (no community): it is still a blind spot.
+    low = availability_rates(cams.fillna({"community_code": ""}), ["camera_code", "camera_name", "community_code"])
+    low = low.sort_values(["online_rate", "camera_code"], na_position="last")
+    parts.append(table_html(low, ["camera_code", "camera_name", "community_code", *cols],
+                            f"在线率最低的 {worst} 台 (the {worst} least available cameras)", worst))
+    return "".join(parts)
 
 
 def _metric(geoms) -> np.ndarray:

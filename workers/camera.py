@@ -358,7 +358,7 @@ class CameraWorker:
         try:
             conn = self._db()
             for r in changed:
-                camera_repo.set_health(conn, r.code, r.health, now)
+                camera_repo.set_health(conn, r.code, r.health, now, r.problem)
             publish_live(self.redis, [LiveCamera(at=now, code=r.code, health=r.health, problem=r.problem,
                                                  lon=r.lon, lat=r.lat) for r in changed])
         except (redis.RedisError, psycopg.Error) as exc:

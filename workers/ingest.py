@@ -23,8 +23,9 @@ import redis
 
 from geodata import db, ingest_repo
 from geodata.ingest_repo import BatchWrite, Reference, as_json, point_ewkt
+from geodata.transitions import apply_transition
 from grid import deadlines, merging, routing
-from grid.lifecycle import Level, Status
+from grid.lifecycle import FINAL_STATUSES, Level, Role, Status, TransitionError
 from grid.locate import OUTSIDE
 from workers.bus import LiveIncident, publish_live
 from workers.bus.messages import IncidentMessage, InvalidMessage, Phase, parse_incident
@@ -149,8 +150,15 @@ class Ingestor:
         candidates = ingest_repo.merge_candidates(self.conn, [
             (matter, lon, lat, m.observed_at) for _, m, matter, lon, lat in fresh
             if m.situation is None or m.situation.phase is Phase.START])
+        # Lock every case a report may join before deciding, so a case a dispatcher closes this very
+        # moment is either seen closed (a new case is made) or closed after the merge, never half-way.
+        locked = ingest_repo.lock_incidents(
+            self.conn, {UUID(c.incident_id) for c in candidates} | set(situations.values()))
+        candidates = [c for c in candidates if locked.get(UUID(c.incident_id)) not in FINAL_STATUSES]
 
         batch = BatchWrite()
+        # Further reports of a case: (case, message, action), applied through the transition function.
+        attached: list[tuple[UUID, IncidentMessage, str]] = []
         # The longitude cell shrinks with cos(lat): widen the cells so the 3x3 search stays complete.
         widest = max((f[2].merge.radius_m for f in fresh), default=merging.DEFAULT_RADIUS_M)
         nearby = merging.CandidateIndex(widest / 0.9)
@@ -171,7 +179,7 @@ class Ingestor:
             if target is not None and situation_key:
                 situations[situation_key] = target
             if target is not None:
-                self._attach(batch, target, msg, action, now)
+                attached.append((target, msg, action))
                 if action == "merge":
                     out.merged += 1
                 else:
@@ -185,14 +193,9 @@ class Ingestor:
             if situation_key:
                 situations[situation_key] = msg.event_id
             nearby.add(merging.Candidate(str(msg.event_id), matter.code, live.status, lon, lat, msg.observed_at))
-        merged_rows = ingest_repo.write_batch(self.conn, batch)
-        for r in merged_rows:
-            out.live.append(LiveIncident(
-                at=now, id=r["id"], action="merge", actor=ACTOR, status=r["status"], level=r["level"],
-                queue=r["queue"], worker_code=r["worker_code"], matter_code=r["matter_code"],
-                priority=r["priority"], base_grid_code=r["base_grid_code"], sub_grid_code=r["sub_grid_code"],
-                community_code=r["community_code"], street_code=r["street_code"], outside=r["outside"],
-                lon=r["lon"], lat=r["lat"], report_count=r["report_count"], due_at=r["due_at"]))
+        ingest_repo.write_batch(self.conn, batch)
+        for target, msg, action in attached:
+            self._attach(target, msg, action, locked.get(target), out)
 
     def _auto_dispatch(self, msg: IncidentMessage) -> bool:
         """A camera rule may say `dispatch: auto`; the camera worker copies it into attributes."""
@@ -219,15 +222,24 @@ class Ingestor:
         return (msg.event_id, incident_id, msg.source.value, msg.matter, msg.reporter, msg.observed_at,
                 point_ewkt(lon, lat), msg.description, as_json(msg.media), as_json(attributes))
 
-    def _attach(self, batch: BatchWrite, target: UUID, msg: IncidentMessage, action: str, now: datetime) -> None:
-        """A further report of an open incident: count it (merges) and write its history row."""
-        if action == "merge":
-            added, last = batch.merged.get(target, (0, msg.observed_at))
-            batch.merged[target] = (added + 1, max(last, msg.observed_at))
-        else:
-            batch.phases[target] = (msg.situation.phase.value, msg.observed_at)
-        batch.events.append((target, now, msg.reporter or ACTOR, action, None, None, msg.description or None,
-                             as_json(msg.media), as_json({"event_id": str(msg.event_id), "source": msg.source.value})))
+    def _attach(self, target: UUID, msg: IncidentMessage, action: str, status: Status | None,
+                out: Outcome) -> None:
+        """A further report of a case: its report row is written; the case changes by transition."""
+        if status in FINAL_STATUSES:
+            # A camera situation that outlives its closed case: the report stays as evidence,
+            # the closed case is not touched.
+            logger.debug("report %s kept on final incident %s", msg.event_id, target)
+            return
+        try:
+            result = apply_transition(
+                self.conn, target, action, msg.reporter or ACTOR, Role.SYSTEM, note=msg.description or None,
+                media=msg.media, data={"event_id": str(msg.event_id), "source": msg.source.value},
+                observed_at=msg.observed_at)
+        except TransitionError as exc:
+            # Cannot happen for a locked open case; if it does, the report is kept and the case unharmed.
+            logger.warning("report %s kept on incident %s without %s: %s", msg.event_id, target, action, exc)
+            return
+        out.live.extend(m for m in result.live_messages() if isinstance(m, LiveIncident))
 
     def _create(self, batch: BatchWrite, msg, matter, lon, lat, loc: routing.Location,
                 decision: routing.Decision, now: datetime) -> LiveIncident:

@@ -80,9 +80,27 @@
       el.textContent = (strings()["wall.alarm"] || "ALARM") + " · " + S.alarms.map(function (a) { return a.text; }).join(" · ");
     } else { el.hidden = true; el.textContent = ""; }
   }
+  // Browsers start audio suspended until someone touches the page (unless the kiosk allows autoplay):
+  // the wall says so with a button rather than staying silent through an alarm.
+  function audio() {
+    if (!S.audio) {
+      try { S.audio = new (window.AudioContext || window.webkitAudioContext)(); } catch (e) { return null; }
+    }
+    return S.audio;
+  }
+  function unlockSound() { var a = audio(); if (a && a.state === "suspended") a.resume(); soundButton(); }
+  function soundButton() {
+    var el = document.getElementById("wall-sound"), a = audio();
+    if (!el) return;
+    el.hidden = !(a && a.state === "suspended");
+    if (!el.getAttribute("data-bound")) { el.setAttribute("data-bound", "1"); el.addEventListener("click", unlockSound); }
+  }
+  document.addEventListener("keydown", unlockSound);
+  document.addEventListener("click", unlockSound);
   function beep() {
     try {
-      S.audio = S.audio || new (window.AudioContext || window.webkitAudioContext)();
+      var a = audio();
+      if (!a || a.state !== "running") return;
       var o = S.audio.createOscillator(), g = S.audio.createGain();
       o.frequency.value = 880; g.gain.value = 0.25; o.connect(g); g.connect(S.audio.destination);
       o.start(); o.stop(S.audio.currentTime + 0.4);
@@ -109,7 +127,7 @@
   setInterval(function () {
     if (!document.getElementById("wall-root")) { close(); S.live = {}; S.order = []; return; }
     if (!S.es) connect();
-    status(); clock();
+    status(); clock(); soundButton();
     if (S.alarms.length && Date.now() - S.lastBeep > 1500) { S.lastBeep = Date.now(); beep(); }
   }, 500);
 

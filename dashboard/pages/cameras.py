@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import json
 import logging
-from urllib.parse import quote
 
 import dash
 import dash_leaflet as dl
-from dash import ALL, Input, Output, State, ctx, dcc, html
-from pydantic import TypeAdapter, ValidationError
+from dash import ALL, ClientsideFunction, Input, Output, State, ctx, dcc, html
 
 from dashboard import access, basemap, context, data
 from dashboard.camera_zones import zone_features
+from dashboard.cameras_editor import make_surface, make_zone_form
+from dashboard.cameras_zone_check import check_zones
+from dashboard.cameras_zone_form import apply_form, form_ids, form_values
 from dashboard.components import fmt_time, make_badge, make_table, matter_name
 from dashboard.i18n import label, t
 from dashboard.maps import fn, make_map, points
@@ -24,7 +25,6 @@ from video.media import latest_snapshot_name
 dash.register_page(__name__, path="/cameras", title="Cameras", name="cameras")
 PAGE = "cameras"
 logger = logging.getLogger(__name__)
-RULE_KINDS = ("intrusion", "loitering", "crowd", "object_left", "vehicle_stopped")
 ZONE_EDITORS = frozenset({"maintenance", "admin"})
 # The snapshot overlay's red, so a zone looks the same on the picture and on the map.
 ZONE_STYLE = {"color": "#ff4d4f", "weight": 2, "fillColor": "#ff4d4f", "fillOpacity": 0.25,
@@ -32,7 +32,7 @@ ZONE_STYLE = {"color": "#ff4d4f", "weight": 2, "fillColor": "#ff4d4f", "fillOpac
 
 
 def layout(**_query):
-    """Camera list and map on the left; the selected camera's snapshot, zones and cases on the right."""
+    """Camera list and map on the left; the selected camera's snapshot with the zone editor, and its cases."""
     user = context.user()
     lang = context.lang()
     if not access.may_open(user.role, PAGE):
@@ -59,20 +59,9 @@ def layout(**_query):
         html.Div([
             html.Div([
                 html.H2(id="cameras-title", children=t("cameras.select", lang)),
-                html.Div([html.Img(id="cameras-snapshot", alt=t("cameras.snapshot", lang), hidden=True),
-                          html.Img(id="cameras-zones-overlay", className="gw-zones-overlay")],
-                         id="cameras-snapshot-box", className="gw-snapshot"),
+                make_surface(lang, editor),
                 html.H2(t("cameras.zones", lang)),
-                dcc.Textarea(id="cameras-zones", style={"width": "100%", "height": "160px"}, readOnly=not editor),
-                html.Div([
-                    dcc.Input(id="cameras-zone-name", placeholder=t("cameras.zones", lang)),
-                    dcc.Dropdown(id="cameras-zone-rule", value="intrusion", clearable=False,
-                                 options=[{"label": label("rule", k, lang), "value": k} for k in RULE_KINDS]),
-                    dcc.Input(id="cameras-draw-points", placeholder="[[x, y], ...]"),
-                    html.Button(t("cameras.zone_save", lang), id="cameras-zone-save", n_clicks=0,
-                                disabled=not editor),
-                ], className="gw-filters"),
-                html.Div(id="cameras-msg", className="gw-msg"),
+                make_zone_form(lang, editor),
                 html.H2(t("cameras.situations", lang)), html.Div(id="cameras-situations"),
             ], className="gw-panel"),
         ], className="gw-col"),
@@ -123,34 +112,22 @@ def cameras_select(_rows, click, zone_click):
     return ctx.triggered_id["index"]
 
 
-def _zones_svg(zones: list) -> str:
-    """The zones as an SVG data URL laid over the snapshot (0-1 image coordinates)."""
-    shapes = []
-    for z in zones or []:
-        pts = " ".join(f"{x * 1000:.1f},{y * 1000:.1f}" for x, y in z.get("polygon", []))
-        shapes.append(f'<polygon points="{pts}" fill="rgba(255,77,79,0.25)" stroke="#ff4d4f" stroke-width="4"/>')
-    svg = f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1000 1000" preserveAspectRatio="none">{"".join(shapes)}</svg>'
-    return "data:image/svg+xml;utf8," + quote(svg)
-
-
 @dash.callback(
     Output("cameras-title", "children"), Output("cameras-snapshot", "src"), Output("cameras-snapshot", "hidden"),
-    Output("cameras-zones-overlay", "src"),
-    Output("cameras-zones", "value"), Output("cameras-situations", "children"),
+    Output("cameras-situations", "children"),
     Input("cameras-selected", "data"), Input("cameras-saved", "data"),
 )
 @access.guard(PAGE)
 def cameras_detail(code, _saved):
-    """The camera's latest snapshot with its zones, the zone list, and its recent situations (view logged)."""
-    user, lang, tz = context.user(), context.lang(), context.cfg().timezone
+    """The camera's latest snapshot (its zones come through the editor's store) and its recent situations."""
+    lang, tz = context.lang(), context.cfg().timezone
     if not code:
-        return t("cameras.select", lang), None, True, None, "", None
+        return t("cameras.select", lang), None, True, None
     with context.pool().connection() as conn:
         cam = data.camera(conn, code)
         if cam is None:
-            return t("cameras.select", lang), None, True, None, "", None
+            return t("cameras.select", lang), None, True, None
         situations = data.camera_situations(conn, code)
-    zones = (cam["config"] or {}).get("zones", [])
     snap = context.cfg().media_dir / latest_snapshot_name(code)
     # The /media route writes the access log entry when the browser fetches the image.
     src = f"/media/{latest_snapshot_name(code)}" if snap.exists() else None
@@ -159,36 +136,170 @@ def cameras_detail(code, _saved):
     title = f"{cam['code']} · {cam['name']} · {label('health', cam['health'], lang)}"
     if src is None:
         title += f" · {t('cameras.no_snapshot', lang)}"
-    return title, src, src is None, _zones_svg(zones), json.dumps(zones, ensure_ascii=False, indent=1), rows
+    return title, src, src is None, rows
+
+
+FORM_IDS = form_ids()
+# The editor's store, then what the form shows of it; the first output names the page for access.py.
+SYNC_OUTPUTS = ["edit", "pick_options", "pick", "name", "form_hidden", "none_hidden", "msg"]
+
+
+@dash.callback(
+    Output("cameras-edit", "data"), Output("cameras-zone-pick", "options"), Output("cameras-zone-pick", "value"),
+    Output("cameras-zone-name", "value"), Output("cameras-zone-form", "hidden"),
+    Output("cameras-zone-none", "hidden"), Output("cameras-msg", "children", allow_duplicate=True),
+    *[Output(i, "value") for i in FORM_IDS],
+    Input("cameras-selected", "data"), Input("cameras-saved", "data"), Input("cameras-zone-reset", "n_clicks"),
+    Input("cameras-json-apply", "n_clicks"), Input("cameras-edit", "data"), Input("cameras-zone-pick", "value"),
+    Input("cameras-zone-name", "value"), *[Input(i, "value") for i in FORM_IDS],
+    State("cameras-zones", "value"),
+    prevent_initial_call=True,
+)
+@access.guard(PAGE)
+def cameras_zone_sync(code, _saved, _reset, _apply, edit, pick, name, *rest):
+    """Keep the editor's store and its form in step: load a camera, apply the form or the JSON view, follow drags.
+
+    The form always shows the zone the picker names (both are set in one answer), so a form change is
+    written into that zone, even when a click on the picture has just selected another one.
+    """
+    *values, json_text = rest
+    lang, trigger = context.lang(), ctx.triggered_id
+    out = dict.fromkeys(SYNC_OUTPUTS, dash.no_update)
+    form: list = [dash.no_update] * len(FORM_IDS)
+    if trigger in ("cameras-selected", "cameras-saved", "cameras-zone-reset"):
+        edit = _load_edit(code, edit)
+        out["edit"] = edit
+        if trigger != "cameras-saved":
+            out["msg"] = ""  # a new camera or discarded changes: an old message no longer applies
+    elif trigger == "cameras-json-apply":
+        if not code:
+            out["msg"] = t("cameras.select", lang)
+            return _sync_answer(out, form)
+        zones, why = _parse_zones(json_text, lang)
+        if why:
+            out["msg"] = why
+            return _sync_answer(out, form)
+        edit = {**(edit or {}), "code": code, "zones": zones}
+        edit["sel"] = _clamp_sel(edit.get("sel"), zones)
+        out["edit"], out["msg"] = edit, ""
+    elif trigger == "cameras-zone-pick":
+        if not edit or pick is None:
+            raise dash.exceptions.PreventUpdate
+        edit = {**edit, "sel": pick}
+        out["edit"] = edit
+    elif trigger != "cameras-edit":
+        # The name or a rule control changed: write it into the zone on show, leave the form alone.
+        zones = _with_form((edit or {}).get("zones") or [], pick, name, values)
+        if zones is None:
+            raise dash.exceptions.PreventUpdate
+        out.update(edit={**edit, "zones": zones}, pick_options=_pick_options(zones, lang))
+        return _sync_answer(out, form)
+    zones = (edit or {}).get("zones") or []
+    sel = (edit or {}).get("sel")
+    # Only an object can be shown in the form; anything else typed into the JSON view waits for "save".
+    zone = zones[sel] if isinstance(sel, int) and 0 <= sel < len(zones) and isinstance(zones[sel], dict) else None
+    out.update(pick_options=_pick_options(zones, lang), pick=sel if zone is not None else None,
+               name=(zone or {}).get("name", ""), form_hidden=zone is None,
+               none_hidden=bool(zones) or not (edit or {}).get("code"))
+    return _sync_answer(out, form_values(zone))
+
+
+def _sync_answer(out: dict, form: list) -> tuple:
+    return (*[out[k] for k in SYNC_OUTPUTS], *form)
+
+
+def _with_form(zones: list, pick, name, values: list) -> list | None:
+    """`zones` with the form's name and rules written into zone `pick`; None when no zone is on show."""
+    if not isinstance(pick, int) or not 0 <= pick < len(zones) or not isinstance(zones[pick], dict):
+        return None
+    zones = list(zones)
+    zones[pick] = apply_form({**zones[pick], "name": name or ""}, values)
+    return zones
+
+
+def _clamp_sel(sel, zones: list):
+    """The selected zone index still valid for `zones` (the first zone otherwise, None when there is none)."""
+    if not zones:
+        return None
+    return sel if isinstance(sel, int) and 0 <= sel < len(zones) else 0
+
+
+def _load_edit(code, edit) -> dict | None:
+    """The editor's store for camera `code` as stored; the selection kept when it is the same camera."""
+    if not code:
+        return None
+    with context.pool().connection() as conn:
+        cam = data.camera(conn, code)
+    if cam is None:
+        return None
+    zones = (cam["config"] or {}).get("zones") or []
+    same = isinstance(edit, dict) and edit.get("code") == code
+    return {"code": code, "zones": zones, "sel": _clamp_sel(edit.get("sel") if same else 0, zones)}
+
+
+def _pick_options(zones: list, lang: str) -> list[dict]:
+    """The zone picker's entries: each zone by name, by its place when it has none."""
+    names = [str(z.get("name") or "") if isinstance(z, dict) else "" for z in zones]
+    return [{"label": n or f"#{i + 1} {t('cameras.zone_unnamed', lang)}", "value": i} for i, n in enumerate(names)]
+
+
+def _parse_zones(text: str | None, lang: str) -> tuple[list | None, str | None]:
+    """The JSON view's zone list, or None and why it is not one."""
+    try:
+        zones = json.loads(text or "[]")
+    except json.JSONDecodeError as exc:
+        return None, t("cameras.json_bad", lang, line=exc.lineno, col=exc.colno)
+    if not isinstance(zones, list):
+        return None, t("cameras.err_not_list", lang)
+    return zones, None
+
+
+# In the browser, in the same tick as the store changes: the picture and the JSON view never lag behind
+# the store, so "save" can tell a JSON view typed into from one that was merely not yet redrawn.
+dash.clientside_callback(
+    ClientsideFunction(namespace="gwZones", function_name="render"),
+    Output("cameras-zones", "value"), Input("cameras-edit", "data"),
+)
 
 
 @dash.callback(
     Output("cameras-msg", "children"), Output("cameras-saved", "data"),
     Input("cameras-zone-save", "n_clicks"),
-    State("cameras-selected", "data"), State("cameras-zones", "value"), State("cameras-zone-name", "value"),
-    State("cameras-zone-rule", "value"), State("cameras-draw-points", "value"), State("cameras-saved", "data"),
+    State("cameras-selected", "data"), State("cameras-edit", "data"), State("cameras-zones", "value"),
+    State("cameras-saved", "data"), State("cameras-zone-pick", "value"), State("cameras-zone-name", "value"),
+    *[State(i, "value") for i in FORM_IDS],
     prevent_initial_call=True,
 )
 @access.guard(PAGE)
-def cameras_save_zones(_n, code, zones_text, name, rule, drawn, saved):
-    """Validate the zone list (plus a newly drawn zone) with the video config rules and save it."""
-    from video.config import Zone
+def cameras_save_zones(_n, code, edit, json_text, saved, pick, name, *values):
+    """Validate the edited zones as the camera worker will and save them; refuse in the user's language.
 
+    A refusal leaves `cameras-saved` alone: setting it, even to the same value, reloads the stored zones
+    over the operator's edits.
+    """
     user, lang = context.user(), context.lang()
     if user.role not in ZONE_EDITORS:
         # The button is disabled for other roles; the server refuses anyway.
-        return t("app.forbidden", lang), saved
-    if not code:
-        return t("cameras.select", lang), saved
-    try:
-        zones = json.loads(zones_text or "[]")
-        if drawn and name:
-            zones.append({"name": name, "polygon": json.loads(drawn), "rules": [{"kind": rule or "intrusion"}]})
-        checked = TypeAdapter(list[Zone]).validate_python(zones)
-    except (ValueError, ValidationError) as exc:
-        return t("cameras.zone_bad", lang, why=str(exc).splitlines()[0][:300]), saved
-    clean = [z.model_dump(exclude_none=True) for z in checked]
+        return t("app.forbidden", lang), dash.no_update
+    if not code or not isinstance(edit, dict) or edit.get("code") != code:
+        return t("cameras.select", lang), dash.no_update
+    zones = edit.get("zones") or []
+    shown, _ = _parse_zones(json_text, lang)
+    if shown != zones:
+        # The JSON view was typed into and not applied: saving the editor's zones would drop that silently.
+        return t("cameras.json_unapplied", lang), dash.no_update
+    # A keystroke may still be on its way into the store; the form on show is what the operator sees.
+    zones = _with_form(zones, pick, name, list(values)) or zones
+    clean, why = check_zones(zones, lang)
+    if why:
+        return t("cameras.zone_bad", lang, why=why), dash.no_update
     with context.pool().connection() as conn:
-        data.set_zones(conn, code, clean)
-        data.audit(conn, user.username, "camera_zones", code, data={"zones": len(clean)})
+        # One transaction: the zones, and the audit row saying who changed them (the update bumps
+        # grid_revision by trigger, which makes the camera workers restart this camera).
+        with conn.transaction():
+            if not data.set_zones(conn, code, clean):
+                return t("cameras.zone_gone", lang), dash.no_update
+            data.audit(conn, user.username, "camera_zones", code,
+                       data={"zones": len(clean), "names": [z["name"] for z in clean]})
+    logger.info("zones of camera %s saved by %s", code, user.username, extra={"camera": code})
     return t("cameras.zone_saved", lang), (saved or 0) + 1

@@ -11,10 +11,10 @@ from dash import ALL, Input, Output, State, ctx, dcc, html
 
 from dashboard import access, basemap, console_analysis, context, data
 from dashboard.components import fmt_time, make_badge, make_evidence, make_history, make_table, matter_name
-from dashboard.i18n import label, t
+from dashboard.i18n import label, refused, t
 from dashboard.maps import feature_collection, fn, make_map, points
 from geodata import operations
-from grid.reassign import ReassignError
+from grid.refusals import Refusal
 
 dash.register_page(__name__, path="/console", title="Console", name="console")
 PAGE = "console"
@@ -207,7 +207,6 @@ def console_detail(incident_id, _done):
 def console_act(_actions, _acks, incident_id, note, worker, done):
     """Run a desk action through the one transition function, or acknowledge an alarm."""
     from geodata.transitions import IncidentNotFound, apply_transition, publish_result
-    from grid.lifecycle import TransitionError
 
     if not ctx.triggered or not ctx.triggered[0]["value"]:
         raise dash.exceptions.PreventUpdate
@@ -230,9 +229,9 @@ def console_act(_actions, _acks, incident_id, note, worker, done):
             result = apply_transition(conn, incident_id, action, user.username, user.role, note=note or None,
                                       target_worker=target, scope=None if user.district_wide else user.scope_code)
             conn.commit()
-        except (TransitionError, IncidentNotFound, psycopg.Error) as exc:
+        except (Refusal, IncidentNotFound, psycopg.Error) as exc:
             conn.rollback()
-            return t("error.transition", lang, why=str(exc)), done
+            return failure(exc, lang), done
     publish_result(context.redis_client(), result)
     return t("console.done", lang, action=label("action", action, lang)), (done or 0) + 1
 
@@ -312,12 +311,21 @@ def console_move(_p, _c, base, target, reason, done):
                 return plan_view(plan, lang), done
             outcome = operations.move_base_grid(conn, op, base["code"], target, reason=reason.strip(),
                                                 live=context.redis_client())
-        except (ReassignError, psycopg.Error) as exc:
+        except (Refusal, psycopg.Error) as exc:
             conn.rollback()
-            return t("error.transition", lang, why=str(exc).splitlines()[0]), done
+            return failure(exc, lang), done
     context.cache().clear()
     return html.Div([t("console.moved", lang, base=base["code"], dst=target),
                      plan_view(outcome.plan, lang)]), (done or 0) + 1
+
+
+def failure(exc: Exception, lang: str) -> str:
+    """What the console says when an action or operation fails: refusals in the user's language, never English."""
+    if isinstance(exc, Refusal):
+        return refused(exc, lang)
+    # A vanished incident or a database failure: the English detail is for the log, not the desk.
+    logger.warning("console action failed: %s", exc)
+    return t("api.no_incident" if isinstance(exc, LookupError) else "error.generic", lang)
 
 
 def operator(conn, user):
@@ -367,9 +375,9 @@ def console_replace(_p, _c, sub, role, worker, reason, done):
                 return plan_view(plan, lang), done
             outcome = operations.assign_worker(conn, op, sub, worker, backup=role == "backup",
                                                reason=reason.strip(), live=context.redis_client())
-        except (ReassignError, psycopg.Error) as exc:
+        except (Refusal, psycopg.Error) as exc:
             conn.rollback()
-            return t("error.transition", lang, why=str(exc).splitlines()[0]), done
+            return failure(exc, lang), done
     context.cache().clear()
     return html.Div([t("console.replaced", lang, sub=sub, role=t(f"console.role_{role}", lang), worker=worker),
                      plan_view(outcome.plan, lang)]), (done or 0) + 1

@@ -1,4 +1,5 @@
-"""/reports: indicators per street, community, sub-grid or worker for a period, the red/black lists, CSV, print."""
+"""/reports: indicators per street, community, sub-grid or worker for a period, the red/black lists, camera
+availability per day (from the health history), CSV, print."""
 
 from __future__ import annotations
 
@@ -40,13 +41,16 @@ def layout(**_query):
         html.Div(id="reports-table", className="gw-panel"),
         html.H2(t("analysis.redblack", lang)),
         html.Div(id="reports-ranking", className="gw-panel"),
+        html.H2(t("reports.cameras", lang)),
+        html.P(t("reports.cameras_note", lang), className="gw-msg"),
+        html.Div(id="reports-cameras", className="gw-panel"),
     ], id="reports-root", className="gw-reports")
 
 
 def _cell(v, col: str):
     if v is None or v != v:  # None or NaN: no case to measure
         return "—"
-    if col == "on_time_rate":
+    if col.endswith("_rate") or col == "known_share":
         return f"{100 * float(v):.1f}%"
     if isinstance(v, float):
         return f"{v:,.1f}"
@@ -54,23 +58,24 @@ def _cell(v, col: str):
 
 
 @dash.callback(
-    Output("reports-table", "children"), Output("reports-ranking", "children"), Output("reports-period", "children"),
-    Output("reports-csv", "href"), Output("reports-print", "href"),
+    Output("reports-table", "children"), Output("reports-ranking", "children"), Output("reports-cameras", "children"),
+    Output("reports-period", "children"), Output("reports-csv", "href"), Output("reports-print", "href"),
     Input("reports-from", "value"), Input("reports-to", "value"), Input("reports-level", "value"),
 )
 @access.guard(PAGE)
 def reports_refresh(first, last, level):
-    """Indicators and the red/black lists of the chosen period and level, in the user's area."""
+    """Indicators, the red/black lists and camera availability per day of the chosen period, in the user's area."""
     user, lang = context.user(), context.lang()
     level = level if level in reports_data.LEVELS else "street"
     try:
         p = reports_data.period(first, last)
     except ValueError as exc:
-        return "", "", t("reports.bad_period", lang, why=exc), "", ""
+        return "", "", "", t("reports.bad_period", lang, why=exc), "", ""
     with context.pool().connection() as conn:
         table = reports_data.indicators(conn, user, p, level)
+        days = reports_data.camera_days(conn, user, p)
     rank = reports_data.ranking(table, level)
-    cols = reports_data.COLUMNS
+    cols = reports_data.columns(table)
     body = (make_table(PAGE, "indicators", [t(f"col.{c}", lang) for c in cols],
                        [[_cell(r[c], c) for c in cols] for r in table.to_dict("records")])
             if len(table) else t("reports.empty", lang))
@@ -79,5 +84,10 @@ def reports_refresh(first, last, level):
                           [[t(f"analysis.{r[c]}", lang) if c == "list" else _cell(r[c], c) for c in rcols]
                            for r in rank.to_dict("records")])
                if len(rank) else t("reports.empty", lang))
+    dcols = reports_data.DAY_COLUMNS
+    cameras = (make_table(PAGE, "cameras", [t(f"col.{c}", lang) for c in dcols],
+                          [[_cell(r[c], c) for c in dcols] for r in days.to_dict("records")])
+               if days["cameras"].any() else t("reports.empty", lang))
     query = urlencode({"from": first, "to": last, "level": level})
-    return body, ranking, t("reports.period", lang, label=p.label()), f"/reports/csv?{query}", f"/reports/print?{query}"
+    return (body, ranking, cameras, t("reports.period", lang, label=p.label()), f"/reports/csv?{query}",
+            f"/reports/print?{query}")

@@ -63,6 +63,7 @@ def layout(**_query):
             html.Div(t("app.title", lang), className="gw-wall-title"),
             html.Div(id="wall-clock", className="gw-wall-clock"),
             html.Div(t("wall.live_ok", lang), id="wall-status", className="gw-wall-status"),
+            html.Button(t("wall.sound_on", lang), id="wall-sound", className="gw-wall-sound", hidden=True),
         ], className="gw-wall-head"),
         html.Div(id="wall-alarm", className="gw-wall-alarm", hidden=True),
         html.Aside([make_kpi(PAGE, k, "—", lang) for k in kpis], id="wall-kpis", className="gw-wall-left"),

@@ -9,6 +9,7 @@ import numpy as np
 import shapely
 
 from geodata.demo import places, timeline
+from geodata.demo.camera_health import HealthHistory
 from geodata.demo.cameras import Cameras
 from geodata.demo.incidents import Drafts
 from geodata.demo.layout import Layout, random_points_in
@@ -78,11 +79,15 @@ def people_rows(layout: Layout, workers: Workers, now: float, rng: np.random.Gen
     return {"grid_worker": worker, "sub_grid_assignment": assign}
 
 
-def camera_rows(cams: Cameras) -> list[tuple]:
-    """Rows of camera with its JSON configuration."""
+def camera_rows(cams: Cameras, health: HealthHistory) -> list[tuple]:
+    """Rows of camera with its JSON configuration, registered when its health history begins.
+
+    Health is left at its default ('unknown'), which the insert trigger logs; `seed_demo` then plays
+    the history through the update trigger (`seed.replay_health`).
+    """
     pts = ewkb(shapely.points(cams.x, cams.y))
-    return [(c["code"], c["name"], c["url"], pt, c["heading"], json.dumps(c, ensure_ascii=False))
-            for c, pt in zip(cams.configs, pts)]
+    return [(c["code"], c["name"], c["url"], pt, c["heading"], json.dumps(c, ensure_ascii=False), ts(reg))
+            for c, pt, reg in zip(cams.configs, pts, health.registered)]
 
 
 def incident_rows(layout: Layout, workers: Workers, cams: Cameras, drafts: Drafts, now: float,
@@ -133,7 +138,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "base_grid": ("code", "community_code", "sub_grid_code", "name", "geom"),
     "grid_worker": ("code", "name", "phone", "community_code", "on_duty", "last_geom", "last_seen_at"),
     "sub_grid_assignment": ("sub_grid_code", "worker_code", "role", "valid_from", "valid_to", "assigned_by", "reason"),
-    "camera": ("code", "name", "url", "geom", "heading", "config"),
+    "camera": ("code", "name", "url", "geom", "heading", "config", "created_at"),
     "matter": ("code", "name", "name_en", "family", "priority", "deadline_hours", "escalation"),
     "incident": (
         "id", "matter_code", "source", "status", "level", "priority", "queue", "geom", "outside",

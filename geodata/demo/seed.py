@@ -20,7 +20,8 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 from tqdm import tqdm
 
-from geodata.demo import accounts, cameras, incidents, layout, manifest, matters, people, plant, rows
+from geodata.demo import accounts, camera_health, cameras, incidents, layout, manifest, matters, people, plant, rows
+from geodata.queries import q
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +76,8 @@ def generate(seed: int, days: int, total: int, now: float, show: tqdm) -> dict:
     show.update()
     out = rows.grid_rows(lay)
     out.update(rows.people_rows(lay, workers, now, rng))
-    out["camera"] = rows.camera_rows(cams)
+    health = camera_health.make_history(len(cams.codes), start, now, seed)
+    out["camera"] = rows.camera_rows(cams, health)
     out["matter"] = matters.matter_rows()
     out.update(rows.incident_rows(lay, workers, cams, drafts, now, rng))
     show.update()
@@ -94,8 +96,39 @@ def generate(seed: int, days: int, total: int, now: float, show: tqdm) -> dict:
         "hot_areas": manifest.hot_area_doc(lay, drafts, hot),
         "trend": manifest.trend_doc(lay, drafts, trend, now),
         "accounts": [{"username": a.username, "role": a.role, "scope": a.scope, "worker": a.worker} for a in accts],
+        "camera_health": {"dead": [cams.codes[i] for i in health.dead],
+                          "long_outages": [cams.codes[i] for i in health.long_outages],
+                          "registered_late": [cams.codes[i] for i in health.late]},
     }
-    return {"rows": out, "manifest": doc, "accounts": accts}
+    return {"rows": out, "manifest": doc, "accounts": accts, "health_rounds": health_rounds(cams, health)}
+
+
+def health_rounds(cams: cameras.Cameras, health: camera_health.HealthHistory) -> list[tuple[str | None, list[tuple]]]:
+    """The history as batches of (reason, [(code, health, at), ...]): batch k holds the k-th change of
+    every camera that has one, split by reason, so each camera's changes are applied in time order."""
+    out = []
+    for k in range(max(len(log) for log in health.changes)):
+        by_reason: dict[str | None, list[tuple]] = {}
+        for code, log in zip(cams.codes, health.changes):
+            if k < len(log):
+                by_reason.setdefault(log[k].reason, []).append((code, log[k].health_to, rows.ts(log[k].t)))
+        out.extend(by_reason.items())
+    return out
+
+
+def replay_health(conn: psycopg.Connection, rounds: list[tuple[str | None, list[tuple]]]) -> None:
+    """Play the health history through the camera trigger, so camera_health_log is written as in
+    production (a coherent chain of from/to states with reasons) and camera.health ends at its last state.
+
+    A COPY of log rows would be quicker, but the trigger would still log the final UPDATE of each
+    camera with the health it had before (its registration 'unknown'), breaking the chain; ~200 small
+    UPDATEs take a fraction of a second.
+    """
+    for reason, items in rounds:
+        conn.execute(q("camera_health_reason"), {"reason": reason})
+        codes, healths, ats = (list(col) for col in zip(*items))
+        conn.execute(q("camera_set_health_many"), {"codes": codes, "healths": healths, "ats": ats})
+    conn.execute(q("camera_health_reason"), {"reason": None})
 
 
 def seed_demo(conn: psycopg.Connection, home: Path, *, seed: int = DEFAULT_SEED, days: int = 30,
@@ -116,6 +149,8 @@ def seed_demo(conn: psycopg.Connection, home: Path, *, seed: int = DEFAULT_SEED,
                 show.set_postfix_str(table)
                 copy_rows(cur, table, made["rows"][table])
                 show.update()
+            show.set_postfix_str("camera health")
+            replay_health(conn, made["health_rounds"])
             for key in ("hot_areas", "trend"):
                 conn.execute("INSERT INTO demo_manifest (key, data) VALUES (%s, %s)", (key, Jsonb(made["manifest"][key])))
             conn.execute("INSERT INTO demo_manifest (key, data) VALUES (%s, %s)", ("manifest", Jsonb(made["manifest"])))

@@ -78,19 +78,84 @@ UPDATE analysis_run SET seconds = %(seconds)s, summary = %(summary)s WHERE id = 
 DELETE FROM analysis_run
 WHERE id NOT IN (SELECT id FROM analysis_run ORDER BY computed_at DESC, id DESC LIMIT %(keep)s);
 
--- name: analysis_upsert_camera_day
-INSERT INTO camera_availability_day (day, cameras, online, degraded, offline, unknown, updated_at)
-VALUES (%(day)s, %(cameras)s, %(online)s, %(degraded)s, %(offline)s, %(unknown)s, %(at)s)
-ON CONFLICT (day) DO UPDATE SET cameras = EXCLUDED.cameras, online = EXCLUDED.online,
-    degraded = EXCLUDED.degraded, offline = EXCLUDED.offline, unknown = EXCLUDED.unknown,
-    updated_at = EXCLUDED.updated_at;
+-- name: analysis_no_jit
+-- For the rest of the transaction. The planner cannot know how many days a health span covers
+-- (generate_series is guessed at 1000 rows), so the availability query's estimated cost passes
+-- jit_above_cost, and compiling it takes several times the ~100 ms the query needs.
+SET LOCAL jit = off;
 
--- name: analysis_camera_days
-SELECT day, cameras, online, degraded, offline, unknown,
-       online::float8 / nullif(cameras - unknown, 0) AS availability
-FROM camera_availability_day
-WHERE day >= %(from_day)s AND day < %(to_day)s
-ORDER BY day;
+-- name: analysis_camera_availability
+-- Seconds each registered camera spent online, degraded and offline per CST day of [start, end),
+-- from camera_health_log. Each log row's state lasts until the camera's next row (lead), clipped to
+-- the day; the state at `start` is the camera's last row before it. Time in 'unknown', before a
+-- camera's first row, and after `now` (a period that runs into the future) is unknown_s, which
+-- availability leaves out of its denominator. The camera's area is the base grid it stands in.
+WITH b AS (
+    SELECT %(start)s::timestamptz AS t0, least(%(end)s::timestamptz, %(now)s::timestamptz) AS t1
+), days AS (
+    SELECT d::date AS day,
+           greatest(d::timestamp AT TIME ZONE 'Asia/Shanghai', b.t0) AS s,
+           least((d::date + 1)::timestamp AT TIME ZONE 'Asia/Shanghai', b.t1) AS e
+    FROM b, generate_series((b.t0 AT TIME ZONE 'Asia/Shanghai')::date,
+                            ((%(end)s::timestamptz AT TIME ZONE 'Asia/Shanghai') - interval '1 microsecond')::date,
+                            interval '1 day') AS d
+), opening AS (
+    -- One index probe per camera rather than a scan of all the history before the period.
+    SELECT c.code AS camera_code, b.t0 AS at, 0::bigint AS seq, last.health_to AS health
+    FROM camera c CROSS JOIN b
+    JOIN LATERAL (
+        SELECT l.health_to FROM camera_health_log l
+        WHERE l.camera_code = c.code AND l.at < b.t0
+        ORDER BY l.at DESC, l.id DESC LIMIT 1
+    ) last ON true
+), changes AS (
+    SELECT camera_code, at, seq, health FROM opening
+    UNION ALL
+    SELECT l.camera_code, l.at, l.id, l.health_to
+    FROM camera_health_log l JOIN camera c ON c.code = l.camera_code CROSS JOIN b
+    WHERE l.at >= b.t0 AND l.at < b.t1
+), spans AS (
+    -- Rows at the same instant keep their logged order (the opening row first), so the last one wins.
+    SELECT ch.camera_code, ch.health, ch.at AS s,
+           coalesce(lead(ch.at) OVER (PARTITION BY ch.camera_code ORDER BY ch.at, ch.seq), b.t1) AS e
+    FROM changes ch CROSS JOIN b
+), per_day AS (
+    SELECT sp.camera_code, d.day,
+           sum(extract(epoch FROM least(sp.e, d.e) - greatest(sp.s, d.s)))
+               FILTER (WHERE sp.health = 'online') AS online_s,
+           sum(extract(epoch FROM least(sp.e, d.e) - greatest(sp.s, d.s)))
+               FILTER (WHERE sp.health = 'degraded') AS degraded_s,
+           sum(extract(epoch FROM least(sp.e, d.e) - greatest(sp.s, d.s)))
+               FILTER (WHERE sp.health = 'offline') AS offline_s
+    -- Each span meets only the CST days it covers (not every day of the period): linear in the log.
+    FROM spans sp
+    CROSS JOIN LATERAL generate_series((sp.s AT TIME ZONE 'Asia/Shanghai')::date,
+                                       ((sp.e AT TIME ZONE 'Asia/Shanghai') - interval '1 microsecond')::date,
+                                       interval '1 day') AS g(day)
+    JOIN days d ON d.day = g.day::date
+    WHERE sp.e > sp.s
+    GROUP BY sp.camera_code, d.day
+), placed AS MATERIALIZED (
+    -- Once per camera, not per camera and day.
+    SELECT c.code, c.name, g.sub_grid_code, g.community_code, cm.street_code
+    FROM camera c
+    LEFT JOIN LATERAL (
+        SELECT bg.sub_grid_code, bg.community_code FROM base_grid bg
+        WHERE ST_Covers(bg.geom, c.geom) ORDER BY bg.code LIMIT 1
+    ) g ON true
+    LEFT JOIN community cm ON cm.code = g.community_code
+)
+SELECT c.code AS camera_code, c.name AS camera_name, d.day, c.sub_grid_code, c.community_code, c.street_code,
+       coalesce(p.online_s, 0)::float8 AS online_s,
+       coalesce(p.degraded_s, 0)::float8 AS degraded_s,
+       coalesce(p.offline_s, 0)::float8 AS offline_s,
+       (extract(epoch FROM d.e - d.s) - coalesce(p.online_s, 0) - coalesce(p.degraded_s, 0)
+        - coalesce(p.offline_s, 0))::float8 AS unknown_s
+FROM placed c
+CROSS JOIN days d
+LEFT JOIN per_day p ON p.camera_code = c.code AND p.day = d.day
+WHERE d.e > d.s
+ORDER BY d.day, c.code;
 
 -- name: analysis_recent_repeats
 -- Repeat warnings of the last days, so a place that keeps recurring stays one warning.

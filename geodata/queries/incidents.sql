@@ -5,7 +5,7 @@
 SELECT i.id, i.status, i.level, i.queue, i.worker_code, i.matter_code, i.priority, i.source,
        i.base_grid_code, i.sub_grid_code, i.community_code, i.street_code, i.outside,
        i.dispatched_at, i.due_at, i.warned_at, i.overdue_at, i.closed_at, i.on_time, i.report_count,
-       ST_X(i.geom) AS lon, ST_Y(i.geom) AS lat,
+       i.last_report_at, i.attributes, ST_X(i.geom) AS lon, ST_Y(i.geom) AS lat,
        m.family, m.deadline_hours, m.escalation,
        clock_timestamp() AS db_now
 FROM incident i
@@ -25,6 +25,9 @@ SET status = %(status)s,
     overdue_at = %(overdue_at)s,
     closed_at = %(closed_at)s,
     on_time = %(on_time)s,
+    report_count = %(report_count)s,
+    last_report_at = %(last_report_at)s,
+    attributes = %(attributes)s,
     updated_at = %(at)s
 WHERE id = %(id)s;
 

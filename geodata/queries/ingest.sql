@@ -41,20 +41,6 @@ JOIN incident i
  AND i.last_report_at BETWEEN m.observed - make_interval(secs => m.window_min * 60)
                           AND m.observed + make_interval(secs => m.window_min * 60);
 
--- name: add_reports_to_incidents
-UPDATE incident i
-SET report_count = i.report_count + u.added,
-    last_report_at = greatest(i.last_report_at, u.last_at),
-    updated_at = now()
-FROM unnest(%(ids)s::uuid[], %(added)s::int[], %(last_at)s::timestamptz[]) AS u(id, added, last_at)
-WHERE i.id = u.id
-RETURNING i.id, i.status, i.level, i.queue, i.worker_code, i.matter_code, i.priority, i.base_grid_code,
-          i.sub_grid_code, i.community_code, i.street_code, i.outside, ST_X(i.geom) AS lon,
-          ST_Y(i.geom) AS lat, i.report_count, i.due_at;
-
--- name: set_situation_phase
-UPDATE incident i
-SET attributes = i.attributes || jsonb_build_object('situation_phase', u.phase, 'situation_at', u.at),
-    updated_at = now()
-FROM unnest(%(ids)s::uuid[], %(phases)s::text[], %(ats)s::timestamptz[]) AS u(id, phase, at)
-WHERE i.id = u.id;
+-- name: lock_incidents_for_reports
+-- Cases that reports of this batch may join, locked in id order so concurrent batches cannot deadlock.
+SELECT id, status FROM incident WHERE id = ANY(%(ids)s::uuid[]) ORDER BY id FOR UPDATE;

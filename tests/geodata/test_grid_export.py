@@ -10,9 +10,21 @@ import shapely
 
 from geodata import db, grid_io
 
-from .conftest import C1, C2, base_tiles, box, frame
+from .conftest import C1, C2
 
 FORMATS = ["grid.geojson", "grid.json", "grid.gpkg", "grid.shp", "grid.zip"]
+# English names where the tables have them; C2 has none, and must come back without one.
+ENGLISH = {"district": ["Pingshan District"], "street": ["Pingshan Subdistrict", "Kengzi Subdistrict"],
+           "community": ["Liuhe Community", None]}
+
+
+def english_names(url: str) -> dict:
+    """name_en per code of every table that has the column."""
+    with db.connect(url) as conn:
+        return {level: {r["code"]: r["name_en"] for r in conn.execute(q)} for level, q in (
+            ("district", "SELECT code, name_en FROM district ORDER BY code"),
+            ("street", "SELECT code, name_en FROM street ORDER BY code"),
+            ("community", "SELECT code, name_en FROM community ORDER BY code"))}
 
 
 @pytest.fixture(scope="module")
@@ -22,11 +34,10 @@ def fuller_grid(shared_io_grid):
     Shared by the module: a round trip must leave it as it was, and each test checks that it did.
     """
     io_grid = shared_io_grid
-    assert io_grid.load(frame(base_tiles(C2, 114.30, 22.67)), "base_grid", "c2.geojson").ok
-    subs = frame([(C1 + "01", "西片", C1, box(114.299, 22.64, 114.31, 22.669)),
-                  (C1 + "02", "东片", C1, box(114.31, 22.64, 114.321, 22.669))])
-    result = io_grid.load(subs, "sub_grid", "subs.geojson", replace=True)
-    assert result.ok, result.violations
+    for gdf, level in ((io_grid.district, "district"), (io_grid.streets, "street"), (io_grid.communities, "community")):
+        result = io_grid.load(gdf.assign(name_en=ENGLISH[level]), level, f"{level}_en.geojson", replace=True)
+        assert result.ok, result.violations
+    io_grid.fill()
     return io_grid
 
 
@@ -40,7 +51,8 @@ def same_rows(before: list[dict], after: list[dict]) -> None:
 @pytest.mark.parametrize("filename", FORMATS)
 @pytest.mark.parametrize("level", ["district", "street", "community", "sub_grid", "base_grid"])
 def test_round_trip_keeps_every_feature(fuller_grid, run_grid_cli, tmp_path, level, filename):
-    before = fuller_grid.snapshot()
+    before, english = fuller_grid.snapshot(), english_names(fuller_grid.url)
+    assert english["community"] == {C1: "Liuhe Community", C2: None}
     path = tmp_path / filename
     status, out, _ = run_grid_cli(fuller_grid.url, "export", "--level", level, path)
     assert status == 0 and path.exists()
@@ -51,6 +63,7 @@ def test_round_trip_keeps_every_feature(fuller_grid, run_grid_cli, tmp_path, lev
     after = fuller_grid.snapshot()
     for table in before:
         same_rows(before[table], after[table])
+    assert english_names(fuller_grid.url) == english
 
 
 def test_exported_fields(fuller_grid, tmp_path):
@@ -64,7 +77,9 @@ def test_exported_fields(fuller_grid, tmp_path):
     row = base.set_index("code").loc[C1 + "002"]
     assert (row["name"], row["parent"], row["sub_grid"]) == ("基础网格2", C1, C1 + "02")
     district = gpd.read_file(tmp_path / "d.geojson")
+    assert list(district.columns) == ["code", "name", "name_en", "parent", "geometry"]
     assert district.loc[0, "code"] == "440310" and district.loc[0, "name"] == "坪山区"
+    assert district.loc[0, "name_en"] == "Pingshan District"
 
 
 def test_zip_holds_one_shapefile_with_its_encoding(fuller_grid, tmp_path):

@@ -213,7 +213,8 @@ def test_open_incident_keeps_its_sub_grid(io_grid, run_grid_cli):
     status, _, err = run_grid_cli(io_grid.url, "import", io_grid.write(sub_grid_halves(), "subs.geojson"),
                              "--level", "sub_grid", "--replace")
     assert status == 2
-    assert err.splitlines()[0] == f"{C1}00: cannot be removed or emptied: 1 open incident(s) point at it"
+    assert err.splitlines()[0] == (f"{C1}00: cannot be removed or emptied: 1 open incident(s) point at it; "
+                                   "close or cancel them first")
     assert io_grid.snapshot() == before
 
 

@@ -7,6 +7,8 @@ import pytest
 from grid import routing
 from grid.reassign import (BaseGrid, Move, OpenIncident, Operator, ReassignError, SubGrid, WorkerInfo, check_operator,
                            check_scope, plan_assign, plan_move_base, workload)
+from grid.refusals import Code
+from tests.grid.refusal_checks import assert_refusal
 
 C1, C2 = "440310001001", "440310002001"
 SG1, SG2, SG_OTHER = C1 + "01", C1 + "02", C2 + "01"
@@ -53,24 +55,31 @@ def test_move_plan_without_available_worker_goes_to_the_community_queue():
     assert plan.workload == {"W001": (1, 0)}
 
 
-@pytest.mark.parametrize("op, base, source, target, message", [
+@pytest.mark.parametrize("op, base, source, target, message, code, params", [
     (DISPATCHER, BaseGrid(BASE, C1, SG1), SubGrid(SG1, C1, 2), SubGrid(SG_OTHER, C2, 3),
-     f"base grid {BASE} lies in community {C1}; sub-grid {SG_OTHER} belongs to community {C2}"),
+     f"base grid {BASE} lies in community {C1}; sub-grid {SG_OTHER} belongs to community {C2}",
+     Code.OP_CROSSES_COMMUNITY, {"base_grid": BASE, "community": C1, "sub_grid": SG_OTHER, "sub_grid_community": C2}),
     (DISPATCHER, BaseGrid(BASE, C1, SG1), SubGrid(SG1, C1, 1), SubGrid(SG2, C1, 2),
-     f"base grid {BASE} is the last base grid of sub-grid {SG1}: moving it would leave {SG1} empty"),
+     f"base grid {BASE} is the last base grid of sub-grid {SG1}: moving it would leave {SG1} empty",
+     Code.OP_LAST_BASE_GRID, {"base_grid": BASE, "sub_grid": SG1}),
     (DISPATCHER, BaseGrid(BASE, C1, SG1), SubGrid(SG1, C1, 2), SubGrid(SG1, C1, 2),
-     f"base grid {BASE} is already in sub-grid {SG1}"),
+     f"base grid {BASE} is already in sub-grid {SG1}", Code.OP_ALREADY_IN_SUB_GRID, {"sub_grid": SG1}),
     (Operator("sup2", "supervisor", "440310002"), BaseGrid(BASE, C1, SG1), SubGrid(SG1, C1, 2), SubGrid(SG2, C1, 2),
-     f"sup2 is a supervisor of 440310002: may not move base grid {BASE} in {C1}, outside that scope"),
+     f"sup2 is a supervisor of 440310002: may not move base grid {BASE} in {C1}, outside that scope",
+     Code.OP_OUT_OF_SCOPE, {"user": "sup2", "scope": "440310002", "area": C1}),
     (Operator("w", "grid_worker", None, "W001"), BaseGrid(BASE, C1, SG1), SubGrid(SG1, C1, 2), SubGrid(SG2, C1, 2),
-     "w is a grid_worker: only admin, dispatcher, supervisor may move base grids"),
+     "w is a grid_worker: only admin, dispatcher, supervisor may move base grids",
+     Code.OP_NOT_OPERATOR, {"role": "grid_worker", "roles": ["admin", "dispatcher", "supervisor"]}),
     (Operator("bot", "system"), BaseGrid(BASE, C1, SG1), SubGrid(SG1, C1, 2), SubGrid(SG2, C1, 2),
-     "the system role cannot be claimed"),
+     "the system role cannot be claimed", Code.OP_SYSTEM_ROLE, {"user": "bot"}),
+    (Operator("x", "mayor"), BaseGrid(BASE, C1, SG1), SubGrid(SG1, C1, 2), SubGrid(SG2, C1, 2),
+     "x: unknown role 'mayor'", Code.OP_UNKNOWN_ROLE, {"role": "mayor"}),
 ])
-def test_move_refusals_name_the_codes(op, base, source, target, message):
+def test_move_refusals_name_the_codes(op, base, source, target, message, code, params):
     with pytest.raises(ReassignError) as err:
         plan_move_base(op, base, source, target, [], _assignment("W002"), {})
     assert message in str(err.value)
+    assert_refusal(err.value, code, **params)
 
 
 def test_supervisor_inside_scope_may_move():
@@ -99,21 +108,29 @@ def test_assign_to_a_vacant_backup_moves_nothing():
     assert plan.workload == {"W003": (0, 0)}
 
 
-@pytest.mark.parametrize("op, worker, role, message", [
-    (DISPATCHER, WorkerInfo("W001", C1), "primary", f"grid worker W001 is already the primary of sub-grid {SG1}"),
-    (DISPATCHER, WorkerInfo("W003", C1), "primary", f"grid worker W003 is the backup of sub-grid {SG1}"),
+@pytest.mark.parametrize("op, worker, role, message, code, params", [
+    (DISPATCHER, WorkerInfo("W001", C1), "primary", f"grid worker W001 is already the primary of sub-grid {SG1}",
+     Code.OP_ALREADY_ASSIGNED, {"worker": "W001", "assignment_role": "primary", "sub_grid": SG1}),
+    (DISPATCHER, WorkerInfo("W003", C1), "primary", f"grid worker W003 is the backup of sub-grid {SG1}",
+     Code.OP_HOLDS_OTHER_ROLE, {"worker": "W003", "other_role": "backup"}),
     (DISPATCHER, WorkerInfo("W009", C2), "primary", f"grid worker W009 works for community {C2}; "
-                                                    f"sub-grid {SG1} belongs to community {C1}"),
-    (DISPATCHER, WorkerInfo("W008", C1, active=False), "backup", "grid worker W008 is retired"),
-    (DISPATCHER, WorkerInfo("W004", C1), "chief", "assignment role must be primary or backup"),
+                                                    f"sub-grid {SG1} belongs to community {C1}",
+     Code.OP_WORKER_OTHER_COMMUNITY, {"community": C2, "sub_grid_community": C1}),
+    (DISPATCHER, WorkerInfo("W008", C1, active=False), "backup", "grid worker W008 is retired",
+     Code.OP_WORKER_RETIRED, {"worker": "W008"}),
+    (DISPATCHER, WorkerInfo("W004", C1), "chief", "assignment role must be primary or backup",
+     Code.OP_BAD_ASSIGNMENT_ROLE, {"assignment_role": "chief"}),
     (Operator("sup2", "supervisor", "440310002001"), WorkerInfo("W004", C1), "primary",
-     f"sup2 is a supervisor of 440310002001: may not assign workers of sub-grid {SG1} in {C1}"),
-    (Operator("wall", "wall"), WorkerInfo("W004", C1), "primary", "wall is a wall: only"),
+     f"sup2 is a supervisor of 440310002001: may not assign workers of sub-grid {SG1} in {C1}",
+     Code.OP_OUT_OF_SCOPE, {"area": C1}),
+    (Operator("wall", "wall"), WorkerInfo("W004", C1), "primary", "wall is a wall: only",
+     Code.OP_NOT_OPERATOR, {"user": "wall", "role": "wall"}),
 ])
-def test_assign_refusals(op, worker, role, message):
+def test_assign_refusals(op, worker, role, message, code, params):
     with pytest.raises(ReassignError) as err:
         plan_assign(op, SubGrid(SG1, C1, 2), worker, role, _assignment("W001", "W003"), [], {})
     assert message in str(err.value)
+    assert_refusal(err.value, code, **params)
 
 
 @pytest.mark.parametrize("scope, area, ok", [

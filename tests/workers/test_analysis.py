@@ -22,6 +22,7 @@ from grid.lattice import PINGSHAN_BBOX, SquareLattice
 from tests.workers.analysis_data import uniform_incidents
 from workers import analysis
 from workers import analysis_compute as compute
+from workers.analysis_report import Period, availability_rates, camera_availability
 from workers.bus import DATA_FIELD, INCIDENT_STREAM, LIVE_CHANNEL, parse_incident
 from workers.cli import analysis_cmd
 from workers.settings import Settings
@@ -144,8 +145,8 @@ def test_results_are_stored_with_computed_at_and_readable_for_the_wall(demo):
         snap = conn.execute("SELECT count(*) AS n FROM indicator_snapshot WHERE run_id = %s AND level = 'street'",
                             (result.run_id,)).fetchone()
         assert snap["n"] == 6
-        day = conn.execute("SELECT cameras FROM camera_availability_day").fetchall()
-        assert day and day[0]["cameras"] == 200
+        # Availability comes from the health history now: the refresh no longer takes daily snapshots.
+        assert conn.execute("SELECT count(*) AS n FROM camera_availability_day").fetchone()["n"] == 0
     assert result.summary["incidents"] > 19_000 and result.new_warnings
 
 
@@ -228,7 +229,48 @@ def test_indicators_csv_and_printable_report(demo, tmp_path, capsys):
     # Self-contained: no scripts, stylesheets or images fetched from anywhere.
     assert "<script" not in text and "<link" not in text and "src=" not in text
     assert "http" not in text.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    # Camera availability per area over the period, from the health history, in the CSV...
+    assert table["camera_online_rate"].between(0.8, 1).all() and table["cameras"].sum() >= 195
+    assert (table["camera_available_rate"] >= table["camera_online_rate"]).all()
+    # ...and in the report: per day, per street and community, and the least available cameras.
+    cams = camera_availability_at(demo["url"], "2026-10-21", "2026-11-19")
+    days = availability_rates(cams, ["day"])
+    assert "摄像机可用率 (camera availability)" in text and "每日 全区 (per CST day, district)" in text
+    for rate in days["online_rate"]:
+        assert f"<td>{100 * rate:.1f} %</td>" in text
+    worst = text[text.index("the 10 least available cameras"):]
+    assert all(code in worst for code in demo["manifest"]["camera_health"]["dead"])
     capsys.readouterr()
+
+
+def camera_availability_at(url: str, first: str, last: str):
+    """Per camera-day seconds of the demo, with NOW as the present."""
+    with db.connect(url, autocommit=True) as conn:
+        return camera_availability(conn, Period.from_days(first, last), as_of=NOW)
+
+
+def test_demo_camera_availability_tells_the_seeded_story(demo):
+    cams = camera_availability_at(demo["url"], "2026-10-21", "2026-11-19")
+    story = demo["manifest"]["camera_health"]
+    days = availability_rates(cams, ["day"]).set_index("day")
+    per_cam = availability_rates(cams, ["camera_code"]).set_index("camera_code")
+    print("\ncamera availability per CST day (demo):\n" + days.round(4).to_string())
+    assert len(days) == 30
+    # The window opens at 12:00 CST on the first day, with the cameras registered then: half of it unknown.
+    assert days["known_share"].iloc[0] == pytest.approx(0.5, abs=0.02)
+    assert (days["known_share"].iloc[1:] > 0.98).all()
+    assert days["online_rate"].between(0.9, 0.999).all()
+    assert (days["available_rate"] >= days["online_rate"]).all()
+    assert per_cam["online_rate"].median() > 0.98
+    # A dead camera is offline all of the last day; a long outage shows as hours offline.
+    last = cams[cams["day"] == days.index[-1]].set_index("camera_code")
+    for code in story["dead"]:
+        assert last.loc[code, "offline_s"] == pytest.approx(86400.0)
+        assert per_cam.loc[code, "online_rate"] < 0.9
+    assert (per_cam.loc[story["long_outages"], "offline_hours"] >= 4).all()
+    # Cameras registered during the window are unknown before, not down.
+    assert (per_cam.loc[story["registered_late"], "known_share"] < 0.85).all()
+    assert (per_cam.loc[story["registered_late"], "online_rate"] > 0.8).all()
 
 
 def test_a_refresh_of_a_system_without_incidents_stores_an_empty_run(small_grid_url):

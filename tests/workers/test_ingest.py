@@ -294,3 +294,89 @@ def test_new_matters_and_cameras_are_known_from_the_next_batch(small_grid_url, r
     assert incident(small_grid_url, a)["matter_code"] == "HAZ-NEW"
     assert incident(small_grid_url, b)["camera_code"] == "PS-CAM-0009"
     assert client.xlen(DEAD_STREAM) == 0
+
+
+def events(db_url, incident_id):
+    with psycopg.connect(db_url, row_factory=psycopg.rows.dict_row) as conn:
+        return conn.execute("SELECT * FROM incident_event WHERE incident_id = %s ORDER BY id",
+                            (incident_id,)).fetchall()
+
+
+def test_a_merge_is_a_transition_with_its_history_row_and_live_message(small_grid_url, redis_url, client):
+    first = msg()
+    push(client, first)
+    run_worker(small_grid_url, redis_url)
+    sub = client.pubsub()
+    sub.subscribe(LIVE_CHANNEL)
+    sub.get_message(timeout=1)
+    near = msg(lon=114.3051, description="又漏了", reporter="W002",
+               observed_at=(NOW + timedelta(minutes=5)).isoformat())
+    push(client, near)
+    run_worker(small_grid_url, redis_url)
+    row = incident(small_grid_url, first["event_id"])
+    assert row["report_count"] == 2
+    assert row["last_report_at"] == datetime.fromisoformat(near["observed_at"])
+    merge = events(small_grid_url, first["event_id"])[-1]
+    # Written by apply_transition: status unchanged on both sides, the report named, the role recorded.
+    assert (merge["action"], merge["from_status"], merge["to_status"]) == ("merge", "dispatched", "dispatched")
+    assert merge["actor"] == "W002" and merge["note"] == "又漏了"
+    assert merge["data"]["event_id"] == near["event_id"] and merge["data"]["role"] == "system"
+    assert merge["data"]["report_count"] == 2
+    live = []
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline and not live:
+        m = sub.get_message(timeout=0.5)
+        if m and m["type"] == "message":
+            live.append(parse_live(m["data"]))
+    sub.close()
+    assert live and live[0].action == "merge" and live[0].report_count == 2
+
+
+def test_a_situation_that_outlives_its_closed_case_leaves_the_case_alone(small_grid_url, redis_url, client):
+    from geodata import db
+    from geodata.transitions import apply_transition
+
+    (start,) = push(client, camera_msg(situation={"id": "s-closed", "phase": "start"}))
+    run_worker(small_grid_url, redis_url)
+    with db.connect(small_grid_url) as conn:
+        conn.autocommit = True
+        apply_transition(conn, start, "cancel", "dispatcher", "dispatcher", note="误报")
+    before = incident(small_grid_url, start)
+    (update,) = push(client, camera_msg(situation={"id": "s-closed", "phase": "update"}))
+    run_worker(small_grid_url, redis_url)
+    after = incident(small_grid_url, start)
+    assert after["status"] == "cancelled" and after["updated_at"] == before["updated_at"]
+    assert [e["action"] for e in events(small_grid_url, start)][-1] == "cancel"
+    with psycopg.connect(small_grid_url) as conn:
+        # The report is kept as evidence of that case; nothing new was opened for it.
+        assert conn.execute("SELECT incident_id FROM incident_report WHERE event_id = %s",
+                            (update,)).fetchone()[0] == uuid.UUID(start)
+        assert conn.execute("SELECT count(*) FROM incident").fetchone()[0] == 1
+
+
+def test_a_case_cancelled_while_ingest_decides_gets_no_merge_but_a_new_case(small_grid_url, redis_url, client):
+    from geodata import db
+    from geodata.transitions import apply_transition
+
+    first = msg()
+    push(client, first)
+    run_worker(small_grid_url, redis_url)
+    case = first["event_id"]
+    desk = db.connect(small_grid_url)
+    desk.autocommit = True
+    tx = desk.transaction()
+    tx.__enter__()
+    # The supervisor's cancel holds the row lock while ingest takes the next report.
+    apply_transition(desk, case, "cancel", "supervisor", "supervisor", note="已处理完毕")
+    near = msg(lon=114.3051)
+    push(client, near)
+    worker = threading.Thread(target=run_worker, args=(small_grid_url, redis_url))
+    worker.start()
+    time.sleep(0.5)
+    assert worker.is_alive(), "ingest did not wait for the lock of the case it might merge into"
+    tx.__exit__(None, None, None)
+    desk.close()
+    worker.join(30)
+    assert incident(small_grid_url, case)["report_count"] == 1
+    assert incident(small_grid_url, case)["status"] == "cancelled"
+    assert incident(small_grid_url, near["event_id"])["status"] == "dispatched"

@@ -23,8 +23,12 @@ def register(grid_sub) -> None:
     imp.add_argument("--code-field", help="code column (default: code, else adcode)")
     imp.add_argument("--name-field", help="name column (default: name)")
     imp.add_argument("--parent-field", help="parent code column (default: parent, else implied by the code)")
+    imp.add_argument("--name-en-field",
+                     help="English name column, district/street/community only (default: name_en when present)")
+    imp.add_argument("--layer", help="the layer to read from a file holding several (GeoPackage)")
     imp.add_argument("--replace", action="store_true",
-                     help="update grids whose code is already stored (otherwise an error)")
+                     help="the file is the whole truth for the parents it covers (all districts for a district "
+                          "file): update stored codes, add new ones, remove the ones it leaves out")
     imp.set_defaults(func=run_import)
 
     exp = grid_sub.add_parser("export", help="export one level; the extension names the format")
@@ -39,17 +43,31 @@ def run_import(args, settings) -> int:
     with db.connect(url) as conn:
         result = grid_io.import_file(
             conn, args.path, args.level, crs=args.crs, code_field=args.code_field,
-            name_field=args.name_field, parent_field=args.parent_field, replace=args.replace,
+            name_field=args.name_field, parent_field=args.parent_field, name_en_field=args.name_en_field,
+            layer=args.layer, replace=args.replace,
         )
     if not result.ok:
         for line in rules.feature_lines(result.violations):
             print(line, file=sys.stderr)
         print(f"import refused: nothing was written ({len(result.violations)} problem(s))", file=sys.stderr)
         return EXIT_REFUSED
-    print(f"{args.level}: {len(result.added)} added, {len(result.updated)} updated"
-          + (f", {result.moved} base grid(s) moved" if result.moved else "")
-          + (f", sub-grid(s) removed: {', '.join(result.removed)}" if result.removed else ""))
+    print(summary(result))
     return 0
+
+
+def summary(result: grid_io.ImportResult) -> str:
+    """One line saying what an accepted import wrote."""
+    removed_subs = result.removed if result.level == "sub_grid" else result.removed_sub_grids
+    parts = [f"{result.level}: {len(result.added)} added, {len(result.updated)} updated"]
+    if result.level != "sub_grid" and result.removed:
+        parts.append(f"removed: {', '.join(result.removed)}")
+    if result.moved:
+        parts.append(f"{result.moved} base grid(s) moved")
+    if removed_subs:
+        parts.append(f"sub-grid(s) removed: {', '.join(removed_subs)}")
+    if result.ended_assignments:
+        parts.append(f"{result.ended_assignments} worker assignment(s) ended")
+    return ", ".join(parts)
 
 
 def run_export(args, settings) -> int:
