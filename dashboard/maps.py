@@ -100,6 +100,9 @@ def make_map(page: str, cfg, *, layers: list, zoom: int = WALL_ZOOM, dark: bool 
         kwargs.pop("bounds", None)
     else:
         view = {}  # Leaflet fits the bounds; a centre and zoom given as well would win
+    # Nothing reads the viewport back; dash-leaflet 1.1's tracking also fails on every pan of a map
+    # given bounds without a centre ("reading 'equals'"), so it is off.
+    kwargs.setdefault("trackViewport", False)
     return dl.Map(
         id=f"{page}-map", children=children, **view,
         className="gw-map gw-map-dark" if dark and not cfg.tile_url else "gw-map",
