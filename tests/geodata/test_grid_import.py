@@ -175,7 +175,7 @@ def test_sub_grid_file_assigns_base_grids_by_centroid(io_grid, run_grid_cli):
         (frame([(C1 + "01", "西片", C1, box(114.299, 22.64, 114.31, 22.68)),
                 (C1 + "02", "东片", C1, box(114.31, 22.64, 114.321, 22.70)),
                 ("44031000100201", "越界", C2, box(114.30, 22.68, 114.32, 22.69))]),
-         f"feature 2 (44031000100201): sub-grid would be left without base grids"),
+         "feature 2 (44031000100201): sub-grid would be left without base grids"),
     ],
     ids=["uncovered", "empty-sub-grid"],
 )
