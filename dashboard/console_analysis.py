@@ -18,7 +18,7 @@ from dash import ALL, Input, Output, State, ctx, dcc, html
 
 from dashboard import access, analysis_view, context, data
 from dashboard.components import matter_name
-from dashboard.i18n import label, t
+from dashboard.i18n import label, refused, t
 from dashboard.maps import fn
 from geodata import analysis_repo
 from workers.analysis import CaseError, make_case, warning_message
@@ -126,8 +126,12 @@ def console_warning_act(_cases, _dismisses, matter, done):
         conn.autocommit = True
         try:
             msg = make_case(conn, rds, wid, user.username, matter=None if w["matter_code"] else matter)
-        except (CaseError, psycopg.Error, redis.RedisError) as exc:
-            return t("analysis.case_error", lang, why=str(exc).splitlines()[0]), (done or 0) + 1
+        except CaseError as exc:
+            return refused(exc, lang), (done or 0) + 1
+        except (psycopg.Error, redis.RedisError) as exc:
+            # The server's own trouble: the log gets the detail, the desk a sentence it can read.
+            logger.warning("warning %s: making a case failed: %s", wid, exc)
+            return t("analysis.case_error", lang, why=t("error.generic", lang)), (done or 0) + 1
         finally:
             conn.autocommit = False
     return t("analysis.case_made", lang, id=wid, event=str(msg.event_id)[:8]), (done or 0) + 1

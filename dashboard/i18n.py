@@ -413,6 +413,11 @@ REFUSALS: dict[str, tuple[str, str]] = {
     "operation.no_worker": ("没有网格员 {worker}", "no grid worker {worker}"),
     "operation.reason_required": ("请填写原因（将写入审计日志）", "a reason is required (it is written to the audit log)"),
     "operation.grid_rules": ("网格规则不允许此调整（涉及 {codes}）", "the grid rules refused it: {detail}"),
+    "case.no_warning": ("没有编号为 {warning} 的预警", "no early warning {warning}"),
+    "case.not_open": ("预警 {warning} 已处理，不能再立案", "early warning {warning} is no longer open"),
+    "case.no_matter": ("预警 {warning} 没有对应的事项，请先选择事项", "early warning {warning} names no matter: choose one"),
+    # Matter codes are the matters list's own identifiers; the Chinese sentence need not repeat them.
+    "case.inactive_matter": ("所选事项不存在或已停用", "{matter} is not an active matter"),
 }
 
 # Refusal parameters shown through the catalogue (see grid/refusals.py); lists are translated item by item.

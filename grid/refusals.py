@@ -66,6 +66,11 @@ class Code(StrEnum):
     OP_NO_WORKER = "operation.no_worker"
     OP_REASON_REQUIRED = "operation.reason_required"
     OP_GRID_RULES = "operation.grid_rules"
+    # workers.analysis: an early warning turned into a case
+    CASE_NO_WARNING = "case.no_warning"
+    CASE_NOT_OPEN = "case.not_open"
+    CASE_NO_MATTER = "case.no_matter"
+    CASE_INACTIVE_MATTER = "case.inactive_matter"
 
 
 # A refusal of the table names what the role may do from here, and what any role may.
@@ -115,6 +120,10 @@ PARAMS: dict[Code, tuple[str, ...]] = {
     Code.OP_NO_WORKER: ("worker",),
     Code.OP_REASON_REQUIRED: (),
     Code.OP_GRID_RULES: ("detail", "codes"),
+    Code.CASE_NO_WARNING: ("warning",),
+    Code.CASE_NOT_OPEN: ("warning",),
+    Code.CASE_NO_MATTER: ("warning",),
+    Code.CASE_INACTIVE_MATTER: ("matter",),
 }
 
 

@@ -25,6 +25,7 @@ from geodata import analysis_repo as repo
 from geodata import db
 from workers import analysis_compute as compute
 from workers.bus import DATA_FIELD, INCIDENT_STREAM, LIVE_CHANNEL, publish_live
+from grid.refusals import Code, Refusal
 from grid.routing import Source
 from workers.bus.messages import IncidentMessage, LiveAnalysis, LiveEarlyWarning, parse_incident
 
@@ -187,7 +188,7 @@ def publish(client: redis.Redis, result: RunResult, channel: str = LIVE_CHANNEL)
 
 # ---- a warning becomes a case ------------------------------------------------------------------------
 
-class CaseError(ValueError):
+class CaseError(Refusal):
     """A warning that cannot be turned into a case (unknown, not open, no matter)."""
 
 
@@ -211,14 +212,15 @@ def make_case(conn: psycopg.Connection, client: redis.Redis, warning_id: int, by
     with conn.transaction():
         w = repo.warning_for_update(conn, warning_id)
         if w is None:
-            raise CaseError(f"no warning {warning_id}")
+            raise CaseError(f"no warning {warning_id}", Code.CASE_NO_WARNING, warning=warning_id)
         if w["status"] != "open":
-            raise CaseError(f"warning {warning_id} is {w['status']}, not open")
+            raise CaseError(f"warning {warning_id} is {w['status']}, not open", Code.CASE_NOT_OPEN, warning=warning_id)
         code = matter or w["matter_code"]
         if not code:
-            raise CaseError(f"warning {warning_id} ({w['kind']}) names no matter: give one (--matter)")
+            raise CaseError(f"warning {warning_id} ({w['kind']}) names no matter: give one (--matter)",
+                            Code.CASE_NO_MATTER, warning=warning_id)
         if not repo.matter_exists(conn, code):
-            raise CaseError(f"{code!r} is not an active matter")
+            raise CaseError(f"{code!r} is not an active matter", Code.CASE_INACTIVE_MATTER, matter=code)
         msg = IncidentMessage(
             v=1, event_id=uuid.uuid4(), source=Source.ANALYSIS, matter=code, lon=float(w["lon"]), lat=float(w["lat"]),
             observed_at=at, description=_describe(w), reporter=by[:64],

@@ -15,6 +15,7 @@ import pytest
 import redis as redis_lib
 from psycopg import sql
 
+from dashboard.i18n import refused
 from geodata import analysis_repo as repo
 from geodata import db
 from geodata.demo import seed_demo
@@ -173,11 +174,16 @@ def test_make_case_puts_a_valid_message_on_the_stream_and_marks_the_warning(demo
         row = conn.execute("SELECT status, incident_id, status_by FROM early_warning WHERE id = %s",
                            (rising["id"],)).fetchone()
         assert (row["status"], row["incident_id"], row["status_by"]) == ("case_made", parsed.event_id, "disp1")
-        with pytest.raises(analysis.CaseError, match="case_made"):
+        with pytest.raises(analysis.CaseError, match="case_made") as done:
             analysis.make_case(conn, client, rising["id"], "disp1")
+        # The desk reads why in its own language (the CLI keeps the English above).
+        assert (done.value.code, done.value.params) == ("case.not_open", {"warning": rising["id"]})
+        assert refused(done.value, "zh") == f"操作被拒绝：预警 {rising['id']} 已处理，不能再立案"
         blind = next(w for w in repo.warnings(conn) if w["kind"] == "camera_blind")
-        with pytest.raises(analysis.CaseError, match="matter"):
+        with pytest.raises(analysis.CaseError, match="matter") as no_matter:
             analysis.make_case(conn, client, blind["id"], "disp1")
+        assert no_matter.value.code == "case.no_matter"
+        assert refused(no_matter.value, "en") == f"Refused: early warning {blind['id']} names no matter: choose one"
         assert conn.execute("SELECT status FROM early_warning WHERE id = %s", (blind["id"],)).fetchone()["status"] == "open"
     assert client.xlen(INCIDENT_STREAM) == 1
     client.close()
