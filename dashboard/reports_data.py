@@ -46,11 +46,16 @@ def period(first: str | None, last: str | None) -> Period:
     return p
 
 
-def indicators(conn, user: SessionUser, p: Period, level: str) -> pd.DataFrame:
-    """Indicators per group of `level` for the period, only the groups inside the user's area."""
+def indicators(conn, user: SessionUser, p: Period, level: str, incidents: pd.DataFrame | None = None,
+               cameras: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Indicators per group of `level` for the period, only the groups inside the user's area.
+
+    `incidents` / `cameras` (analysis_report.period_incidents / camera_availability) are loaded when not given;
+    a caller showing several tables of one period loads them once.
+    """
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}")
-    table = period_indicators(conn, p, level)
+    table = period_indicators(conn, p, level, incidents, cameras)
     if user.district_wide or table.empty:
         return table.reset_index(drop=True)
     if level == "worker":
@@ -66,9 +71,8 @@ def columns(table: pd.DataFrame) -> list[str]:
     return [*COLUMNS, *(c for c in CAMERA_COLUMNS if c in table.columns)]
 
 
-def camera_days(conn, user: SessionUser, p: Period) -> pd.DataFrame:
-    """Camera availability per CST day of the period, over the cameras inside the user's area."""
-    cams = analysis_report.camera_availability(conn, p)
+def camera_days(cams: pd.DataFrame, user: SessionUser) -> pd.DataFrame:
+    """Camera availability per CST day (from an analysis_report.camera_availability frame), in the user's area."""
     if not user.district_wide:
         cams = cams[cams["community_code"].map(lambda c: code_in_scope(user, c)).astype(bool)]
     days = availability_rates(cams, ["day"]).loc[:, list(DAY_COLUMNS)]
@@ -109,7 +113,9 @@ def print_html(conn, user: SessionUser, p: Period) -> str:
         return render_report(conn, p)
     parts = [f"<h1>{html.escape(user.scope_code)} 期间报告 (period report)</h1>",
              f"<p>期间 (period): {html.escape(p.label())} (CST)</p>"]
-    comm = indicators(conn, user, p, "community")
+    incidents = analysis_report.period_incidents(conn, p)
+    cams = analysis_report.camera_availability(conn, p)
+    comm = indicators(conn, user, p, "community", incidents, cams)
     geometry = analysis_repo.load_geometry(conn).communities
     shapes = geometry[[code_in_scope(user, c) for c in geometry["code"]]]
     if len(shapes):
@@ -117,9 +123,9 @@ def print_html(conn, user: SessionUser, p: Period) -> str:
         parts.append("<div class='map'>" + map_svg(shapes, values, "按时结案率 % (on-time rate)",
                                                    fmt=lambda v: f"{v:.1f} %", low_is_bad=True) + "</div>")
     for level in LEVELS:
-        table = comm if level == "community" else indicators(conn, user, p, level)
+        table = comm if level == "community" else indicators(conn, user, p, level, incidents, cams)
         parts.append(table_html(table, columns(table), t(f"reports.level.{level}", "zh")))
         parts.append(table_html(ranking(table, level), list(RANK_COLUMNS), "红黑榜 (red/black)"))
-    parts.append(table_html(camera_days(conn, user, p), list(DAY_COLUMNS), t("reports.cameras", "zh")))
+    parts.append(table_html(camera_days(cams, user), list(DAY_COLUMNS), t("reports.cameras", "zh")))
     return (f"<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><title>期间报告 {html.escape(p.label())}"
             f"</title><style>{_CSS}</style></head><body>{''.join(parts)}</body></html>")

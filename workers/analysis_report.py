@@ -69,7 +69,7 @@ def period_indicators(conn: psycopg.Connection, period: Period, level: str,
     """
     if level not in LEVEL_KEYS:
         raise ValueError(f"level must be one of {sorted(LEVEL_KEYS)}")
-    df = incidents if incidents is not None else _load(conn, period)
+    df = incidents if incidents is not None else period_incidents(conn, period)
     key = LEVEL_KEYS[level]
     table = indicators(df, key, start=period.start, end=period.end, as_of=min(period.end, pd.Timestamp.now(tz=CST)))
     names = repo.area_names(conn)
@@ -116,7 +116,8 @@ def availability_rates(cams: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return out.reset_index().loc[:, [*keys, *AVAILABILITY_COLUMNS]]
 
 
-def _load(conn: psycopg.Connection, period: Period) -> pd.DataFrame:
+def period_incidents(conn: psycopg.Connection, period: Period) -> pd.DataFrame:
+    """The incidents created in the period, cancelled ones left out (what the indicators count)."""
     df = repo.load_incidents(conn, period.start.to_pydatetime(), period.end.to_pydatetime())
     return df[df["status"] != "cancelled"]
 
@@ -212,7 +213,7 @@ section { page-break-before: auto; } .pb { page-break-before: always; }
 def render_report(conn: psycopg.Connection, period: Period, *, generated_at: datetime | None = None,
                   shade: str = "on_time_rate") -> str:
     """The period report: summary, map, indicators per level, red/black lists, camera availability, warnings."""
-    df = _load(conn, period)
+    df = period_incidents(conn, period)
     cams = camera_availability(conn, period)
     tables = {lvl: period_indicators(conn, period, lvl, df, cams) for lvl in LEVEL_KEYS}
     geometry = repo.load_geometry(conn)

@@ -12,6 +12,7 @@ from dash import Input, Output, dcc, html
 from dashboard import access, context, reports_data
 from dashboard.components import make_table
 from dashboard.i18n import t
+from workers import analysis_report
 
 dash.register_page(__name__, path="/reports", title="Reports", name="reports")
 PAGE = "reports"
@@ -72,8 +73,10 @@ def reports_refresh(first, last, level):
     except ValueError as exc:
         return "", "", "", t("reports.bad_period", lang, why=exc), "", ""
     with context.pool().connection() as conn:
-        table = reports_data.indicators(conn, user, p, level)
-        days = reports_data.camera_days(conn, user, p)
+        # One load of the period's camera time serves both the indicators and the per-day table.
+        cams = analysis_report.camera_availability(conn, p)
+        table = reports_data.indicators(conn, user, p, level, cameras=cams)
+        days = reports_data.camera_days(cams, user)
     rank = reports_data.ranking(table, level)
     cols = reports_data.columns(table)
     body = (make_table(PAGE, "indicators", [t(f"col.{c}", lang) for c in cols],
