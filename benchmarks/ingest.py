@@ -142,7 +142,7 @@ class LiveCounter(threading.Thread):
 def start_worker(database_url: str, redis_url: str) -> subprocess.Popen:
     env = {**os.environ, "GRIDWATCH_DATABASE_URL": database_url, "GRIDWATCH_REDIS_URL": redis_url}
     return subprocess.Popen([sys.executable, "-m", "workers.cli", "worker", "ingest"], env=env,
-                            stderr=subprocess.DEVNULL)
+                            stderr=None)  # its start, stop and warnings go to ours
 
 
 def _group(client: redis.Redis) -> dict | None:

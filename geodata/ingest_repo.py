@@ -78,12 +78,46 @@ def _matters(conn: psycopg.Connection) -> dict[str, MatterInfo]:
     }
 
 
-def known_event_ids(conn: psycopg.Connection, ids: list[UUID]) -> set[UUID]:
-    """Which of these event ids were already accepted (replays)."""
-    if not ids:
-        return set()
-    rows = conn.cursor(row_factory=dict_row).execute(q("known_event_ids"), {"ids": ids}).fetchall()
-    return {r["event_id"] for r in rows}
+def prepare(conn: psycopg.Connection) -> None:
+    """Create this session's staging tables (once per connection; they empty at every commit)."""
+    conn.execute(q("ingest_probe_table"))
+    conn.execute(q("ingest_new_table"))
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What the replay check and the duplicate search need of one message; `matter` is None for a
+    message that failed its look-ups, `mergeable` False for one that must not merge by place."""
+
+    event_id: UUID
+    observed: datetime
+    matter: MatterInfo | None = None
+    lon: float | None = None
+    lat: float | None = None
+    mergeable: bool = False
+
+
+# Binary COPY: no text escaping, and the C dumpers of psycopg for every type but uuid.
+PROBE_TYPES = ("uuid", "text", "float8", "float8", "float8", "timestamptz", "float8")
+
+
+def probe(conn: psycopg.Connection, probes: list[Probe]) -> None:
+    """Copy the batch's messages into the staging table the two look-ups below join."""
+    with conn.cursor().copy(q("ingest_probe_copy")) as copy:
+        copy.set_types(PROBE_TYPES)
+        for p in probes:
+            radius_deg = window = None
+            if p.matter is not None and p.mergeable:
+                # Bounding box in degrees, widened for longitude at this latitude; exact test in Python.
+                radius_deg = p.matter.merge.radius_m / (_M_PER_DEG_LAT * max(0.1, math.cos(math.radians(p.lat))))
+                window = p.matter.merge.window_min
+            copy.write_row((p.event_id, p.matter.code if p.matter else None, p.lon, p.lat, radius_deg,
+                            p.observed, window))
+
+
+def known_event_ids(conn: psycopg.Connection) -> set[UUID]:
+    """Which of the probed event ids were already accepted (replays)."""
+    return {r["event_id"] for r in conn.cursor(row_factory=dict_row).execute(q("known_event_ids")).fetchall()}
 
 
 def assignments(conn: psycopg.Connection, sub_grids: set[str]) -> dict[str, routing.Assignment]:
@@ -107,23 +141,9 @@ def situation_incidents(conn: psycopg.Connection, keys: set[tuple[str, str]]) ->
     return {(r["camera_code"], r["situation_id"]): r["id"] for r in rows}
 
 
-def merge_candidates(conn: psycopg.Connection, reports: list[tuple[MatterInfo, float, float, datetime]]
-                     ) -> list[merging.Candidate]:
-    """Open incidents that some report might merge into (refined by grid.merging)."""
-    if not reports:
-        return []
-    params: dict[str, list[Any]] = {"matters": [], "lons": [], "lats": [], "radius_deg": [],
-                                    "observed": [], "window_min": []}
-    for matter, lon, lat, observed in reports:
-        # Bounding box in degrees, widened for longitude at this latitude; exact test in Python.
-        deg = matter.merge.radius_m / (_M_PER_DEG_LAT * max(0.1, math.cos(math.radians(lat))))
-        params["matters"].append(matter.code)
-        params["lons"].append(lon)
-        params["lats"].append(lat)
-        params["radius_deg"].append(deg)
-        params["observed"].append(observed)
-        params["window_min"].append(matter.merge.window_min)
-    rows = conn.cursor(row_factory=dict_row).execute(q("merge_candidates"), params).fetchall()
+def merge_candidates(conn: psycopg.Connection) -> list[merging.Candidate]:
+    """Open incidents that some probed message might merge into (refined by grid.merging)."""
+    rows = conn.cursor(row_factory=dict_row).execute(q("merge_candidates")).fetchall()
     return [merging.Candidate(str(r["id"]), r["matter_code"], r["status"], r["lon"], r["lat"], r["last_report_at"])
             for r in rows]
 
@@ -138,22 +158,24 @@ def lock_incidents(conn: psycopg.Connection, ids: set[UUID]) -> dict[UUID, Statu
 
 @dataclass
 class BatchWrite:
-    """Rows one batch writes in one transaction."""
+    """Rows one batch writes in one transaction: new cases (NEW_COLUMNS, fanned out in SQL into the
+    incident, its first report and history) and further reports of existing cases (REPORT_COLUMNS)."""
 
     incidents: list[tuple] = field(default_factory=list)
     reports: list[tuple] = field(default_factory=list)
-    events: list[tuple] = field(default_factory=list)
 
 
-INCIDENT_COLUMNS = (
-    "id", "matter_code", "source", "status", "level", "priority", "queue", "geom", "outside",
-    "base_grid_code", "sub_grid_code", "community_code", "street_code", "worker_code", "camera_code",
-    "situation_id", "description", "report_count", "observed_at", "last_report_at", "dispatched_at",
-    "due_at", "attributes",
+NEW_COLUMNS = (
+    "id", "matter_code", "source", "status", "priority", "queue", "lon", "lat", "outside", "base_grid_code",
+    "sub_grid_code", "community_code", "street_code", "worker_code", "camera_code", "situation_id",
+    "description", "observed_at", "dispatched_at", "due_at", "attributes", "report_attributes", "media",
+    "reporter", "dispatch_reason",
 )
+NEW_TYPES = ("uuid", "text", "text", "text", "int2", "text", "float8", "float8", "bool", "text", "text", "text", "text",
+             "text", "text", "text", "text", "timestamptz", "timestamptz", "timestamptz", "text", "text", "text",
+             "text", "text")
 REPORT_COLUMNS = ("event_id", "incident_id", "source", "matter_code", "reporter", "observed_at", "geom",
                   "description", "media", "attributes")
-EVENT_COLUMNS = ("incident_id", "at", "actor", "action", "from_status", "to_status", "note", "media", "data")
 
 
 def point_ewkt(lon: float, lat: float) -> str:
@@ -161,22 +183,33 @@ def point_ewkt(lon: float, lat: float) -> str:
     return f"SRID=4326;POINT({lon!r} {lat!r})"
 
 
+# One encoder for every row: json.dumps with options builds a new encoder on each call.
+_encode = json.JSONEncoder(ensure_ascii=False, default=str).encode
+
+
 def as_json(value: Any) -> str:
     """JSON text for a jsonb column in COPY."""
-    return json.dumps(value, ensure_ascii=False, default=str)
+    if not value:
+        # Most reports carry no media and many no attributes.
+        return "[]" if isinstance(value, list) else _encode(value)
+    return _encode(value)
 
 
-def write_batch(conn: psycopg.Connection, batch: BatchWrite) -> None:
+def write_batch(conn: psycopg.Connection, batch: BatchWrite, at: datetime, actor: str) -> None:
     """Write one batch of new cases, their reports and first history rows (caller holds the transaction)."""
-    cur = conn.cursor(row_factory=dict_row)
-    # COPY: the fastest way in; every row was validated before it got here.
-    for table, columns, rows in (("incident", INCIDENT_COLUMNS, batch.incidents),
-                                 ("incident_report", REPORT_COLUMNS, batch.reports),
-                                 ("incident_event", EVENT_COLUMNS, batch.events)):
-        if not rows:
-            continue
-        stmt = psycopg.sql.SQL("COPY {} ({}) FROM STDIN").format(
-            psycopg.sql.Identifier(table), psycopg.sql.SQL(", ").join(map(psycopg.sql.Identifier, columns)))
-        with cur.copy(stmt) as copy:
-            for row in rows:
+    if batch.incidents:
+        # COPY: the fastest way in; every row was validated before it got here. One row per case; the
+        # three statements copy the shared fields into the tables, so Python formats each field once.
+        with conn.cursor().copy(q("ingest_new_copy")) as copy:
+            copy.set_types(NEW_TYPES)
+            for row in batch.incidents:
+                copy.write_row(row)
+        conn.execute(q("ingest_new_incidents"))
+        conn.execute(q("ingest_new_reports"))
+        conn.execute(q("ingest_new_events"), {"at": at, "actor": actor})
+    if batch.reports:
+        stmt = psycopg.sql.SQL("COPY incident_report ({}) FROM STDIN").format(
+            psycopg.sql.SQL(", ").join(map(psycopg.sql.Identifier, REPORT_COLUMNS)))
+        with conn.cursor().copy(stmt) as copy:
+            for row in batch.reports:
                 copy.write_row(row)

@@ -27,7 +27,7 @@ from geodata.transitions import apply_transition
 from grid import deadlines, merging, routing
 from grid.lifecycle import FINAL_STATUSES, Level, Role, Status, TransitionError
 from grid.locate import OUTSIDE
-from workers.bus import LiveIncident, publish_live
+from workers.bus import LiveIncident, created_incident_json, publish_live
 from workers.bus.messages import IncidentMessage, InvalidMessage, Phase, parse_incident
 from workers.bus import stream
 from workers.camera_position import camera_point
@@ -57,7 +57,8 @@ class Outcome:
     updated: int = 0
     duplicates: int = 0
     dead: int = 0
-    live: list[LiveIncident] = field(default_factory=list)
+    # Live messages to publish after the commit (new cases as their JSON text already).
+    live: list[LiveIncident | str] = field(default_factory=list)
 
 
 class SkipEntry(Exception):
@@ -73,6 +74,7 @@ class Ingestor:
             # `transaction()` would only make a savepoint and nothing would ever be committed.
             raise ValueError("Ingestor needs an autocommit connection")
         self.conn = conn
+        ingest_repo.prepare(conn)
         self.ref: Reference = ingest_repo.load_reference(conn)
         logger.info("ingest reference loaded: %s base grids, %s matters, %s cameras",
                     len(self.ref.lookup.index), len(self.ref.matters), len(self.ref.cameras))
@@ -115,21 +117,32 @@ class Ingestor:
             if rev != self.ref.revision:
                 self.ref = ingest_repo.load_reference(self.conn)
                 logger.info("grid changed (revision %s): location index reloaded", rev)
-            known = ingest_repo.known_event_ids(self.conn, [m.event_id for _, m in parsed])
-            fresh: list[tuple[stream.Entry, IncidentMessage, ingest_repo.MatterInfo, float, float]] = []
-            seen: set[UUID] = set()
+            looked: list[tuple[stream.Entry, IncidentMessage, ingest_repo.Probe, str | None]] = []
             for entry, msg in parsed:
-                if msg.event_id in known or msg.event_id in seen:
-                    out.duplicates += 1
-                    continue
                 try:
                     matter = self._matter(msg)
                     lon, lat = self._position(msg)
                 except SkipEntry as exc:
-                    rejected.append((entry, str(exc)))
+                    # Judged after the replay check: a replay is a duplicate whatever it names.
+                    looked.append((entry, msg, ingest_repo.Probe(msg.event_id, msg.observed_at), str(exc)))
+                    continue
+                mergeable = msg.situation is None or msg.situation.phase is Phase.START
+                looked.append((entry, msg, ingest_repo.Probe(msg.event_id, msg.observed_at, matter, lon, lat,
+                                                             mergeable), None))
+            if looked:
+                ingest_repo.probe(self.conn, [p for _, _, p, _ in looked])
+            known = ingest_repo.known_event_ids(self.conn) if looked else set()
+            fresh: list[tuple[stream.Entry, IncidentMessage, ingest_repo.MatterInfo, float, float]] = []
+            seen: set[UUID] = set()
+            for entry, msg, p, problem in looked:
+                if msg.event_id in known or msg.event_id in seen:
+                    out.duplicates += 1
+                    continue
+                if problem is not None:
+                    rejected.append((entry, problem))
                     continue
                 seen.add(msg.event_id)
-                fresh.append((entry, msg, matter, lon, lat))
+                fresh.append((entry, msg, p.matter, p.lon, p.lat))
             if fresh:
                 self._plan_and_write(fresh, out)
         out.dead = len(rejected)
@@ -147,9 +160,7 @@ class Ingestor:
         assign = ingest_repo.assignments(self.conn, {loc.sub_grid_code for loc in locations if loc.sub_grid_code})
         situations = ingest_repo.situation_incidents(self.conn, {
             (m.camera, m.situation.id) for _, m, *_ in fresh if m.situation is not None})
-        candidates = ingest_repo.merge_candidates(self.conn, [
-            (matter, lon, lat, m.observed_at) for _, m, matter, lon, lat in fresh
-            if m.situation is None or m.situation.phase is Phase.START])
+        candidates = ingest_repo.merge_candidates(self.conn)
         # Lock every case a report may join before deciding, so a case a dispatcher closes this very
         # moment is either seen closed (a new case is made) or closed after the merge, never half-way.
         locked = ingest_repo.lock_incidents(
@@ -157,6 +168,8 @@ class Ingestor:
         candidates = [c for c in candidates if locked.get(UUID(c.incident_id)) not in FINAL_STATUSES]
 
         batch = BatchWrite()
+        # Every case dispatched by this batch starts its clock now: one Clock per deadline length.
+        clocks: dict[float, deadlines.Clock] = {}
         # Further reports of a case: (case, message, action), applied through the transition function.
         attached: list[tuple[UUID, IncidentMessage, str]] = []
         # The longitude cell shrinks with cos(lat): widen the cells so the 3x3 search stays complete.
@@ -175,10 +188,10 @@ class Ingestor:
                 hit = merging.merge_target(merging.Report(matter.code, lon, lat, msg.observed_at),
                                            nearby.near(matter.code, lon, lat), matter.merge)
                 target = UUID(hit.incident_id) if hit else None
-            batch.reports.append(self._report_row(msg, target or msg.event_id, lon, lat))
             if target is not None and situation_key:
                 situations[situation_key] = target
             if target is not None:
+                batch.reports.append(self._report_row(msg, target, lon, lat))
                 attached.append((target, msg, action))
                 if action == "merge":
                     out.merged += 1
@@ -187,13 +200,13 @@ class Ingestor:
                 continue
             decision = routing.route(loc, msg.source, assign.get(loc.sub_grid_code),
                                      auto_dispatch=self._auto_dispatch(msg), family=matter.family)
-            live = self._create(batch, msg, matter, lon, lat, loc, decision, now)
-            out.live.append(live)
+            status = Status.DISPATCHED if decision.dispatch else Status.REPORTED
+            out.live.append(self._create(batch, msg, matter, lon, lat, loc, decision, status, now, clocks))
             out.created += 1
             if situation_key:
                 situations[situation_key] = msg.event_id
-            nearby.add(merging.Candidate(str(msg.event_id), matter.code, live.status, lon, lat, msg.observed_at))
-        ingest_repo.write_batch(self.conn, batch)
+            nearby.add(merging.Candidate(str(msg.event_id), matter.code, status, lon, lat, msg.observed_at))
+        ingest_repo.write_batch(self.conn, batch, now, ACTOR)
         for target, msg, action in attached:
             self._attach(target, msg, action, locked.get(target), out)
 
@@ -213,14 +226,18 @@ class Ingestor:
                     return True
         return False
 
+    @staticmethod
+    def _report_attributes(msg: IncidentMessage) -> dict:
+        if msg.situation is None:
+            return msg.attributes
+        # Kept with the report so later phases find the incident even when the start merged.
+        return {**msg.attributes, "situation": {"id": msg.situation.id, "phase": msg.situation.phase.value},
+                "camera": msg.camera}
+
     def _report_row(self, msg: IncidentMessage, incident_id: UUID, lon: float, lat: float) -> tuple:
-        attributes = dict(msg.attributes)
-        if msg.situation is not None:
-            # Kept with the report so later phases find the incident even when the start merged.
-            attributes["situation"] = {"id": msg.situation.id, "phase": msg.situation.phase.value}
-            attributes["camera"] = msg.camera
+        """A further report of an existing case (REPORT_COLUMNS)."""
         return (msg.event_id, incident_id, msg.source.value, msg.matter, msg.reporter, msg.observed_at,
-                point_ewkt(lon, lat), msg.description, as_json(msg.media), as_json(attributes))
+                point_ewkt(lon, lat), msg.description, as_json(msg.media), as_json(self._report_attributes(msg)))
 
     def _attach(self, target: UUID, msg: IncidentMessage, action: str, status: Status | None,
                 out: Outcome) -> None:
@@ -242,35 +259,35 @@ class Ingestor:
         out.live.extend(m for m in result.live_messages() if isinstance(m, LiveIncident))
 
     def _create(self, batch: BatchWrite, msg, matter, lon, lat, loc: routing.Location,
-                decision: routing.Decision, now: datetime) -> LiveIncident:
-        status = Status.DISPATCHED if decision.dispatch else Status.REPORTED
-        clock = deadlines.on_dispatch(now, matter.deadline_hours, None) if decision.dispatch else None
-        priority = msg.priority or matter.priority
-        attributes = dict(msg.attributes)
-        if msg.foot is not None:
-            attributes["foot"] = list(msg.foot)
-        batch.incidents.append((
-            msg.event_id, matter.code, msg.source.value, status.value, Level.GRID.value, priority,
-            decision.queue.value, point_ewkt(lon, lat), decision.outside, loc.base_grid_code, loc.sub_grid_code,
-            loc.community_code, loc.street_code, decision.worker_code, msg.camera,
-            msg.situation.id if msg.situation else None, msg.description, 1, msg.observed_at, msg.observed_at,
-            clock.dispatched_at if clock else None, clock.due_at if clock else None, as_json(attributes),
-        ))
-        reporter = msg.reporter or msg.source.value
-        batch.events.append((msg.event_id, now, reporter, "report", None, Status.REPORTED.value,
-                             msg.description or None, as_json(msg.media),
-                             as_json({"event_id": str(msg.event_id), "source": msg.source.value,
-                                      "outside": decision.outside, "queue": decision.queue.value})))
+                decision: routing.Decision, status: Status, now: datetime,
+                clocks: dict[float, deadlines.Clock]) -> str:
+        """Add a new case to the batch; return its live announcement."""
+        clock = None
         if decision.dispatch:
-            batch.events.append((msg.event_id, now, ACTOR, "dispatch", Status.REPORTED.value, Status.DISPATCHED.value,
-                                 decision.reason, "[]", as_json({"worker_code": decision.worker_code,
-                                                                 "queue": decision.queue.value})))
-        return LiveIncident(
-            at=now, id=msg.event_id, action="create", actor=reporter, status=status, level=Level.GRID,
-            queue=decision.queue, worker_code=decision.worker_code, matter_code=matter.code, priority=priority,
+            clock = clocks.get(matter.deadline_hours)
+            if clock is None:
+                clock = clocks[matter.deadline_hours] = deadlines.on_dispatch(now, matter.deadline_hours, None)
+        priority = msg.priority or matter.priority
+        report_attributes = as_json(self._report_attributes(msg))
+        if msg.foot is not None:
+            attributes = as_json({**msg.attributes, "foot": list(msg.foot)})
+        elif msg.situation is None:
+            attributes = report_attributes
+        else:
+            attributes = as_json(msg.attributes)
+        due_at = clock.due_at if clock else None
+        batch.incidents.append((  # NEW_COLUMNS
+            msg.event_id, matter.code, msg.source.value, status.value, priority, decision.queue.value, lon, lat,
+            decision.outside, loc.base_grid_code, loc.sub_grid_code, loc.community_code, loc.street_code,
+            decision.worker_code, msg.camera, msg.situation.id if msg.situation else None, msg.description,
+            msg.observed_at, clock.dispatched_at if clock else None, due_at, attributes, report_attributes,
+            as_json(msg.media), msg.reporter or None, decision.reason if decision.dispatch else None,
+        ))
+        return created_incident_json(
+            at=now, id=msg.event_id, actor=msg.reporter or msg.source.value, status=status, queue=decision.queue,
+            worker_code=decision.worker_code, matter_code=matter.code, priority=priority,
             base_grid_code=loc.base_grid_code, sub_grid_code=loc.sub_grid_code, community_code=loc.community_code,
-            street_code=loc.street_code, outside=decision.outside, lon=lon, lat=lat, report_count=1,
-            due_at=clock.due_at if clock else None)
+            street_code=loc.street_code, outside=decision.outside, lon=lon, lat=lat, due_at=due_at)
 
 
 def consumer_name() -> str:

@@ -10,8 +10,26 @@ SELECT code, ST_X(geom) AS lon, ST_Y(geom) AS lat, config FROM camera;
 -- name: grid_revision
 SELECT rev FROM grid_revision;
 
+-- name: ingest_probe_table
+-- One row per message of the batch, copied in once: the replay check and the duplicate search join
+-- it (set-based, instead of one array parameter per column built in Python for every batch).
+-- radius_deg is NULL for messages that cannot merge by place (later phases of a situation).
+CREATE TEMP TABLE IF NOT EXISTS ingest_probe (
+    event_id   uuid NOT NULL,
+    matter     text,
+    lon        float8,
+    lat        float8,
+    radius_deg float8,
+    observed   timestamptz NOT NULL,
+    window_min float8
+) ON COMMIT DELETE ROWS;
+
+-- name: ingest_probe_copy
+COPY ingest_probe (event_id, matter, lon, lat, radius_deg, observed, window_min) FROM STDIN (FORMAT BINARY);
+
 -- name: known_event_ids
-SELECT event_id FROM incident_report WHERE event_id = ANY(%(ids)s::uuid[]);
+-- Messages of the batch that were already accepted (replays).
+SELECT p.event_id FROM ingest_probe p JOIN incident_report r ON r.event_id = p.event_id;
 
 -- name: ingest_assignments
 SELECT a.sub_grid_code, a.role, w.code, w.on_duty, w.active
@@ -29,18 +47,91 @@ JOIN incident_report r
 ORDER BY s.camera_code, s.situation_id, r.id;
 
 -- name: merge_candidates
--- Open incidents of the same matter near any new report in space (bounding box of the radius,
--- refined in Python) and time (the merge window around the report's observation).
+-- Open incidents of the same matter near any probed message in space (bounding box of the radius,
+-- refined in Python) and time (the merge window around the report's observation). LATERAL: one
+-- index probe per message, whatever the planner guesses of a staging table it has no statistics for
+-- or of open cases a busy hour has just multiplied.
 SELECT DISTINCT i.id, i.matter_code, i.status, ST_X(i.geom) AS lon, ST_Y(i.geom) AS lat, i.last_report_at
-FROM unnest(%(matters)s::text[], %(lons)s::float8[], %(lats)s::float8[], %(radius_deg)s::float8[],
-            %(observed)s::timestamptz[], %(window_min)s::float8[]) AS m(matter, lon, lat, radius_deg, observed, window_min)
-JOIN incident i
-  ON i.geom && ST_Expand(ST_SetSRID(ST_MakePoint(m.lon, m.lat), 4326), m.radius_deg)
- AND i.status IN ('reported', 'dispatched', 'accepted', 'in_progress', 'returned')
- AND i.matter_code = m.matter
- AND i.last_report_at BETWEEN m.observed - make_interval(secs => m.window_min * 60)
-                          AND m.observed + make_interval(secs => m.window_min * 60);
+FROM ingest_probe m
+CROSS JOIN LATERAL (
+    SELECT c.id, c.matter_code, c.status, c.geom, c.last_report_at
+    FROM incident c
+    WHERE c.geom && ST_Expand(ST_SetSRID(ST_MakePoint(m.lon, m.lat), 4326), m.radius_deg)
+      AND c.status IN ('reported', 'dispatched', 'accepted', 'in_progress', 'returned')
+      AND c.matter_code = m.matter
+      AND c.last_report_at BETWEEN m.observed - make_interval(secs => m.window_min * 60)
+                               AND m.observed + make_interval(secs => m.window_min * 60)
+    OFFSET 0  -- keeps the subquery from being flattened into a join over every open case
+) i
+WHERE m.radius_deg IS NOT NULL;
 
 -- name: lock_incidents_for_reports
 -- Cases that reports of this batch may join, locked in id order so concurrent batches cannot deadlock.
 SELECT id, status FROM incident WHERE id = ANY(%(ids)s::uuid[]) ORDER BY id FOR UPDATE;
+
+-- name: ingest_new_table
+-- The batch's new cases, one row each as the worker decided them; the statements below fan each
+-- row out into the incident, its first report and its first history rows.
+CREATE TEMP TABLE IF NOT EXISTS ingest_new (
+    id                uuid NOT NULL,
+    matter_code       text NOT NULL,
+    source            text NOT NULL,
+    status            text NOT NULL,
+    priority          smallint NOT NULL,
+    queue             text,
+    lon               float8 NOT NULL,
+    lat               float8 NOT NULL,
+    outside           boolean NOT NULL,
+    base_grid_code    text,
+    sub_grid_code     text,
+    community_code    text,
+    street_code       text,
+    worker_code       text,
+    camera_code       text,
+    situation_id      text,
+    description       text NOT NULL,
+    observed_at       timestamptz NOT NULL,
+    dispatched_at     timestamptz,
+    due_at            timestamptz,
+    -- JSON text, parsed into jsonb by the statements below.
+    attributes        text NOT NULL,
+    report_attributes text NOT NULL,
+    media             text NOT NULL,
+    reporter          text,
+    dispatch_reason   text
+) ON COMMIT DELETE ROWS;
+
+-- name: ingest_new_copy
+COPY ingest_new (id, matter_code, source, status, priority, queue, lon, lat, outside, base_grid_code,
+                 sub_grid_code, community_code, street_code, worker_code, camera_code, situation_id,
+                 description, observed_at, dispatched_at, due_at, attributes, report_attributes, media,
+                 reporter, dispatch_reason) FROM STDIN (FORMAT BINARY);
+
+-- name: ingest_new_incidents
+INSERT INTO incident (id, matter_code, source, status, level, priority, queue, geom, outside, base_grid_code,
+                      sub_grid_code, community_code, street_code, worker_code, camera_code, situation_id,
+                      description, report_count, observed_at, last_report_at, dispatched_at, due_at, attributes)
+SELECT id, matter_code, source, status, 'grid', priority, queue, ST_SetSRID(ST_MakePoint(lon, lat), 4326), outside,
+       base_grid_code, sub_grid_code, community_code, street_code, worker_code, camera_code, situation_id,
+       description, 1, observed_at, observed_at, dispatched_at, due_at, attributes::jsonb
+FROM ingest_new;
+
+-- name: ingest_new_reports
+-- The first report of each new case; the case's id is this report's event_id.
+INSERT INTO incident_report (event_id, incident_id, source, matter_code, reporter, observed_at, geom,
+                             description, media, attributes)
+SELECT id, id, source, matter_code, reporter, observed_at, ST_SetSRID(ST_MakePoint(lon, lat), 4326),
+       description, media::jsonb, report_attributes::jsonb
+FROM ingest_new;
+
+-- name: ingest_new_events
+-- History: every case was reported; those dispatched at once were also dispatched, by ingest. The
+-- report rows come first, so each case's report has the lower event id of the two.
+INSERT INTO incident_event (incident_id, at, actor, action, from_status, to_status, note, media, data)
+SELECT id, %(at)s, coalesce(reporter, source), 'report', NULL, 'reported', nullif(description, ''), media::jsonb,
+       jsonb_build_object('event_id', id, 'source', source, 'outside', outside, 'queue', queue)
+FROM ingest_new
+UNION ALL
+SELECT id, %(at)s, %(actor)s, 'dispatch', 'reported', 'dispatched', dispatch_reason, '[]'::jsonb,
+       jsonb_build_object('worker_code', worker_code, 'queue', queue)
+FROM ingest_new WHERE status = 'dispatched';

@@ -7,12 +7,15 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
+import redis as redis_lib
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from grid.lifecycle import Status
+from grid.routing import Queue
 from workers.bus import (DEAD_STREAM, INCIDENT_STREAM, INGEST_GROUP, LIVE_CHANNEL, IncidentMessage,
-                         InvalidMessage, LiveCamera, LiveIncident, LiveWarning, LiveWorker, dump_live,
-                         parse_incident, parse_live)
+                         InvalidMessage, LiveCamera, LiveIncident, LiveWarning, LiveWorker, created_incident_json,
+                         dump_live, parse_incident, parse_live, publish_live)
 from workers.bus.messages import media_problem
 
 EVENT = "7d0f3c2e-6f1a-4b8e-9c55-3f1e2a4b5c6d"
@@ -212,3 +215,39 @@ def test_live_reader_ignores_unknown_fields_but_not_unknown_types():
     assert parse_live(json.dumps({**text, "battery": 0.3})).code == "W1"
     with pytest.raises(InvalidMessage, match="type"):
         parse_live(json.dumps({**text, "type": "weather"}))
+
+
+@pytest.mark.parametrize("fields", [
+    {"actor": "W1", "status": Status.DISPATCHED, "queue": Queue.WORKER, "worker_code": "W1",
+     "base_grid_code": "B1", "sub_grid_code": "S1", "community_code": "C1", "street_code": "ST1", "outside": False,
+     "due_at": datetime(2024, 5, 1, 5, 30, 0, 123456, tzinfo=timezone.utc)},
+    {"actor": "camera", "status": Status.REPORTED, "queue": Queue.DISTRICT, "worker_code": None,
+     "base_grid_code": None, "sub_grid_code": None, "community_code": None, "street_code": None, "outside": True,
+     "due_at": None},
+], ids=["dispatched", "outside"])
+def test_the_fast_created_message_is_the_live_incident_it_announces(fields):
+    common = {"at": datetime(2024, 5, 1, 9, 30, tzinfo=timezone(timedelta(hours=8))), "id": uuid.UUID(EVENT),
+              "matter_code": "HZ-01", "priority": 2, "lon": 114.35, "lat": 22.7}
+    text = created_incident_json(**common, **fields)
+    model = LiveIncident(**common, **fields, action="create", level="grid", report_count=1)
+    assert parse_live(text) == model
+    assert list(json.loads(text)) == list(json.loads(dump_live(model)))
+
+
+def test_published_messages_arrive_in_order(redis_url):
+    client = redis_lib.Redis.from_url(redis_url)
+    sub = client.pubsub(ignore_subscribe_messages=True)
+    sub.subscribe(LIVE_CHANNEL)
+    sub.get_message(timeout=1)
+    msgs = [LiveWorker(at=AT, code=f"W{i}", on_duty=True) for i in range(5)]
+    assert publish_live(client, msgs[:1]) == 1
+    # A batch goes in one script call; a restarted Redis has forgotten the script, and it is loaded again.
+    client.script_flush()
+    assert publish_live(client, [*msgs[1:3], dump_live(msgs[3]), msgs[4]]) == 4
+    got = []
+    while len(got) < 5:
+        m = sub.get_message(timeout=5)
+        assert m is not None, f"only {len(got)} of 5 messages arrived"
+        got.append(parse_live(m["data"]).code)
+    assert got == ["W0", "W1", "W2", "W3", "W4"]
+    sub.close()

@@ -6,6 +6,7 @@ bytes to a message: anything else raises `InvalidMessage`, whose `reason` become
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 from enum import StrEnum
@@ -259,9 +260,33 @@ LiveMessage = Annotated[Union[LiveIncident, LiveWarning, LiveCamera, LiveWorker,
 _LIVE = TypeAdapter(LiveMessage)
 
 
-def dump_live(message: _Live) -> str:
-    """JSON text of a live message, as published on gridwatch:live."""
-    return message.model_dump_json()
+def dump_live(message: _Live | str) -> str:
+    """JSON text of a live message, as published on gridwatch:live (text built by
+    `created_incident_json` passes through)."""
+    return message if isinstance(message, str) else message.model_dump_json()
+
+
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def created_incident_json(*, at: datetime, id: UUID, actor: str, status: Status, queue: Queue,
+                          worker_code: str | None, matter_code: str, priority: int, base_grid_code: str | None,
+                          sub_grid_code: str | None, community_code: str | None, street_code: str | None,
+                          outside: bool, lon: float, lat: float, due_at: datetime | None) -> str:
+    """The JSON of the `LiveIncident` announcing a new case, built without the model.
+
+    Ingest announces thousands of cases a second and building the model cost more than the rest of
+    the publishing. Every field comes typed from ingest's own decision; the text parses to the
+    `LiveIncident` with these fields (tests/workers/test_bus_messages.py checks it).
+    """
+    return _encode({
+        "v": 1, "at": at.isoformat(), "type": "incident", "id": str(id), "action": "create", "actor": actor,
+        "status": status.value, "from_status": None, "level": Level.GRID.value, "queue": queue.value,
+        "worker_code": worker_code, "matter_code": matter_code, "priority": priority,
+        "base_grid_code": base_grid_code, "sub_grid_code": sub_grid_code, "community_code": community_code,
+        "street_code": street_code, "outside": outside, "lon": lon, "lat": lat, "report_count": 1,
+        "due_at": due_at.isoformat() if due_at is not None else None,
+    })
 
 
 def parse_live(raw: bytes | str) -> LiveIncident | LiveWarning | LiveCamera | LiveWorker | LiveEarlyWarning | LiveAnalysis:
