@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+import orjson
 import psycopg
 from psycopg.rows import dict_row
 
@@ -183,30 +184,32 @@ def point_ewkt(lon: float, lat: float) -> str:
     return f"SRID=4326;POINT({lon!r} {lat!r})"
 
 
-# One encoder for every row: json.dumps with options builds a new encoder on each call.
+# The standard encoder, for what orjson refuses (integers beyond 64 bits in free attributes).
 _encode = json.JSONEncoder(ensure_ascii=False, default=str).encode
 
 
 def as_json(value: Any) -> str:
-    """JSON text for a jsonb column in COPY."""
+    """JSON text for a jsonb column."""
     if not value:
         # Most reports carry no media and many no attributes.
         return "[]" if isinstance(value, list) else _encode(value)
-    return _encode(value)
+    try:
+        # Several times faster than json on the attributes of every report.
+        return orjson.dumps(value, default=str).decode()
+    except TypeError:
+        return _encode(value)
 
 
 def write_batch(conn: psycopg.Connection, batch: BatchWrite, at: datetime, actor: str) -> None:
     """Write one batch of new cases, their reports and first history rows (caller holds the transaction)."""
     if batch.incidents:
-        # COPY: the fastest way in; every row was validated before it got here. One row per case; the
-        # three statements copy the shared fields into the tables, so Python formats each field once.
+        # COPY: the fastest way in; every row was validated before it got here. One row per case,
+        # fanned out into the three tables in SQL, so Python formats each field once.
         with conn.cursor().copy(q("ingest_new_copy")) as copy:
             copy.set_types(NEW_TYPES)
             for row in batch.incidents:
                 copy.write_row(row)
-        conn.execute(q("ingest_new_incidents"))
-        conn.execute(q("ingest_new_reports"))
-        conn.execute(q("ingest_new_events"), {"at": at, "actor": actor})
+        conn.execute(q("ingest_new_write"), {"at": at, "actor": actor})
     if batch.reports:
         stmt = psycopg.sql.SQL("COPY incident_report ({}) FROM STDIN").format(
             psycopg.sql.SQL(", ").join(map(psycopg.sql.Identifier, REPORT_COLUMNS)))

@@ -107,26 +107,27 @@ COPY ingest_new (id, matter_code, source, status, priority, queue, lon, lat, out
                  description, observed_at, dispatched_at, due_at, attributes, report_attributes, media,
                  reporter, dispatch_reason) FROM STDIN (FORMAT BINARY);
 
--- name: ingest_new_incidents
-INSERT INTO incident (id, matter_code, source, status, level, priority, queue, geom, outside, base_grid_code,
-                      sub_grid_code, community_code, street_code, worker_code, camera_code, situation_id,
-                      description, report_count, observed_at, last_report_at, dispatched_at, due_at, attributes)
-SELECT id, matter_code, source, status, 'grid', priority, queue, ST_SetSRID(ST_MakePoint(lon, lat), 4326), outside,
-       base_grid_code, sub_grid_code, community_code, street_code, worker_code, camera_code, situation_id,
-       description, 1, observed_at, observed_at, dispatched_at, due_at, attributes::jsonb
-FROM ingest_new;
-
--- name: ingest_new_reports
--- The first report of each new case; the case's id is this report's event_id.
-INSERT INTO incident_report (event_id, incident_id, source, matter_code, reporter, observed_at, geom,
-                             description, media, attributes)
-SELECT id, id, source, matter_code, reporter, observed_at, ST_SetSRID(ST_MakePoint(lon, lat), 4326),
-       description, media::jsonb, report_attributes::jsonb
-FROM ingest_new;
-
--- name: ingest_new_events
--- History: every case was reported; those dispatched at once were also dispatched, by ingest. The
--- report rows come first, so each case's report has the lower event id of the two.
+-- name: ingest_new_write
+-- Fans each row of ingest_new out into the incident, its first report (the case's id is this
+-- report's event_id) and its first history rows: every case was reported, and those dispatched at
+-- once were also dispatched, by ingest. One statement, one round trip; the reference checks of the
+-- three tables run at its end, when all three are written. The report rows come first in the
+-- history, so each case's report has the lower event id of the two.
+WITH new_incidents AS (
+    INSERT INTO incident (id, matter_code, source, status, level, priority, queue, geom, outside, base_grid_code,
+                          sub_grid_code, community_code, street_code, worker_code, camera_code, situation_id,
+                          description, report_count, observed_at, last_report_at, dispatched_at, due_at, attributes)
+    SELECT id, matter_code, source, status, 'grid', priority, queue, ST_SetSRID(ST_MakePoint(lon, lat), 4326),
+           outside, base_grid_code, sub_grid_code, community_code, street_code, worker_code, camera_code,
+           situation_id, description, 1, observed_at, observed_at, dispatched_at, due_at, attributes::jsonb
+    FROM ingest_new
+), new_reports AS (
+    INSERT INTO incident_report (event_id, incident_id, source, matter_code, reporter, observed_at, geom,
+                                 description, media, attributes)
+    SELECT id, id, source, matter_code, reporter, observed_at, ST_SetSRID(ST_MakePoint(lon, lat), 4326),
+           description, media::jsonb, report_attributes::jsonb
+    FROM ingest_new
+)
 INSERT INTO incident_event (incident_id, at, actor, action, from_status, to_status, note, media, data)
 SELECT id, %(at)s, coalesce(reporter, source), 'report', NULL, 'reported', nullif(description, ''), media::jsonb,
        jsonb_build_object('event_id', id, 'source', source, 'outside', outside, 'queue', queue)
