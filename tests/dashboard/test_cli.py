@@ -61,6 +61,11 @@ def test_demo_serves_tablets_over_https_with_its_own_certificate(tmp_path, capsy
     assert demo_cmd.dashboard_argvs(plain, None) == [
         ("dashboard", ["dashboard", "--host", "127.0.0.1", "--port", "8050"])]
 
+    assert demo_cmd.ingest_argvs(plain, ["worker", "ingest"]) == [
+        ("ingest", ["worker", "ingest"]), ("ingest-2", ["worker", "ingest"])]
+    one = p.parse_args(["demo", "--ingest-workers", "1"])
+    assert demo_cmd.ingest_argvs(one, ["worker", "ingest"]) == [("ingest", ["worker", "ingest"])]
+
     args = p.parse_args(["demo", "--tablets"])
     assert (args.tablet_host, args.tablet_port) == ("0.0.0.0", 8443)
     tls = demo_cmd._tablet_tls(args, Settings(home=tmp_path))

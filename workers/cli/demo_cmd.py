@@ -34,6 +34,9 @@ def register(sub) -> None:
                    help="also serve HTTPS on the local network with a self-signed certificate (GPS needs it)")
     p.add_argument("--tablet-host", default="0.0.0.0", help="HTTPS host for tablets")
     p.add_argument("--tablet-port", type=int, default=8443, help="HTTPS port for tablets")
+    p.add_argument("--ingest-workers", type=int, default=2,
+                   help="ingest processes sharing the consumer group (two carry 5,000+ incidents/s on 2 cores, "
+                        "benchmarks/ingest.py)")
     p.set_defaults(func=run)
 
 
@@ -96,6 +99,12 @@ def dashboard_argvs(args, tls) -> list[tuple[str, list[str]]]:
     return out
 
 
+def ingest_argvs(args, argv: list[str]) -> list[tuple[str, list[str]]]:
+    """One command line per ingest process; they share the consumer group, each under its own name."""
+    n = max(1, getattr(args, "ingest_workers", 1))
+    return [("ingest" if i == 0 else f"ingest-{i + 1}", list(argv)) for i in range(n)]
+
+
 def _print_urls(args, tls) -> None:
     """The URLs to open: this machine's, and the tablets' with the certificate to accept."""
     print(f"dashboard: http://{args.host}:{args.port}/")
@@ -128,6 +137,8 @@ def run(args, settings) -> int:
             runs = [(name, argv)]
             if name == "dashboard":
                 runs = dashboard_argvs(args, tls)
+            if name == "ingest":
+                runs = ingest_argvs(args, argv)
             if name == "camera":
                 if not demo_cameras:
                     continue
