@@ -46,6 +46,9 @@ class IngestConfig:
     # Entries another consumer left unacknowledged this long are taken over (it died).
     claim_idle_ms: int = 30_000
     claim_every_s: float = 5.0
+    # Finished entries are dropped from the stream once this old (see stream.trim_finished).
+    keep_finished_s: float = 60.0
+    trim_every_s: float = 10.0
 
 
 @dataclass
@@ -363,6 +366,7 @@ class IngestWorker:
         """Loop until stopped (or idle for max_idle_s, for tests and benchmarks)."""
         failures = 0
         last_claim = 0.0
+        last_trim = time.monotonic()
         idle_since = time.monotonic()
         pending_first = True
         while not self.stopping:
@@ -381,6 +385,9 @@ class IngestWorker:
                 if not entries:
                     entries = stream.read_new(self.redis, self.consumer, self.config.batch_size,
                                               self.config.block_ms)
+                if now - last_trim > self.config.trim_every_s:
+                    last_trim = now
+                    stream.trim_finished(self.redis, self.config.keep_finished_s)
                 if entries:
                     _add(self.totals, self.handle(entries))
                     idle_since = time.monotonic()

@@ -251,3 +251,24 @@ def test_published_messages_arrive_in_order(redis_url):
         got.append(parse_live(m["data"]).code)
     assert got == ["W0", "W1", "W2", "W3", "W4"]
     sub.close()
+
+
+def test_the_stream_drops_finished_entries_only(redis_url):
+    from workers.bus import stream
+
+    client = redis_lib.Redis.from_url(redis_url)
+    stream.ensure_group(client)
+    ids = [client.xadd(INCIDENT_STREAM, {"data": b"{}"}) for _ in range(10)]
+    delivered = stream.read_new(client, "c1", 6, 100)
+    assert [e.id for e in delivered] == ids[:6]
+    stream.ack(client, [ids[0], ids[1], ids[3]])  # ids[2], ids[4], ids[5] stay pending
+    # Younger than the retention: nothing goes.
+    assert stream.trim_finished(client, keep_s=3600, exact=True) == 0
+    assert stream.trim_finished(client, keep_s=0, exact=True) == 2
+    left = [entry_id for entry_id, _ in client.xrange(INCIDENT_STREAM)]
+    assert left == ids[2:]
+    # Acknowledging the oldest pending one lets the next trim go up to the next pending one.
+    stream.ack(client, [ids[2]])
+    assert stream.trim_finished(client, keep_s=0, exact=True) == 2
+    assert [entry_id for entry_id, _ in client.xrange(INCIDENT_STREAM)] == ids[4:]
+    assert client.xpending(INCIDENT_STREAM, INGEST_GROUP)["pending"] == 2

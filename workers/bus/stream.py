@@ -94,6 +94,39 @@ def dead_letter(client: redis.Redis, rejected: list[tuple[Entry, str]],
         logger.warning("dead letter %s: %s", entry.id.decode(), reason, extra={"entry_id": entry.id.decode()})
 
 
+def _id(value) -> tuple[int, int]:
+    ms, _, seq = (value.decode() if isinstance(value, bytes) else str(value)).partition("-")
+    return int(ms), int(seq or 0)
+
+
+def trim_finished(client: redis.Redis, keep_s: float, stream: str = INCIDENT_STREAM, *, exact: bool = False) -> int:
+    """Drop entries every consumer group has read and acknowledged and that are older than keep_s.
+
+    Without this the stream holds every report ever sent: at thousands a second it would fill Redis,
+    and each rewrite of the append-only file would copy it. Entries still pending (delivered, not
+    acknowledged) or not yet read are never dropped; the dead letters live in their own stream.
+    Returns how many entries Redis dropped; unless `exact`, it trims whole nodes of about 100 entries
+    (cheaper), so a few finished ones may stay until the next trim.
+    """
+    try:
+        groups = client.xinfo_groups(stream)
+    except redis.ResponseError:
+        return 0  # no stream yet
+    if not groups:
+        return 0
+    cutoff = (int((time.time() - keep_s) * 1000), 0)
+    keep_from = cutoff
+    for g in groups:
+        name = g["name"]
+        pending = client.xpending(stream, name)
+        # Everything before the oldest pending entry, and up to the last delivered one, is finished.
+        finished_before = _id(pending["min"]) if pending["pending"] else _id(g["last-delivered-id"])
+        keep_from = min(keep_from, finished_before)
+    if keep_from <= (0, 0):
+        return 0
+    return client.xtrim(stream, minid=f"{keep_from[0]}-{keep_from[1]}", approximate=not exact)
+
+
 def backoff(attempt: int, base: float = 0.2, cap: float = 5.0) -> float:
     """Capped exponential backoff in seconds for the n-th consecutive failure."""
     return min(cap, base * (2 ** max(0, attempt - 1)))
