@@ -35,8 +35,8 @@ def register(sub) -> None:
     p.add_argument("--tablet-host", default="0.0.0.0", help="HTTPS host for tablets")
     p.add_argument("--tablet-port", type=int, default=8443, help="HTTPS port for tablets")
     p.add_argument("--ingest-workers", type=int, default=2,
-                   help="ingest processes sharing the consumer group (two carry 5,000+ incidents/s on 2 cores, "
-                        "benchmarks/ingest.py)")
+                   help="ingest processes sharing the consumer group (on 2 cores two carry about "
+                        "5,000-6,000 incidents/s, benchmarks/ingest.py)")
     p.set_defaults(func=run)
 
 
