@@ -25,7 +25,7 @@ from geodata import db, ingest_repo
 from geodata.ingest_repo import BatchWrite, Reference, as_json, point_ewkt
 from geodata.transitions import apply_transition
 from grid import deadlines, merging, routing
-from grid.lifecycle import FINAL_STATUSES, Level, Role, Status, TransitionError
+from grid.lifecycle import FINAL_STATUSES, Role, Status, TransitionError
 from grid.locate import OUTSIDE
 from workers.bus import LiveIncident, created_incident_json, publish_live
 from workers.bus.messages import IncidentMessage, InvalidMessage, Phase, parse_incident
