@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterable
+
+from redis.exceptions import NoScriptError
 
 from workers.bus.messages import (IncidentMessage, InvalidMessage, LiveAnalysis, LiveCamera, LiveEarlyWarning,
                                   LiveIncident, LiveMessage, LiveWarning, LiveWorker, created_incident_json, dump_live,
@@ -32,6 +35,7 @@ __all__ = [
 # One round trip and one command for a batch of live messages: packing a PUBLISH per message cost
 # ingest more than building the messages.
 _PUBLISH_ALL = "for i = 2, #ARGV do redis.call('PUBLISH', ARGV[1], ARGV[i]) end return #ARGV - 1"
+_PUBLISH_ALL_SHA = hashlib.sha1(_PUBLISH_ALL.encode()).hexdigest()
 
 
 def publish_live(client, messages: Iterable[LiveMessage | str],
@@ -44,7 +48,10 @@ def publish_live(client, messages: Iterable[LiveMessage | str],
     if len(payloads) == 1:
         client.publish(channel, payloads[0])
     else:
-        # EVALSHA, loading the script again after a Redis restart emptied its script cache.
-        client.register_script(_PUBLISH_ALL)(args=[channel, *payloads])
+        try:
+            client.evalsha(_PUBLISH_ALL_SHA, 0, channel, *payloads)
+        except NoScriptError:
+            # A restarted Redis has an empty script cache; EVAL runs the script and caches it again.
+            client.eval(_PUBLISH_ALL, 0, channel, *payloads)
     logger.debug("published %s live message(s) on %s", len(payloads), channel)
     return len(payloads)
