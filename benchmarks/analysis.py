@@ -32,7 +32,7 @@ from geodata.demo import seed_demo
 from grid.hotspots import gi_star
 from workers import analysis
 from workers import analysis_compute as compute
-from workers.settings import Settings
+from geodata.settings import Settings
 
 GOAL_S = 5.0
 

@@ -32,8 +32,8 @@ sys.path.insert(0, str(ROOT))
 
 from geodata import migrate  # noqa: E402
 from geodata.demo import seed_demo  # noqa: E402
-from workers.bus import LiveIncident, publish_live  # noqa: E402
-from workers.settings import Settings  # noqa: E402
+from geodata.bus import LiveIncident, publish_live  # noqa: E402
+from geodata.settings import Settings  # noqa: E402
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--enable-precise-memory-info",

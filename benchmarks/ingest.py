@@ -35,8 +35,8 @@ import shapely
 
 from geodata import db, migrate
 from geodata.demo import seed_demo
-from workers.bus import INCIDENT_STREAM, INGEST_GROUP, LIVE_CHANNEL
-from workers.settings import load
+from geodata.bus import INCIDENT_STREAM, INGEST_GROUP, LIVE_CHANNEL
+from geodata.settings import load
 
 BENCH_REDIS_DB = 14
 

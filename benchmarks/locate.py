@@ -19,7 +19,7 @@ from shapely import STRtree
 from geodata import db
 from geodata.locate import load_lookup
 from grid.locate import OUTSIDE
-from workers.settings import load
+from geodata.settings import load
 
 
 def best_of(repeats: int, fn):

@@ -100,7 +100,7 @@ def create_app(cfg: DashboardConfig) -> dash.Dash:
 
 def _from_environment() -> dash.Dash:
     from dashboard.config import DashboardSettings, from_settings
-    from workers import settings as settings_mod
+    from geodata import settings as settings_mod
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return create_app(from_settings(settings_mod.load(), DashboardSettings()))

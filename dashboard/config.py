@@ -14,7 +14,7 @@ logger = logging.getLogger(__name__)
 
 
 class DashboardSettings(BaseSettings):
-    """Map tiles, sessions and language; everything else comes from workers.settings.Settings."""
+    """Map tiles, sessions and language; everything else comes from geodata.settings.Settings."""
 
     model_config = SettingsConfigDict(env_prefix="GRIDWATCH_", extra="ignore")
 

@@ -22,7 +22,7 @@ from dashboard.i18n import label, refused, t
 from dashboard.maps import fn
 from geodata import analysis_repo
 from workers.analysis import CaseError, make_case, warning_message
-from workers.bus import publish_live
+from geodata.bus import publish_live
 
 logger = logging.getLogger(__name__)
 PAGE = "console"

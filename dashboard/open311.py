@@ -21,7 +21,7 @@ from psycopg.rows import dict_row
 from dashboard import context
 from geodata import api_keys
 from geodata.queries import q
-from workers.bus import DATA_FIELD, INCIDENT_STREAM, InvalidMessage, parse_incident
+from geodata.bus import DATA_FIELD, INCIDENT_STREAM, InvalidMessage, parse_incident
 
 logger = logging.getLogger(__name__)
 

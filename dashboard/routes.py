@@ -14,7 +14,7 @@ import numpy as np
 from dashboard import access, context, data
 from dashboard.components import fmt_time, matter_name
 from dashboard.i18n import label, refused, t
-from workers.bus import DATA_FIELD, INCIDENT_STREAM, InvalidMessage, LiveWorker, parse_incident, publish_live
+from geodata.bus import DATA_FIELD, INCIDENT_STREAM, InvalidMessage, LiveWorker, parse_incident, publish_live
 
 logger = logging.getLogger(__name__)
 

@@ -27,8 +27,8 @@ from grid import deadlines, routing
 from grid.lifecycle import Level, Role, Status, TransitionError, check, out_of_scope, refusal
 from grid.lifecycle import next_level as _next_level
 from grid.refusals import Code
-from workers.bus import LiveIncident, LiveWarning, publish_live
-from workers.bus.messages import media_problem
+from geodata.bus import LiveIncident, LiveWarning, publish_live
+from geodata.bus.messages import media_problem
 
 logger = logging.getLogger(__name__)
 

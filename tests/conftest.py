@@ -17,7 +17,7 @@ import redis as redis_lib
 from psycopg import sql
 
 from geodata import migrate
-from workers.settings import Settings
+from geodata.settings import Settings
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 

@@ -24,10 +24,10 @@ import redis
 from geodata import analysis_repo as repo
 from geodata import db
 from workers import analysis_compute as compute
-from workers.bus import DATA_FIELD, INCIDENT_STREAM, LIVE_CHANNEL, publish_live
+from geodata.bus import DATA_FIELD, INCIDENT_STREAM, LIVE_CHANNEL, publish_live
 from grid.refusals import Code, Refusal
 from grid.routing import Source
-from workers.bus.messages import IncidentMessage, LiveAnalysis, LiveEarlyWarning, parse_incident
+from geodata.bus.messages import IncidentMessage, LiveAnalysis, LiveEarlyWarning, parse_incident
 
 logger = logging.getLogger(__name__)
 

@@ -32,7 +32,7 @@ from video.detectors import Detector, make_detector
 from video.media import MediaRecorder, write_latest
 from video.pipeline import CameraPipeline
 from video.sources import FrameSource, Sample
-from workers.bus import DATA_FIELD, INCIDENT_STREAM, LiveCamera, publish_live
+from geodata.bus import DATA_FIELD, INCIDENT_STREAM, LiveCamera, publish_live
 from workers.camera_events import HealthReport, Publish, health_of, situation_message, wall_time
 from workers.camera_leases import Leases, fair_share
 

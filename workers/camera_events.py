@@ -11,8 +11,8 @@ from grid.camera_matters import QUALITY_CHECKS, matter_for
 from video.config import CameraConfig
 from video.situations import Situation
 from grid.routing import Source
-from workers.bus.messages import IncidentMessage, Phase
-from workers.bus.messages import Situation as BusSituation
+from geodata.bus.messages import IncidentMessage, Phase
+from geodata.bus.messages import Situation as BusSituation
 
 logger = logging.getLogger(__name__)
 

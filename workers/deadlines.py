@@ -24,7 +24,7 @@ from geodata.queries import q
 from geodata.transitions import TransitionResult, escalate, mark_overdue, mark_warned, publish_result
 from grid import deadlines
 from grid.lifecycle import LADDER, Level, Role
-from workers.bus.stream import backoff
+from geodata.bus.stream import backoff
 
 logger = logging.getLogger(__name__)
 

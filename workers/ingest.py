@@ -27,9 +27,9 @@ from geodata.transitions import apply_transition
 from grid import deadlines, merging, routing
 from grid.lifecycle import FINAL_STATUSES, Role, Status, TransitionError
 from grid.locate import OUTSIDE
-from workers.bus import LiveIncident, created_incident_json, publish_live
-from workers.bus.messages import IncidentMessage, InvalidMessage, Phase, parse_incident
-from workers.bus import stream
+from geodata.bus import LiveIncident, created_incident_json, publish_live
+from geodata.bus.messages import IncidentMessage, InvalidMessage, Phase, parse_incident
+from geodata.bus import stream
 from workers.camera_position import camera_point
 
 logger = logging.getLogger(__name__)

@@ -23,7 +23,7 @@ from psycopg.rows import dict_row
 from geodata import db, grid_workers
 from geodata.queries import q
 from geodata.transitions import StaleTransition, TransitionError, apply_transition, publish_result
-from workers.bus import INCIDENT_STREAM, LiveWorker, publish_live
+from geodata.bus import INCIDENT_STREAM, LiveWorker, publish_live
 
 logger = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from geodata import analysis_repo, db
 from tests.dashboard import griddata
 from tests.dashboard.conftest import login, shot
 from workers.analysis import Analyzer, publish, warning_message
-from workers.bus import DATA_FIELD, INCIDENT_STREAM, publish_live
-from workers.bus.messages import parse_incident
+from geodata.bus import DATA_FIELD, INCIDENT_STREAM, publish_live
+from geodata.bus.messages import parse_incident
 
 # A planted hot area in 和平社区 (street 440310001): neighbour disputes a few metres apart, last 6 days.
 HOT_LON, HOT_LAT = 114.3155, 22.7155

@@ -9,7 +9,7 @@ import pytest
 
 from dashboard.config import DashboardSettings, from_settings, secret_from_home
 from workers.cli import dashboard_cmd
-from workers.settings import Settings
+from geodata.settings import Settings
 
 
 def _parse(argv):

@@ -10,7 +10,7 @@ import pytest
 import redis as redis_lib
 
 from tests.dashboard.conftest import csrf_headers, login, shot
-from workers.bus import INCIDENT_STREAM
+from geodata.bus import INCIDENT_STREAM
 
 
 def _pending(page) -> int:

@@ -11,7 +11,7 @@ import requests
 
 from geodata import api_keys, db
 from tests.dashboard.griddata import PASSWORD
-from workers.bus import INCIDENT_STREAM, parse_incident
+from geodata.bus import INCIDENT_STREAM, parse_incident
 from workers.ingest import IngestConfig, IngestWorker
 
 

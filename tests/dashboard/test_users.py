@@ -10,7 +10,7 @@ import pytest
 
 from geodata import users
 from workers.cli import user_cmd
-from workers.settings import Settings
+from geodata.settings import Settings
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 import redis as redis_lib
 
 from tests.dashboard.conftest import Server, login, shot
-from workers.bus import LiveIncident, publish_live
+from geodata.bus import LiveIncident, publish_live
 
 # Smallest font of any visible text in the wall, and of the KPI figures (px).
 FONT_PROBE = """() => {

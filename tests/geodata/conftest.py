@@ -15,7 +15,7 @@ from psycopg import sql
 
 from geodata import db, grid_io
 from workers.cli import grid_io_cmd
-from workers.settings import Settings
+from geodata.settings import Settings
 
 DISTRICT = "440310"
 STREET_W, STREET_E = "440310001", "440310002"

@@ -14,7 +14,7 @@ from geodata import operations
 from geodata.db import connect
 from geodata.transitions import IncidentNotFound
 from grid.lifecycle import TransitionError
-from workers.bus import LIVE_CHANNEL, parse_live
+from geodata.bus import LIVE_CHANNEL, parse_live
 
 C1, C2 = "440310001001", "440310002001"
 SG1, SG2, SG_C2 = C1 + "01", C1 + "02", C2 + "01"

@@ -15,7 +15,7 @@ from geodata.db import connect
 from geodata.transitions import (IncidentNotFound, apply_transition, escalate, events_of, mark_overdue,
                                  mark_warned, publish_result)
 from grid.lifecycle import TransitionError
-from workers.bus import LIVE_CHANNEL, parse_live
+from geodata.bus import LIVE_CHANNEL, parse_live
 
 COMMUNITY = "440310001001"
 SUB_GRID = COMMUNITY + "01"

@@ -24,9 +24,9 @@ from tests.workers.analysis_data import uniform_incidents
 from workers import analysis
 from workers import analysis_compute as compute
 from workers.analysis_report import Period, availability_rates, camera_availability
-from workers.bus import DATA_FIELD, INCIDENT_STREAM, LIVE_CHANNEL, parse_incident
+from geodata.bus import DATA_FIELD, INCIDENT_STREAM, LIVE_CHANNEL, parse_incident
 from workers.cli import analysis_cmd
-from workers.settings import Settings
+from geodata.settings import Settings
 
 NOW = datetime(2026, 11, 20, 4, 0, tzinfo=UTC)
 HOT = ("hot_95", "hot_99")

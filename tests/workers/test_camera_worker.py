@@ -22,7 +22,7 @@ from tests.video import clips
 from tests.video.test_sources import free_port, start_rtsp, stop_rtsp
 from video.config import parse_config
 from video.situations import Situation
-from workers.bus import (DEAD_STREAM, INCIDENT_STREAM, LIVE_CHANNEL, InvalidMessage, LiveCamera, parse_incident,
+from geodata.bus import (DEAD_STREAM, INCIDENT_STREAM, LIVE_CHANNEL, InvalidMessage, LiveCamera, parse_incident,
                          parse_live)
 from workers.camera import HEALTH_KEY
 from workers.camera_events import health_of, situation_message

@@ -20,7 +20,7 @@ from geodata.db import connect
 from geodata.queries import q
 from geodata.transitions import escalate
 from workers import deadlines as dl
-from workers.bus import LIVE_CHANNEL, parse_live
+from geodata.bus import LIVE_CHANNEL, parse_live
 
 ROOT = Path(__file__).resolve().parents[2]
 C1, SG1, B1 = "440310001001", "44031000100101", "440310001001001"

@@ -12,8 +12,8 @@ import psycopg
 import pytest
 import redis
 
-from workers.bus import DEAD_STREAM, INCIDENT_STREAM, INGEST_GROUP, LIVE_CHANNEL, parse_live
-from workers.bus import stream
+from geodata.bus import DEAD_STREAM, INCIDENT_STREAM, INGEST_GROUP, LIVE_CHANNEL, parse_live
+from geodata.bus import stream
 from workers.ingest import IngestConfig, IngestWorker
 
 NOW = datetime.now(timezone(timedelta(hours=8)))

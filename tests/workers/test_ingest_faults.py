@@ -16,7 +16,7 @@ import pytest
 import redis
 
 from geodata import migrate
-from workers.bus import INCIDENT_STREAM, INGEST_GROUP
+from geodata.bus import INCIDENT_STREAM, INGEST_GROUP
 from workers.services import PrivateServices
 
 

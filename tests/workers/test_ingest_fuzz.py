@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from geodata import db
-from workers.bus.stream import Entry
+from geodata.bus.stream import Entry
 from workers.ingest import Ingestor
 
 _json_values = st.recursive(

@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 
 from grid.lifecycle import Status
 from grid.routing import Queue
-from workers.bus import (DEAD_STREAM, INCIDENT_STREAM, INGEST_GROUP, LIVE_CHANNEL, IncidentMessage,
+from geodata.bus import (DEAD_STREAM, INCIDENT_STREAM, INGEST_GROUP, LIVE_CHANNEL, IncidentMessage,
                          InvalidMessage, LiveCamera, LiveIncident, LiveWarning, LiveWorker, created_incident_json,
                          dump_live, parse_incident, parse_live, publish_live)
-from workers.bus.messages import media_problem
+from geodata.bus.messages import media_problem
 
 EVENT = "7d0f3c2e-6f1a-4b8e-9c55-3f1e2a4b5c6d"
 POINT = {"v": 1, "event_id": EVENT, "source": "open311", "matter": "HZ-01", "lon": 114.35, "lat": 22.70,
@@ -254,7 +254,7 @@ def test_published_messages_arrive_in_order(redis_url):
 
 
 def test_the_stream_drops_finished_entries_only(redis_url):
-    from workers.bus import stream
+    from geodata.bus import stream
 
     client = redis_lib.Redis.from_url(redis_url)
     stream.ensure_group(client)

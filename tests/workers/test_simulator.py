@@ -3,7 +3,7 @@
 import psycopg
 import redis
 
-from workers.bus import INCIDENT_STREAM, LIVE_CHANNEL, parse_incident, parse_live
+from geodata.bus import INCIDENT_STREAM, LIVE_CHANNEL, parse_incident, parse_live
 from workers.ingest import IngestConfig, IngestWorker
 from workers.simulator import Simulator, SimulatorConfig
 

@@ -7,7 +7,7 @@ import importlib
 import logging
 import sys
 
-from workers import settings as settings_mod
+from geodata import settings as settings_mod
 
 # Each module has register(subparsers) and sets `func(args, settings) -> int` on its parsers.
 COMMAND_MODULES = [

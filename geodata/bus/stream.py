@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 import redis
 
-from workers.bus import DATA_FIELD, DEAD_STREAM, INCIDENT_STREAM, INGEST_GROUP
+from geodata.bus import DATA_FIELD, DEAD_STREAM, INCIDENT_STREAM, INGEST_GROUP
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +105,7 @@ def trim_finished(client: redis.Redis, keep_s: float, stream: str = INCIDENT_STR
     Without this the stream holds every report ever sent: at thousands a second it would fill Redis,
     and each rewrite of the append-only file would copy it. Entries still pending (delivered, not
     acknowledged) or not yet read are never dropped; the dead letters live in their own stream.
+    "Older than keep_s" is counted by Redis's clock: ids at most `now - keep_s` go.
     Returns how many entries Redis dropped; unless `exact`, it trims whole nodes of about 100 entries
     (cheaper), so a few finished ones may stay until the next trim.
     """
@@ -114,8 +115,13 @@ def trim_finished(client: redis.Redis, keep_s: float, stream: str = INCIDENT_STR
         return 0  # no stream yet
     if not groups:
         return 0
-    cutoff = (int((time.time() - keep_s) * 1000), 0)
-    keep_from = cutoff
+    # The cutoff is read from Redis's own clock, the one that stamped the ids, and it includes the
+    # current millisecond: an entry added in the same millisecond as the trim is as old as keep_s=0 asks.
+    # (With the client's clock and an exclusive bound, `keep_s=0` kept such entries on fast machines, and
+    # a Redis on another host with a skewed clock would trim too much or too little.)
+    seconds, micros = client.time()
+    now_ms = seconds * 1000 + micros // 1000
+    keep_from = (now_ms - int(keep_s * 1000) + 1, 0)
     for g in groups:
         name = g["name"]
         pending = client.xpending(stream, name)

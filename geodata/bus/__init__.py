@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from redis.exceptions import NoScriptError
 
-from workers.bus.messages import (IncidentMessage, InvalidMessage, LiveAnalysis, LiveCamera, LiveEarlyWarning,
+from geodata.bus.messages import (IncidentMessage, InvalidMessage, LiveAnalysis, LiveCamera, LiveEarlyWarning,
                                   LiveIncident, LiveMessage, LiveWarning, LiveWorker, created_incident_json, dump_live,
                                   parse_incident, parse_live)
 
