@@ -18,7 +18,8 @@ from dash import dcc, html
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-from dashboard import access, api, auth, live, open311, reports_routes, routes
+from dashboard import access, api, auth, live, open311, routes
+from dashboard.pages.reports import routes as reports_routes
 from dashboard.config import DashboardConfig
 from dashboard.data import TTLCache
 from dashboard.i18n import client_strings, t

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+
 import flask
+from dash import html
 
 from dashboard import access, auth
+from dashboard.i18n import t
 
 
 def cfg():
@@ -43,3 +47,20 @@ def user() -> access.SessionUser:
 def lang() -> str:
     """The language of this request."""
     return auth.lang()
+
+
+def page_layout(page: str):
+    """Decorate a page's ``build(user, lang, **query)`` into its Dash ``layout``, behind the page's role check.
+
+    Every page opens the same way: the signed-in user, their language, and the forbidden notice for a
+    role that may not open the page (the route guard has already refused anonymous requests).
+    """
+    def wrap(build):
+        @functools.wraps(build)
+        def layout(**query):
+            who, language = user(), lang()
+            if not access.may_open(who.role, page):
+                return html.Div(t("app.forbidden", language), className="gw-forbidden")
+            return build(who, language, **query)
+        return layout
+    return wrap

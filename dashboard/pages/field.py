@@ -8,7 +8,7 @@ import dash
 import dash_leaflet as dl
 from dash import Input, Output, dcc, html
 
-from dashboard import access, basemap, context, data
+from dashboard import basemap, context, data
 from dashboard.i18n import t
 from dashboard.maps import fn, legend, make_map
 
@@ -17,12 +17,9 @@ PAGE = "field"
 TASK_ZOOM = 17  # street level: the worker finds the doorway, not the district
 
 
-def layout(**_query):
+@context.page_layout(PAGE)
+def layout(user, lang, **_query):
     """Duty and outbox bar, my tasks with the open task and its map, and the report form with its map."""
-    user = context.user()
-    lang = context.lang()
-    if not access.may_open(user.role, PAGE):
-        return html.Div(t("app.forbidden", lang), className="gw-forbidden")
     cfg = context.cfg()
     with context.pool().connection() as conn:
         matters = data.matters(conn)

@@ -27,12 +27,9 @@ def _sub_grid_shapes(user):
     return context.cache().get(("sub_grids", user.scope_code), make)
 
 
-def layout(**_query):
+@context.page_layout(PAGE)
+def layout(user, lang, **_query):
     """The wall: KPIs left, map centre, ticker and street ranking right, status line on top."""
-    user = context.user()
-    if not access.may_open(user.role, PAGE):
-        return html.Div(t("app.forbidden", context.lang()), className="gw-forbidden")
-    lang = context.lang()
     cfg = context.cfg()
     ground, lines = basemap.ground(), basemap.lines()
     layers = [

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard.cameras_zone_check import check_zones
-from dashboard.cameras_zone_form import RULE_KINDS, apply_form, form_ids, form_values
+from dashboard.pages.cameras.zone_check import check_zones
+from dashboard.pages.cameras.zone_form import RULE_KINDS, apply_form, form_ids, form_values
 from video.config import RuleKind
 
 SQUARE = [[0.1, 0.1], [0.4, 0.1], [0.4, 0.4], [0.1, 0.4]]

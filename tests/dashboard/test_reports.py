@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dashboard.reports_data import last_week
+from dashboard.pages.reports.data import last_week
 from tests.dashboard.conftest import login, shot
 from tests.dashboard.test_access import api_login
 

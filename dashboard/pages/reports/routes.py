@@ -6,7 +6,8 @@ import logging
 
 import flask
 
-from dashboard import access, auth, reports_data
+from dashboard import access, auth
+from dashboard.pages.reports import data as reports_data
 
 logger = logging.getLogger(__name__)
 bp = flask.Blueprint("reports", __name__)

@@ -9,7 +9,8 @@ from urllib.parse import urlencode
 import dash
 from dash import Input, Output, dcc, html
 
-from dashboard import access, context, reports_data
+from dashboard import access, context
+from dashboard.pages.reports import data as reports_data
 from dashboard.components import make_table
 from dashboard.i18n import t
 from workers import analysis_report
@@ -19,11 +20,9 @@ PAGE = "reports"
 logger = logging.getLogger(__name__)
 
 
-def layout(**_query):
+@context.page_layout(PAGE)
+def layout(user, lang, **_query):
     """Period (default last week, CST) and level on top; the indicators table and the ranking below."""
-    user, lang = context.user(), context.lang()
-    if not access.may_open(user.role, PAGE):
-        return html.Div(t("app.forbidden", lang), className="gw-forbidden")
     first, last = reports_data.last_week(context.cfg().timezone)
     return html.Div([
         html.H2(t("reports.title", lang)),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from dashboard.cameras_zone_form import PEOPLE_KIND, RULE_KINDS, control_id
+from dashboard.pages.cameras.zone_form import PEOPLE_KIND, RULE_KINDS, control_id
 from dashboard.i18n import label, t
 from video.config import DEFAULT_MATTER, DEFAULT_SECONDS
 

@@ -9,7 +9,8 @@ import dash_leaflet as dl
 import psycopg
 from dash import ALL, Input, Output, State, ctx, dcc, html
 
-from dashboard import access, basemap, console_analysis, context, data
+from dashboard import access, basemap, context, data
+from dashboard.pages.console import analysis as console_analysis
 from dashboard.components import fmt_time, make_badge, make_evidence, make_history, make_table, matter_name
 from dashboard.i18n import label, refused, t
 from dashboard.maps import feature_collection, fn, make_map, points
@@ -30,12 +31,9 @@ def _opts(prefix, values, lang):
     return [{"label": label(prefix, v, lang), "value": v} for v in values]
 
 
-def layout(**_query):
+@context.page_layout(PAGE)
+def layout(user, lang, **_query):
     """Queues on the left; the selected incident, the grid map and workload on the right."""
-    user = context.user()
-    lang = context.lang()
-    if not access.may_open(user.role, PAGE):
-        return html.Div(t("app.forbidden", lang), className="gw-forbidden")
     cfg = context.cfg()
     layers = [dl.GeoJSON(id="console-ground", data=basemap.ground(), style=fn("outlineStyle"), interactive=False),
               # Workers' names as permanent labels: who covers which sub-grid is read at a glance.

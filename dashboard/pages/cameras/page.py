@@ -13,10 +13,10 @@ import dash_leaflet as dl
 from dash import ALL, ClientsideFunction, Input, Output, State, ctx, dcc, html
 
 from dashboard import access, basemap, context, data
-from dashboard.camera_zones import zone_features
-from dashboard.cameras_editor import make_surface, make_zone_form
-from dashboard.cameras_zone_check import check_zones
-from dashboard.cameras_zone_form import apply_form, form_ids, form_values
+from dashboard.pages.cameras.zones import zone_features
+from dashboard.pages.cameras.editor import make_surface, make_zone_form
+from dashboard.pages.cameras.zone_check import check_zones
+from dashboard.pages.cameras.zone_form import apply_form, form_ids, form_values
 from dashboard.components import fmt_time, make_badge, make_table, matter_name
 from dashboard.i18n import label, t
 from dashboard.maps import fn, make_map, points
@@ -31,12 +31,9 @@ ZONE_STYLE = {"color": "#ff4d4f", "weight": 2, "fillColor": "#ff4d4f", "fillOpac
               "className": "gw-camera-zone"}
 
 
-def layout(**_query):
+@context.page_layout(PAGE)
+def layout(user, lang, **_query):
     """Camera list and map on the left; the selected camera's snapshot with the zone editor, and its cases."""
-    user = context.user()
-    lang = context.lang()
-    if not access.may_open(user.role, PAGE):
-        return html.Div(t("app.forbidden", lang), className="gw-forbidden")
     cfg = context.cfg()
     editor = user.role in ZONE_EDITORS
     return html.Div([

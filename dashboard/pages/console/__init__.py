@@ -1,0 +1,1 @@
+"""/console: the page (page.py) and its analysis panel (analysis.py)."""
