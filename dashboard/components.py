@@ -13,9 +13,6 @@ from dashboard.i18n import label, t
 IMAGE_EXT = (".jpg", ".jpeg", ".png")
 CLIP_EXT = (".webm", ".mp4")
 
-FAMILY_COLOURS = {"crime": "#ff4d4f", "dispute": "#faad14", "hazard": "#36cfc9", "maintenance": "#9254de"}
-HEALTH_COLOURS = {"online": "#52c41a", "degraded": "#faad14", "offline": "#ff4d4f", "unknown": "#8c8c8c"}
-
 
 def fmt_time(ts: datetime | None, tz: str, with_date: bool = False) -> str:
     """A timestamp in the reporting zone, short."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import Field
@@ -42,7 +42,6 @@ class DashboardConfig:
     default_lang: str = "zh"
     # Behind TLS the session cookie is marked Secure.
     https: bool = False
-    extra: dict = field(default_factory=dict)
 
 
 def secret_from_home(home: Path) -> str:

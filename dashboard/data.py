@@ -106,7 +106,7 @@ def camera(conn, code: str) -> dict | None:
     return next((c for c in cameras(conn) if c["code"] == code), None)
 
 
-def workers(conn, user: SessionUser) -> list[dict]:
+def grid_worker_positions(conn, user: SessionUser) -> list[dict]:
     """Grid workers with a known last position, in scope."""
     return _rows(conn, "dash_workers", scope_filter(user))
 
@@ -182,12 +182,12 @@ def alarms(conn, user: SessionUser) -> list[dict]:
     return _rows(conn, "dash_alarms", scope_filter(user))
 
 
-def worker_tasks(conn, worker: str) -> list[dict]:
+def grid_worker_tasks(conn, worker: str) -> list[dict]:
     """A grid worker's open tasks, by deadline."""
     return _rows(conn, "dash_worker_tasks", {"worker": worker})
 
 
-def worker_get(conn, worker: str) -> dict | None:
+def grid_worker_get(conn, worker: str) -> dict | None:
     """A grid worker's code, name, duty and last known position."""
     return _one(conn, "dash_worker_get", {"worker": worker})
 
@@ -236,6 +236,6 @@ def emerging_cells(conn, user: SessionUser, lattice: str, family: str | None, li
                                          "limit": limit})
 
 
-def worker_communities(conn) -> dict[str, str | None]:
+def grid_worker_communities(conn) -> dict[str, str | None]:
     """Every grid worker's community, to keep a supervisor's worker rows inside its area."""
     return {r["code"]: r["community_code"] for r in _rows(conn, "dash_worker_communities")}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 logger = logging.getLogger(__name__)
 
@@ -214,6 +215,9 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "col.available_rate": ("可用率（在线+异常）", "Available (online + degraded)"),
     "col.offline_hours": ("离线（小时）", "Offline (hours)"),
     "col.known_share": ("已诊断时长占比", "Diagnosed time"),
+    "col.camera_code": ("摄像机", "Camera"),
+    "col.camera_name": ("名称", "Name"),
+    "col.community_code": ("社区", "Community"),
     "reports.cameras": ("摄像机可用率（按日）", "Camera availability per day"),
     "reports.cameras_note": ("按摄像机时长加权，未诊断时段不计。", "Weighted by camera-time; time with unknown health is left out."),
     # The field tablet
@@ -260,7 +264,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "cameras.situations": ("近期事件", "Recent situations"),
     "cameras.cases": ("运维工单", "Maintenance cases"),
     "cameras.select": ("请选择摄像机", "Select a camera"),
-    # The zone editor (dashboard/pages/cameras.py, assets/gridwatch-cameras.js)
+    # The zone editor (dashboard/pages/cameras/, assets/gridwatch-cameras.js)
     "cameras.zone_pick": ("选择区域", "Zone"),
     "cameras.zone_name": ("区域名称", "Zone name"),
     "cameras.zone_new": ("绘制新区域", "Draw a new zone"),
@@ -288,7 +292,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "cameras.json_bad": ("JSON 格式错误：第 {line} 行第 {col} 列", "Not JSON: line {line} column {col}"),
     "cameras.json_unapplied": ("JSON 视图有未应用的修改，请先点击“应用 JSON”或放弃修改",
                                "The JSON view has changes not applied: press “Apply JSON” or discard them"),
-    # Save refusals (dashboard/cameras_zone_check.py): "<where>: <what>"
+    # Save refusals (dashboard/pages/cameras/zone_check.py): "<where>: <what>"
     "cameras.err_at": ("{where}：{what}", "{where}: {what}"),
     "cameras.err_zone": ("区域“{zone}”", "zone “{zone}”"),
     "cameras.err_rule": ("区域“{zone}”的“{rule}”规则", "the {rule} rule of zone “{zone}”"),
@@ -485,6 +489,15 @@ def t(key: str, lang: str = "zh", **params) -> str:
         return key
     text = pair[1] if lang == "en" else pair[0]
     return text.format(**params) if params else text
+
+
+def bilingual(key: str, unit: str = "") -> str:
+    """The printed form of `key`, 'zh (en)' with an optional unit after the Chinese: paper is read in both."""
+    zh, en = CATALOGUE[key]
+    # The English is a gloss inside a Chinese line: lower case ("按期结案率 (on-time rate)"), and its own
+    # parenthesis becomes a comma so the gloss stays one pair ("(mean to dispatch, min)").
+    gloss = re.sub(r"\s*\((.*)\)$", r", \1", en[:1].lower() + en[1:])
+    return f"{zh}{' ' + unit if unit else ''} ({gloss})"
 
 
 def violation(code: str, params: dict | None = None, default: str | None = None, lang: str = "zh") -> str:

@@ -1,4 +1,8 @@
-"""The live feed: one shared Redis pub/sub subscription per process, fanned out to SSE clients."""
+"""The live feed: one shared Redis pub/sub subscription per process, fanned out to SSE clients.
+
+Only what `parse_live` reads is relayed: a payload that is not a live message we know is logged with
+the reason and dropped, so a buggy or newer producer can neither reach a browser nor stop the feed.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +16,11 @@ import flask
 import redis
 
 from dashboard import access
+from geodata.bus import LIVE_CHANNEL, InvalidMessage, parse_live
 from geodata.queries import q
 
 logger = logging.getLogger(__name__)
 
-CHANNEL = "gridwatch:live"
 BEAT_S = 1.0  # the wall shows "n s old" counted from the last beat or message
 CLIENT_QUEUE = 2000
 bp = flask.Blueprint("live", __name__)
@@ -25,7 +29,7 @@ bp = flask.Blueprint("live", __name__)
 class LiveHub:
     """Reads `gridwatch:live` in one thread and copies each message to every subscriber's queue."""
 
-    def __init__(self, redis_url: str, channel: str = CHANNEL):
+    def __init__(self, redis_url: str, channel: str = LIVE_CHANNEL):
         self.redis_url = redis_url
         self.channel = channel
         self.connected = False
@@ -58,12 +62,12 @@ class LiveHub:
     def _broadcast(self, item) -> None:
         with self._lock:
             subs = list(self._subs)
-        for q in subs:
+        for sub in subs:
             try:
-                q.put_nowait(item)
+                sub.put_nowait(item)
             except queue.Full:
                 # A stuck client: cut it off; its browser reconnects and resyncs.
-                self._evict(q)
+                self._evict(sub)
 
     def _evict(self, q: queue.Queue) -> None:
         self.unsubscribe(q)
@@ -73,6 +77,15 @@ class LiveHub:
         except queue.Empty:
             pass
         q.put_nowait(("overflow", None))
+
+    def _relay(self, raw) -> None:
+        try:
+            msg = parse_live(raw)
+        except InvalidMessage as exc:
+            logger.warning("dropped a live message on %s: %s", self.channel, exc.reason)
+            return
+        # Subscribers get the message as its type defines it (defaults filled, unknown fields gone).
+        self._broadcast(("msg", msg.model_dump(mode="json")))
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -87,13 +100,7 @@ class LiveHub:
                 while not self._stop.is_set():
                     m = ps.get_message(timeout=BEAT_S / 2)
                     if m and m.get("type") == "message":
-                        try:
-                            data = json.loads(m["data"])
-                        except (ValueError, TypeError):
-                            logger.warning("ignored a live message that is not JSON")
-                            data = None
-                        if isinstance(data, dict):
-                            self._broadcast(("msg", data))
+                        self._relay(m["data"])
                     now = time.time()
                     if now - last_beat >= BEAT_S:
                         # Beats come from this loop only, so a dead Redis stops them and the wall notices.

@@ -21,7 +21,8 @@ from psycopg.rows import dict_row
 from dashboard import context
 from geodata import api_keys
 from geodata.queries import q
-from geodata.bus import DATA_FIELD, INCIDENT_STREAM, InvalidMessage, parse_incident
+from geodata.bus import InvalidMessage, incident_message, publish_incident
+from grid.routing import Source
 
 logger = logging.getLogger(__name__)
 
@@ -103,22 +104,20 @@ def create_request(fmt: str):
             return _error(400, "media_url must be an http(s) URL")
         # Stored as a link and never fetched by the server.
         media.append(media_url)
-    event_id = str(uuid.uuid4())
-    message = {
-        "v": 1, "event_id": event_id, "source": "open311", "matter": code, "lon": lon, "lat": lat,
-        "observed_at": datetime.now(timezone.utc).isoformat(),
-        "description": (form.get("description") or "")[:4000], "reporter": f"apikey:{key.id}",
-        "media": media,
-        "attributes": {k: form[k] for k in ("address_string", "email", "first_name", "last_name", "phone",
-                                             "device_id", "account_id") if form.get(k)} | {"client": key.name},
-    }
+    event_id = uuid.uuid4()
     try:
-        parse_incident(json.dumps(message))
+        # Refused here, in the spec's error format, whatever ingest would otherwise dead-letter.
+        message = incident_message(
+            v=1, event_id=event_id, source=Source.OPEN311, matter=code, lon=lon, lat=lat,
+            observed_at=datetime.now(timezone.utc), description=(form.get("description") or "")[:4000],
+            reporter=f"apikey:{key.id}", media=media,
+            attributes={k: form[k] for k in ("address_string", "email", "first_name", "last_name", "phone",
+                                             "device_id", "account_id") if form.get(k)} | {"client": key.name})
+        publish_incident(context.redis_client(), message)
     except InvalidMessage as exc:
         return _error(400, exc.reason)
-    context.redis_client().xadd(INCIDENT_STREAM, {DATA_FIELD: json.dumps(message, ensure_ascii=False)})
     logger.info("open311 request %s from %s", event_id, key.name)
-    return _json([{"service_request_id": event_id, "service_notice": "", "account_id": None}], 201)
+    return _json([{"service_request_id": str(event_id), "service_notice": "", "account_id": None}], 201)
 
 
 def _status(row) -> str:

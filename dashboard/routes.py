@@ -14,7 +14,7 @@ import numpy as np
 from dashboard import access, context, data
 from dashboard.components import fmt_time, matter_name
 from dashboard.i18n import label, refused, t
-from geodata.bus import DATA_FIELD, INCIDENT_STREAM, InvalidMessage, LiveWorker, parse_incident, publish_live
+from geodata.bus import InvalidMessage, LiveGridWorker, parse_incident, publish_incident, publish_live
 
 logger = logging.getLogger(__name__)
 
@@ -103,8 +103,8 @@ def field_tasks():
     """The worker's open tasks, by deadline, with their map positions and the worker's last known one."""
     user = context.user()
     with context.pool().connection() as conn:
-        rows = data.worker_tasks(conn, user.worker_code)
-        me = data.worker_get(conn, user.worker_code) if user.worker_code else None
+        rows = data.grid_worker_tasks(conn, user.worker_code)
+        me = data.grid_worker_get(conn, user.worker_code) if user.worker_code else None
     lang, tz = context.lang(), context.cfg().timezone
     # Positions come with the list so the task map still works offline from the tablet's cached copy.
     return flask.jsonify({"ok": True, "me": _display_pos(me), "tasks": [
@@ -175,7 +175,7 @@ def field_report():
     # SET NX first: two retries racing each other still put one entry on the stream.
     if not r.set(sent_key, "1", nx=True, ex=SENT_TTL_S):
         return flask.jsonify({"ok": True, "event_id": event_id, "duplicate": True})
-    r.xadd(INCIDENT_STREAM, {DATA_FIELD: msg.model_dump_json()})
+    publish_incident(r, msg)
     logger.info("field report %s by %s", event_id, user.username, extra={"incident_id": event_id})
     return flask.jsonify({"ok": True, "event_id": event_id, "outside": not inside,
                           "warning": None if inside else t("field.outside", context.lang())})
@@ -231,7 +231,7 @@ def field_duty():
         row = data.set_duty(conn, user.worker_code, on_duty, lon, lat)
     if row is None:
         return flask.jsonify(_error_body("api.no_worker")), 404
-    publish_live(context.redis_client(), [LiveWorker(at=datetime.now(timezone.utc), code=row["code"],
+    publish_live(context.redis_client(), [LiveGridWorker(at=datetime.now(timezone.utc), code=row["code"],
                                                      on_duty=row["on_duty"], lon=row["lon"], lat=row["lat"])])
     return flask.jsonify({"ok": True, "on_duty": row["on_duty"]})
 

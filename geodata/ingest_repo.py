@@ -123,12 +123,12 @@ def known_event_ids(conn: psycopg.Connection) -> set[UUID]:
 
 def assignments(conn: psycopg.Connection, sub_grids: set[str]) -> dict[str, routing.Assignment]:
     """Current primary and backup worker of each sub-grid."""
-    found: dict[str, dict[str, routing.Worker]] = {}
+    found: dict[str, dict[str, routing.GridWorker]] = {}
     if sub_grids:
         rows = conn.cursor(row_factory=dict_row).execute(
             q("ingest_assignments"), {"codes": sorted(sub_grids)}).fetchall()
         for r in rows:
-            found.setdefault(r["sub_grid_code"], {})[r["role"]] = routing.Worker(r["code"], r["on_duty"], r["active"])
+            found.setdefault(r["sub_grid_code"], {})[r["role"]] = routing.GridWorker(r["code"], r["on_duty"], r["active"])
     return {code: routing.Assignment(w.get("primary"), w.get("backup")) for code, w in found.items()}
 
 

@@ -33,7 +33,7 @@ def load_lookup(conn: psycopg.Connection) -> GridLookup:
     return GridLookup(GridIndex(records, geoms), names)
 
 
-def workers_of(conn: psycopg.Connection, sub_grid_codes: list[str]) -> dict[str, list[dict]]:
+def grid_workers_of(conn: psycopg.Connection, sub_grid_codes: list[str]) -> dict[str, list[dict]]:
     """Current primary and backup workers per sub-grid."""
     cur = conn.cursor(row_factory=psycopg.rows.dict_row)
     out: dict[str, list[dict]] = {code: [] for code in sub_grid_codes}
@@ -59,5 +59,5 @@ def describe(conn: psycopg.Connection, lon: float, lat: float) -> dict:
     out = {"outside": False, "lon": lon, "lat": lat}
     for level in ("street", "community", "sub_grid", "base_grid"):
         out[level] = {"code": hit[level], "name": hit[f"{level}_name"]}
-    out["workers"] = workers_of(conn, [hit["sub_grid"]])[hit["sub_grid"]]
+    out["workers"] = grid_workers_of(conn, [hit["sub_grid"]])[hit["sub_grid"]]
     return out

@@ -30,7 +30,7 @@ from grid.refusals import Code
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Outcome", "ReassignError", "assign_worker", "cancel_false_alarm", "dispatch", "do_action",
+__all__ = ["Outcome", "ReassignError", "assign_grid_worker", "cancel_false_alarm", "dispatch", "do_action",
            "incident_detail", "list_incidents", "load_operator", "move_base_grid", "verify"]
 
 _DESK = frozenset({Role.DISPATCHER.value, Role.SUPERVISOR.value, Role.ADMIN.value})
@@ -164,7 +164,7 @@ def move_base_grid(conn: psycopg.Connection, op: Operator, base_code: str, sub_g
     return _finish(outcome, live)
 
 
-def assign_worker(conn: psycopg.Connection, op: Operator, sub_grid_code: str, worker_code: str, *,
+def assign_grid_worker(conn: psycopg.Connection, op: Operator, sub_grid_code: str, worker_code: str, *,
                   backup: bool = False, reason: str | None = None, preview: bool = False, live=None) -> Outcome:
     """Make a worker a sub-grid's primary (or backup); history kept, open tasks follow (or preview)."""
     _require_reason(reason, preview)
@@ -176,7 +176,7 @@ def assign_worker(conn: psycopg.Connection, op: Operator, sub_grid_code: str, wo
         w = conn.execute(q("op_worker"), {"code": worker_code}).fetchone()
         if w is None:
             raise ReassignError(f"no grid worker {worker_code}", Code.OP_NO_WORKER, worker=worker_code)
-        worker = reassign.WorkerInfo(w["code"], w["community_code"], w["active"], w["on_duty"])
+        worker = reassign.GridWorkerInfo(w["code"], w["community_code"], w["active"], w["on_duty"])
         current = load_assignment(conn, sub.code)
         holder = current.primary if role == "primary" else current.backup
         incidents: list[reassign.OpenIncident] = []

@@ -96,9 +96,9 @@ def load_assignment(conn: psycopg.Connection, sub_grid_code: str | None) -> rout
     """A sub-grid's current primary and backup workers, as routing wants them."""
     if sub_grid_code is None:
         return routing.Assignment()
-    found: dict[str, routing.Worker] = {}
+    found: dict[str, routing.GridWorker] = {}
     for row in conn.execute(q("sub_grid_current_workers"), {"sub_grid_code": sub_grid_code}):
-        found[row["role"]] = routing.Worker(row["code"], row["on_duty"], row["active"])
+        found[row["role"]] = routing.GridWorker(row["code"], row["on_duty"], row["active"])
     return routing.Assignment(found.get("primary"), found.get("backup"))
 
 

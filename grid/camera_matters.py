@@ -1,4 +1,10 @@
-"""Which matter of the matters list a camera situation is filed under, by rule kind or quality check."""
+"""Which matter of the matters list a camera situation is filed under, by rule kind or quality check.
+
+The one camera contract on the domain's side: video/ reports situations by rule kind (its
+`video.config.RuleKind`) and health problems by check (the fields of `video.config.Health`); which
+matter each becomes is decided here, and only here (tests/grid/test_camera_matters.py holds the two
+sides together, since video/ may not import grid/).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +12,11 @@ import logging
 
 logger = logging.getLogger(__name__)
 
+#: The video quality checks, in the order video diagnoses them; each has a threshold in the camera's `health`.
 QUALITY_CHECKS = ("offline", "frozen", "covered", "blurred", "moved")
 
 #: Camera rule kind (and video quality check) -> the matter it raises unless the rule names its own.
+#: The zone editor's placeholders and docs/cameras.md show this table.
 RULE_MATTERS: dict[str, str] = {
     "intrusion": "crime_intrusion",
     "crowd": "crime_crowd",

@@ -18,6 +18,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+#: Indicator levels and the incident column that names the group.
+LEVEL_KEYS = {"worker": "worker_code", "sub_grid": "sub_grid_code", "community": "community_code",
+              "street": "street_code"}
 COLUMNS = (
     "incidents",
     "closed",

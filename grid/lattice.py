@@ -2,9 +2,8 @@
 
 Cells are square in a metric CRS (UTM 50N by default, which covers Shenzhen), so "200 m" means
 200 m on the ground. Cell ids run row-major from the south-west corner: ``id = row * nx + col``,
-the same order as libpysal's ``lat2W``. H3 cells (resolution 9, ~0.1 km²) are the alternative
-lattice, indexed by their position in a sorted cover. Weights are binary
-``scipy.sparse.csr_matrix`` objects with an empty diagonal; Gi* adds the self-weight itself.
+the same order as libpysal's ``lat2W``. Weights are binary ``scipy.sparse.csr_matrix`` objects with
+an empty diagonal; Gi* adds the self-weight itself.
 """
 
 from __future__ import annotations
@@ -13,9 +12,7 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 
-import h3
 import numpy as np
-import pandas as pd
 import shapely
 from pyproj import Transformer
 from scipy import sparse
@@ -193,25 +190,3 @@ def contiguity_weights(polygons, queen: bool = True) -> sparse.csr_matrix:
         i, j = i[edge], j[edge]
     return weights_from_pairs(i, j, len(geoms))
 
-
-def h3_cover(area, res: int = 9) -> np.ndarray:
-    """Sorted H3 cells (strings) whose centres lie in a WGS84 shapely (Multi)Polygon; res 9 is ~0.1 km²."""
-    return np.array(sorted(h3.geo_to_cells(shapely.geometry.mapping(area), res)), dtype=object)
-
-
-def h3_cell_of(lon, lat, cells, res: int = 9) -> np.ndarray:
-    """Index into ``cells`` of the H3 cell holding each WGS84 point, -1 when that cell is not listed."""
-    # h3 has no array API; one C call per point is ~1 µs, 20 ms for 20,000 incidents.
-    ids = [h3.latlng_to_cell(float(b), float(a), res) for a, b in zip(np.ravel(lon), np.ravel(lat), strict=True)]
-    return pd.Index(cells).get_indexer(ids).astype(np.int64)
-
-
-def h3_weights(cells) -> sparse.csr_matrix:
-    """Binary weights between listed H3 cells that share an edge (6 neighbours inside the cover)."""
-    index = pd.Index(cells)
-    rings = [h3.grid_ring(cell, 1) for cell in index]
-    src = np.repeat(np.arange(len(index)), [len(r) for r in rings])
-    # One lookup for all neighbours: per-cell lookups cost 30x more.
-    dst = index.get_indexer([c for r in rings for c in r]) if len(src) else np.empty(0, np.int64)
-    inside = dst >= 0
-    return weights_from_pairs(src[inside], dst[inside], len(index))

@@ -55,7 +55,7 @@ class SubGrid:
 
 
 @dataclass(frozen=True)
-class WorkerInfo:
+class GridWorkerInfo:
     """A grid worker as an assignment sees one."""
 
     code: str
@@ -199,7 +199,7 @@ def plan_move_base(op: Operator, base: BaseGrid, source: SubGrid, target: SubGri
     )
 
 
-def plan_assign(op: Operator, sub_grid: SubGrid, worker: WorkerInfo, role: str, current: routing.Assignment,
+def plan_assign(op: Operator, sub_grid: SubGrid, worker: GridWorkerInfo, role: str, current: routing.Assignment,
                 incidents: Sequence[OpenIncident], load: Mapping[str, int]) -> Plan:
     """Check and plan making `worker` the sub-grid's `role`; the replaced worker's open tasks follow."""
     check_operator(op, "assign grid workers")

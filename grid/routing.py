@@ -40,7 +40,7 @@ class Location:
 
 
 @dataclass(frozen=True)
-class Worker:
+class GridWorker:
     """A grid worker as routing sees one."""
 
     code: str
@@ -57,8 +57,8 @@ class Worker:
 class Assignment:
     """A sub-grid's current primary and backup workers (either may be missing)."""
 
-    primary: Worker | None = None
-    backup: Worker | None = None
+    primary: GridWorker | None = None
+    backup: GridWorker | None = None
 
 
 @dataclass(frozen=True)

@@ -17,18 +17,9 @@ from shapely.geometry import Polygon
 
 logger = logging.getLogger(__name__)
 
+# The rule kinds video reports situations by; health problems are named by the fields of Health below.
+# Which matter each becomes is the domain's choice (grid/camera_matters.py), never video's.
 RuleKind = Literal["intrusion", "loitering", "crowd", "object_left", "vehicle_stopped"]
-HEALTH_CHECKS = ("offline", "frozen", "covered", "blurred", "moved")
-
-# Matter codes a situation files under unless the rule names its own; health problems are maintenance.
-DEFAULT_MATTER: dict[str, str] = {
-    "intrusion": "video.intrusion",
-    "loitering": "video.loitering",
-    "crowd": "video.crowd",
-    "object_left": "video.object_left",
-    "vehicle_stopped": "video.vehicle_stopped",
-    "health": "maintenance.camera",
-}
 
 # Seconds a rule needs before it fires when the config gives none.
 DEFAULT_SECONDS: dict[str, float] = {
@@ -62,7 +53,8 @@ class Rule(_Strict):
     )
     matter: str | None = Field(
         default=None, min_length=1, max_length=64, title="Matter code",
-        description="Matters-list code the incident is filed under; default per kind (video.<kind>).",
+        description="Matters-list code the incident is filed under; default the kind's matter in the "
+        "domain's table (grid/camera_matters.py RULE_MATTERS).",
     )
     dispatch: Literal["auto", "manual"] = Field(
         default="manual", title="Dispatch",
@@ -84,11 +76,6 @@ class Rule(_Strict):
     def people(self) -> int:
         """Crowd threshold, 5 when unset."""
         return 5 if self.min_people is None else self.min_people
-
-    @property
-    def matter_code(self) -> str:
-        """The matter code, the kind's default when unset."""
-        return self.matter or DEFAULT_MATTER[self.kind]
 
 
 class Zone(_Strict):

@@ -66,10 +66,6 @@ class Detections:
         """Box areas in square pixels."""
         return (self.xyxy[:, 2] - self.xyxy[:, 0]) * (self.xyxy[:, 3] - self.xyxy[:, 1])
 
-    def foot_points(self) -> np.ndarray:
-        """Bottom-centre of each box: where a person or object touches the ground."""
-        return np.stack([(self.xyxy[:, 0] + self.xyxy[:, 2]) / 2, self.xyxy[:, 3]], axis=1)
-
     def scaled(self, sx: float, sy: float) -> Detections:
         """The same detections with coordinates multiplied by (sx, sy)."""
         return Detections(self.xyxy * np.array([sx, sy, sx, sy], np.float32), self.confidence, self.label)

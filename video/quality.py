@@ -13,7 +13,8 @@ from video.motion import small_grey
 
 logger = logging.getLogger(__name__)
 
-CHECKS = ("offline", "frozen", "covered", "blurred", "moved")
+# One check per threshold of the camera's health config, in its order: the model is the list.
+CHECKS: tuple[str, ...] = tuple(Health.model_fields)
 
 
 @dataclass(frozen=True)
@@ -22,11 +23,6 @@ class Diagnosis:
 
     raw: frozenset[str]
     problems: frozenset[str]
-
-    @property
-    def trustworthy(self) -> bool:
-        """False while the picture cannot be analysed (covered, frozen, moving camera, no frame)."""
-        return not (self.raw & {"offline", "frozen", "covered", "moved"})
 
 
 def sharpness(grey: np.ndarray) -> float:
@@ -139,11 +135,6 @@ class QualityMonitor:
         elif sim > 0.8:
             # Follow slow changes (shadows, day to night) while the view clearly matches.
             self._reference = cv2.addWeighted(self._reference, 0.98, small, 0.02, 0)
-
-    def accept_view(self) -> None:
-        """Take the current view as the new reference (an operator confirmed the camera's new aim)."""
-        self._reference = None
-        self._first_t = None
 
     def _settle(self, raw: set[str], t: float, offline_since: float | None = None) -> Diagnosis:
         for check in CHECKS:

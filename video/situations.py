@@ -65,10 +65,6 @@ class SituationTracker:
         self.health_cooldown_s = health_cooldown_s
         self._open: dict[tuple[str, str | None], _Open] = {}
 
-    def open_situations(self) -> list[Situation]:
-        """The situations currently open (their start events)."""
-        return [o.event for o in self._open.values()]
-
     def update(self, hits: list[Hit], t: float) -> list[Situation]:
         """Feed the hits of time t; return the events they cause."""
         events: list[Situation] = []

@@ -5,7 +5,7 @@ A refresh loads the incidents of the last 35 days in one query, computes everyth
 publishes on `gridwatch:live`: an `early_warning` message per new warning and one `analysis`
 message saying new results exist (docs/analysis.md). It runs every `interval_s` and whenever a
 request is pushed on the Redis list `gridwatch:analysis:request`. A warning becomes a case through
-the incident stream, like every other new case (`make_case`).
+the incident stream, like every other new case (`geodata.warning_cases.make_case`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -24,10 +23,8 @@ import redis
 from geodata import analysis_repo as repo
 from geodata import db
 from workers import analysis_compute as compute
-from geodata.bus import DATA_FIELD, INCIDENT_STREAM, LIVE_CHANNEL, publish_live
-from grid.refusals import Code, Refusal
-from grid.routing import Source
-from geodata.bus.messages import IncidentMessage, LiveAnalysis, LiveEarlyWarning, parse_incident
+from geodata.bus import LIVE_CHANNEL, LiveAnalysis, publish_live
+from geodata.warning_cases import warning_message
 
 logger = logging.getLogger(__name__)
 
@@ -165,75 +162,10 @@ def ready_message(result: RunResult) -> LiveAnalysis:
                         seconds=round(result.seconds, 3), new_warnings=len(result.new_warnings))
 
 
-def warning_message(w: dict) -> LiveEarlyWarning:
-    """The `early_warning` live message for one warning row (new, or changed status)."""
-    keys = ("id", "kind", "status", "matter_code", "area_level", "area_code", "sub_grid_code", "community_code",
-            "street_code", "lon", "lat", "score", "created_at", "incident_id")
-    body = {k: w.get(k) for k in keys if w.get(k) is not None}
-    # details come from jsonb: make them plain JSON (timestamps as ISO text) for the wire.
-    details = json.loads(json.dumps(w.get("details") or {}, default=_json_default))
-    return LiveEarlyWarning(at=datetime.now(UTC), details=details, **body)
-
-
-def _json_default(value):
-    # Timestamps as ISO 8601 with offset (like every live message), UUIDs and the rest as text.
-    return value.isoformat() if isinstance(value, datetime) else str(value)
-
-
 def publish(client: redis.Redis, result: RunResult, channel: str = LIVE_CHANNEL) -> int:
     """Publish the new warnings, then the ready message (after the commit); return how many were sent."""
     return publish_live(client, [*(warning_message(w) for w in result.new_warnings), ready_message(result)],
                         channel)
-
-
-# ---- a warning becomes a case ------------------------------------------------------------------------
-
-class CaseError(Refusal):
-    """A warning that cannot be turned into a case (unknown, not open, no matter)."""
-
-
-def _describe(w: dict) -> str:
-    d = w.get("details") or {}
-    if w["kind"] == "rising":
-        what = f"本周{d.get('current')}起, 基线每周{d.get('expected_per_week')}起 (rising: this week vs baseline)"
-    elif w["kind"] == "repeat":
-        what = f"{d.get('days')}天内{d.get('radius_m')}米内重复{d.get('count')}次 (repeated at one place)"
-    else:
-        what = f"无正常摄像机 ({d.get('reason')}, camera-blind sub-grid)"
-    return f"分析研判预警 #{w['id']} {w['kind']} {w['area_code']}: {what}"
-
-
-def make_case(conn: psycopg.Connection, client: redis.Redis, warning_id: int, by: str, *,
-              matter: str | None = None, now: datetime | None = None) -> IncidentMessage:
-    """Put an IncidentMessage (source analysis) for an open warning on the stream and mark it case_made."""
-    if not conn.autocommit:
-        raise ValueError("make_case needs an autocommit connection: it commits its own transaction")
-    at = now or datetime.now(UTC)
-    with conn.transaction():
-        w = repo.warning_for_update(conn, warning_id)
-        if w is None:
-            raise CaseError(f"no warning {warning_id}", Code.CASE_NO_WARNING, warning=warning_id)
-        if w["status"] != "open":
-            raise CaseError(f"warning {warning_id} is {w['status']}, not open", Code.CASE_NOT_OPEN, warning=warning_id)
-        code = matter or w["matter_code"]
-        if not code:
-            raise CaseError(f"warning {warning_id} ({w['kind']}) names no matter: give one (--matter)",
-                            Code.CASE_NO_MATTER, warning=warning_id)
-        if not repo.matter_exists(conn, code):
-            raise CaseError(f"{code!r} is not an active matter", Code.CASE_INACTIVE_MATTER, matter=code)
-        msg = IncidentMessage(
-            v=1, event_id=uuid.uuid4(), source=Source.ANALYSIS, matter=code, lon=float(w["lon"]), lat=float(w["lat"]),
-            observed_at=at, description=_describe(w), reporter=by[:64],
-            attributes={"warning_id": w["id"], "warning_kind": w["kind"], "area_code": w["area_code"]})
-        data = msg.model_dump_json().encode()
-        parse_incident(data)  # the consumer's own door: refuse here rather than dead-letter there
-        repo.mark_case_made(conn, warning_id, msg.event_id, by, at)
-        # XADD inside the transaction: if it fails, the warning stays open and nothing was sent.
-        client.xadd(INCIDENT_STREAM, {DATA_FIELD: data})
-    publish_live(client, [warning_message({**w, "status": "case_made", "incident_id": msg.event_id})])
-    logger.info("warning %s turned into case %s by %s", warning_id, msg.event_id, by,
-                extra={"warning_id": warning_id, "incident_id": str(msg.event_id)})
-    return msg
 
 
 # ---- the worker --------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from scipy import sparse
 from geodata.analysis_repo import GridGeometry, geom_hex
 from grid.emerging import count_cube, emerging_hot_spots
 from grid.hotspots import hot_spots
-from grid.indicators import indicators, red_black_ranking
+from grid.indicators import LEVEL_KEYS, indicators, red_black_ranking
 from grid.lattice import PINGSHAN_BBOX, SquareLattice, contiguity_weights, project, subset_weights
 from grid.trends import camera_blind_sub_grids, cst_midnight, repeat_clusters, rising_matters, time_bins
 
@@ -24,9 +24,6 @@ SQUARE = "square200"
 SUB_GRID = "sub_grid"
 WARNING_COLUMNS = ("kind", "dedup_key", "matter_code", "area_level", "area_code", "sub_grid_code",
                    "community_code", "street_code", "lon", "lat", "details", "score")
-#: Indicator levels and the incident column that names the group.
-LEVEL_KEYS = {"worker": "worker_code", "sub_grid": "sub_grid_code", "community": "community_code",
-              "street": "street_code"}
 #: Camera health verdicts that still watch the sub-grid. "unknown" means never diagnosed (no video
 #: quality worker has looked yet); counting it as blind would flag every sub-grid on a fresh system.
 SEEING = ("online", "unknown")

@@ -32,7 +32,7 @@ from video.detectors import Detector, make_detector
 from video.media import MediaRecorder, write_latest
 from video.pipeline import CameraPipeline
 from video.sources import FrameSource, Sample
-from geodata.bus import DATA_FIELD, INCIDENT_STREAM, LiveCamera, publish_live
+from geodata.bus import InvalidMessage, LiveCamera, publish_incident, publish_live
 from workers.camera_events import HealthReport, Publish, health_of, situation_message, wall_time
 from workers.camera_leases import Leases, fair_share
 
@@ -334,9 +334,17 @@ class CameraWorker:
         for i in items:
             if isinstance(i, HealthReport):
                 reports[i.code] = i
+        sent = []
         with self.redis.pipeline(transaction=False) as pipe:
             for p in publishes:
-                pipe.xadd(INCIDENT_STREAM, {DATA_FIELD: p.message.model_dump_json()})
+                try:
+                    publish_incident(pipe, p.message)
+                except InvalidMessage as exc:
+                    # Ingest would only dead-letter it, and no retry can make it valid: say why and drop it.
+                    logger.error("camera %s: incident message refused by the bus, dropped: %s", p.message.camera,
+                                 exc.reason, extra={"incident_id": str(p.message.event_id)})
+                    continue
+                sent.append(p)
             for r in reports.values():
                 key = HEALTH_KEY.format(code=r.code)
                 pipe.hset(key, mapping={
@@ -346,9 +354,9 @@ class CameraWorker:
                 })
                 pipe.expire(key, int(max(60, 6 * self.config.lease_s)))
             pipe.execute()
-        for p in publishes:
-            logger.info("camera %s: %s %s %s -> %s", p.message.camera, p.message.attributes.get("rule"),
-                        p.message.situation.phase.value, p.message.matter, INCIDENT_STREAM)
+        for p in sent:
+            logger.info("camera %s: %s %s %s -> incident stream", p.message.camera, p.message.attributes.get("rule"),
+                        p.message.situation.phase.value, p.message.matter)
         changed = [r for r in reports.values() if self._published.get(r.code) != f"{r.health}/{r.problem}"]
         if not changed:
             return

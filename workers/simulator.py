@@ -8,7 +8,6 @@ which is left to the people trying the demo.
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import time
@@ -23,7 +22,8 @@ from psycopg.rows import dict_row
 from geodata import db, grid_workers
 from geodata.queries import q
 from geodata.transitions import StaleTransition, TransitionError, apply_transition, publish_result
-from geodata.bus import INCIDENT_STREAM, LiveWorker, publish_live
+from geodata.bus import IncidentMessage, LiveGridWorker, publish_incident, publish_live
+from grid.routing import Source
 
 logger = logging.getLogger(__name__)
 
@@ -71,12 +71,12 @@ class Simulator:
         m = self.rng.choice(self.matters)
         lon = w["lon"] + self.rng.uniform(-0.0015, 0.0015)
         lat = w["lat"] + self.rng.uniform(-0.0015, 0.0015)
-        event_id = str(uuid.uuid4())
-        message = {"v": 1, "event_id": event_id, "source": "grid_worker", "matter": m["code"], "lon": lon,
-                   "lat": lat, "observed_at": datetime.now(CST).isoformat(), "reporter": w["code"],
-                   "description": self.rng.choice(DESCRIPTIONS[m["family"]]), "attributes": {"simulated": True}}
-        self.redis.xadd(INCIDENT_STREAM, {"data": json.dumps(message, ensure_ascii=False)})
-        return event_id
+        message = IncidentMessage(
+            v=1, event_id=uuid.uuid4(), source=Source.GRID_WORKER, matter=m["code"], lon=lon, lat=lat,
+            observed_at=datetime.now(CST), reporter=w["code"],
+            description=self.rng.choice(DESCRIPTIONS[m["family"]]), attributes={"simulated": True})
+        publish_incident(self.redis, message)
+        return str(message.event_id)
 
     def step(self) -> int:
         """Move a few open tasks one step along the loop, as their worker or a supervisor would."""
@@ -109,7 +109,7 @@ class Simulator:
             w["lat"] += self.rng.uniform(-0.0008, 0.0008)
             row = grid_workers.set_duty_position(self.conn, w["code"], lon=w["lon"], lat=w["lat"])
             if row:
-                moved.append(LiveWorker(at=datetime.now(timezone.utc), code=row["code"], on_duty=row["on_duty"],
+                moved.append(LiveGridWorker(at=datetime.now(timezone.utc), code=row["code"], on_duty=row["on_duty"],
                                         lon=row["lon"], lat=row["lat"]))
         publish_live(self.redis, moved)
 

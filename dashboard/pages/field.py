@@ -23,7 +23,7 @@ def layout(user, lang, **_query):
     cfg = context.cfg()
     with context.pool().connection() as conn:
         matters = data.matters(conn)
-        worker = data.worker_get(conn, user.worker_code) or {"name": user.worker_code, "on_duty": False}
+        worker = data.grid_worker_get(conn, user.worker_code) or {"name": user.worker_code, "on_duty": False}
     district = basemap.ground()
     bounds = basemap.district_bounds()
     labels = {a: t(f"action.{a}", lang) for a in ("accept", "start", "resolve", "return")}

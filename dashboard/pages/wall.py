@@ -113,7 +113,7 @@ def wall_refresh(_sync, _tick):
         counts = data.open_by_sub_grid(conn)
         clusters = data.incident_clusters(conn, user)
         cams = data.cameras(conn)
-        workers = data.workers(conn, user)
+        workers = data.grid_worker_positions(conn, user)
         alarms = data.alarms(conn, user)
     subgrids = {"type": "FeatureCollection", "features": [
         {**f, "properties": {**f["properties"], "open": counts.get(f["properties"]["code"], {}).get("open", 0)}}

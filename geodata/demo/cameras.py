@@ -9,7 +9,7 @@ import shapely
 
 from geodata.demo import places
 from geodata.demo.layout import Layout
-from geodata.demo.matters import RULE_MATTERS
+from grid.camera_matters import RULE_MATTERS
 
 TOTAL_CAMERAS = 200
 HEALTH_DEFAULTS = {"offline": 30, "frozen": 10, "covered": 5, "blurred": 10, "moved": 10}

@@ -9,8 +9,9 @@ import numpy as np
 from geodata.demo import plant, rhythm
 from geodata.demo.cameras import Cameras
 from geodata.demo.layout import Layout, random_points_in
-from geodata.demo.matters import FAMILIES, MATTERS, RULE_MATTERS
-from geodata.demo.people import Workers
+from geodata.demo.matters import FAMILIES, MATTERS
+from geodata.demo.people import GridWorkers
+from grid.camera_matters import RULE_MATTERS
 
 WEEK_S = 7 * 86400.0
 #: Share of camera-kind matters that people report instead of a camera.
@@ -45,7 +46,7 @@ def _cameras_with(cams: Cameras, kind: str) -> np.ndarray:
 
 
 class _Builder:
-    def __init__(self, layout: Layout, cams: Cameras, workers: Workers, rng: np.random.Generator):
+    def __init__(self, layout: Layout, cams: Cameras, workers: GridWorkers, rng: np.random.Generator):
         self.layout, self.cams, self.workers, self.rng = layout, cams, workers, rng
         self.parts: list[dict] = []
         self.weight = layout.density * layout.base_area
@@ -100,7 +101,7 @@ def _people_matters(family: str) -> tuple[np.ndarray, np.ndarray]:
     return idx, w / w.sum()
 
 
-def make_drafts(layout: Layout, cams: Cameras, workers: Workers, hot: list[plant.HotArea], trend: plant.Trend,
+def make_drafts(layout: Layout, cams: Cameras, workers: GridWorkers, hot: list[plant.HotArea], trend: plant.Trend,
                 total: int, start: float, end: float, rng: np.random.Generator) -> Drafts:
     """Background cases by the matters' weights, then the planted hot areas and rising trend."""
     weights = np.array([m.weight for m in MATTERS])

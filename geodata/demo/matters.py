@@ -1,10 +1,8 @@
-"""The demo's grid matters list (网格事项清单) and which matter each camera rule raises."""
+"""The demo's grid matters list (网格事项清单); which matter each camera rule raises is grid/camera_matters.py's."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from grid.camera_matters import RULE_MATTERS  # noqa: F401  (re-exported: the demo's cameras use it)
 
 FAMILIES = ("crime", "dispute", "hazard", "maintenance")
 

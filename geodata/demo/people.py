@@ -16,7 +16,7 @@ _GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英�
 
 
 @dataclass
-class Workers:
+class GridWorkers:
     """Workers as parallel lists, and assignment rows."""
 
     codes: list[str]
@@ -49,7 +49,7 @@ def _per_community(layout: Layout) -> np.ndarray:
     return floor + extra
 
 
-def make_workers(layout: Layout, now: datetime, rng: np.random.Generator) -> Workers:
+def make_grid_workers(layout: Layout, now: datetime, rng: np.random.Generator) -> GridWorkers:
     """About 300 workers, one primary per sub-grid, backups from the same community."""
     per_comm = _per_community(layout)
     codes, names, phones, comm = [], [], [], []
@@ -82,4 +82,4 @@ def make_workers(layout: Layout, now: datetime, rng: np.random.Generator) -> Wor
             rows.append((s, w, "primary", start, handed[s], "demo: handed over"))
             handed[s] = start
     on_duty = rng.random(len(codes)) > 0.1
-    return Workers(codes, names, phones, np.array(comm), on_duty, primary, backup, rows)
+    return GridWorkers(codes, names, phones, np.array(comm), on_duty, primary, backup, rows)

@@ -14,7 +14,7 @@ from geodata.demo.cameras import Cameras
 from geodata.demo.incidents import Drafts
 from geodata.demo.layout import Layout, random_points_in
 from geodata.demo.matters import MATTERS
-from geodata.demo.people import Workers
+from geodata.demo.people import GridWorkers
 
 
 def ewkb(geoms_metric) -> list[str]:
@@ -55,7 +55,7 @@ def grid_rows(layout: Layout) -> dict[str, list[tuple]]:
     return {"district": district, "street": street, "community": community, "sub_grid": sub, "base_grid": base}
 
 
-def people_rows(layout: Layout, workers: Workers, now: float, rng: np.random.Generator) -> dict[str, list[tuple]]:
+def people_rows(layout: Layout, workers: GridWorkers, now: float, rng: np.random.Generator) -> dict[str, list[tuple]]:
     """Rows of grid_worker (with a last position in their own sub-grid) and sub_grid_assignment."""
     comms = layout.communities
     home_sub = {}
@@ -90,7 +90,7 @@ def camera_rows(cams: Cameras, health: HealthHistory) -> list[tuple]:
             for c, pt, reg in zip(cams.configs, pts, health.registered)]
 
 
-def incident_rows(layout: Layout, workers: Workers, cams: Cameras, drafts: Drafts, now: float,
+def incident_rows(layout: Layout, workers: GridWorkers, cams: Cameras, drafts: Drafts, now: float,
                   rng: np.random.Generator) -> dict[str, list[tuple]]:
     """Rows of incident, incident_report and incident_event, histories cut at seed time."""
     n = len(drafts)

@@ -68,7 +68,7 @@ def generate(seed: int, days: int, total: int, now: float, show: tqdm) -> dict:
     lay = layout.make_layout(rng)
     show.update()
     cams = cameras.make_cameras(lay, rng)
-    workers = people.make_workers(lay, rows.ts(now), rng)
+    workers = people.make_grid_workers(lay, rows.ts(now), rng)
     hot = plant.choose_hot_areas(lay, rng)
     trend = plant.choose_trend(lay, hot, rng)
     start = now - days * 86400.0

@@ -256,11 +256,3 @@ LEFT JOIN (SELECT 'street' AS level, code, name FROM street
   ON n.level = k.level AND n.code = k.code
 WHERE k.level = %(level)s
 ORDER BY k.within_code, k.list DESC, k.rank;
-
--- name: analysis_indicator_snapshot
-SELECT s.*, r.computed_at
-FROM indicator_snapshot s
-JOIN (SELECT id, computed_at FROM analysis_run ORDER BY computed_at DESC, id DESC LIMIT 1) r
-  ON r.id = s.run_id
-WHERE s.level = %(level)s
-ORDER BY s.code;

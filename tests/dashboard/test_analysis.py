@@ -14,7 +14,8 @@ from dashboard.analysis_view import CLASS_COLOURS, open_warnings
 from geodata import analysis_repo, db
 from tests.dashboard import griddata
 from tests.dashboard.conftest import login, shot
-from workers.analysis import Analyzer, publish, warning_message
+from geodata.warning_cases import warning_message
+from workers.analysis import Analyzer, publish
 from geodata.bus import DATA_FIELD, INCIDENT_STREAM, publish_live
 from geodata.bus.messages import parse_incident
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from dashboard.pages.cameras.editor import make_zone_form
 from dashboard.pages.cameras.zone_check import check_zones
-from dashboard.pages.cameras.zone_form import RULE_KINDS, apply_form, form_ids, form_values
+from dashboard.pages.cameras.zone_form import RULE_KINDS, apply_form, control_id, form_ids, form_values
+from grid.camera_matters import RULE_MATTERS
 from video.config import RuleKind
 
 SQUARE = [[0.1, 0.1], [0.4, 0.1], [0.4, 0.4], [0.1, 0.4]]
@@ -90,3 +92,10 @@ def test_form_round_trip_keeps_rules():
     assert again == {**z, "rules": [{"kind": "crowd", "seconds": 20, "matter": "crime_crowd", "min_people": 8,
                                      "dispatch": "auto"}, {"kind": "intrusion"}]}
     assert check_zones([again], "zh")[1] is None
+
+
+def test_matter_placeholders_are_the_domains_table():
+    form = make_zone_form("en", editable=True)
+    placeholders = {c.id: getattr(c, "placeholder", None) for c in form._traverse() if getattr(c, "id", None)}
+    shown = {kind: placeholders[control_id(kind, "matter")] for kind in RULE_KINDS}
+    assert shown == {kind: RULE_MATTERS[kind] for kind in RULE_KINDS}

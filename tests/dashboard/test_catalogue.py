@@ -46,6 +46,14 @@ def test_lookup(key, lang, params, expected):
     assert i18n.t(key, lang, **params) == expected
 
 
+def test_printed_labels_are_the_catalogues_pairs():
+    # The paper says what the screen says: the on-time rate is 按期结案率 on both.
+    assert i18n.bilingual("col.on_time_rate") == "按期结案率 (on-time rate)"
+    assert i18n.bilingual("col.on_time_rate", "%") == "按期结案率 % (on-time rate)"
+    assert i18n.bilingual("reports.level.sub_grid") == "综治网格 (sub-grid)"
+    assert i18n.bilingual("col.mean_dispatch_min") == "平均分拨（分钟） (mean to dispatch, min)"
+
+
 def test_display_shift_for_gcj02_tiles():
     plain, gcj = Display("wgs84"), Display("gcj02")
     assert plain.point(114.35, 22.70) == (114.35, 22.70)

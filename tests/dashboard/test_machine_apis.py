@@ -78,6 +78,23 @@ def test_bad_requests_get_the_specs_error_list(server, api_key, form, status, wo
     assert err["code"] == status and words in err["description"]
 
 
+@pytest.mark.parametrize("extra, words", [
+    ({"media_url": "https://photos.example/a\\b.jpg"}, "media[0]"),
+    ({"address_string": "坪山大道" * 8_000}, "bytes"),
+], ids=["backslash-in-media-url", "too-big"])
+def test_what_ingest_would_dead_letter_is_refused_at_the_door(server, dash_redis, api_key, extra, words):
+    rds = redis.Redis.from_url(dash_redis)
+    before = rds.xlen(INCIDENT_STREAM)
+    r = requests.post(server.base + "/open311/v2/requests.json", data={
+        "api_key": api_key, "service_code": "dispute_neighbour", "lat": "22.66", "long": "114.31", **extra},
+        timeout=10)
+    # The bus's own reason, in the spec's error list, and nothing on the stream.
+    assert r.status_code == 400, r.text
+    (err,) = r.json()
+    assert err["code"] == 400 and words in err["description"]
+    assert rds.xlen(INCIDENT_STREAM) == before
+
+
 def test_xml_is_refused_clearly_and_outside_points_are_accepted(server, dash_redis, api_key):
     r = requests.get(server.base + "/open311/v2/services.xml", timeout=10)
     assert r.status_code == 400 and "json" in r.json()[0]["description"]

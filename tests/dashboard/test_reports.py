@@ -78,4 +78,5 @@ def test_supervisor_reports_stay_in_its_street(browser, server):
     assert statuses[:2] == (200, 200)
     assert "坑梓社区" in body and "六和社区" not in body and "和平社区" not in body
     assert "坑梓社区" in html and "六和社区" not in html
+    assert "<th>按期结案率 (on-time rate)</th>" in html  # the catalogue's label, as on the screen
     assert statuses[2] == 400  # a reversed period is refused, not a server error

@@ -14,7 +14,9 @@ from psycopg import sql
 from geodata import analysis_repo as repo
 from geodata import cameras as camera_repo
 from geodata import db, migrate
-from workers.analysis_report import Period, availability_rates, camera_availability
+from geodata.reports_repo import camera_availability
+from grid.camera_availability import availability_rates
+from grid.period import Period
 
 CST = ZoneInfo("Asia/Shanghai")
 CAM = "PS-CAM-0001"  # the small grid's camera, in sub-grid 44031000100102

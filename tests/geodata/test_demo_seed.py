@@ -17,8 +17,9 @@ from scipy import stats
 
 from geodata.demo import layout as layout_mod
 from geodata.demo import seed_demo
-from geodata.demo.matters import MATTERS, RULE_MATTERS
+from geodata.demo.matters import MATTERS
 from grid import lifecycle
+from grid.camera_matters import RULE_MATTERS
 
 NOW = datetime(2026, 11, 20, 4, 0, tzinfo=UTC)
 SEED = 20240601

@@ -208,7 +208,7 @@ def test_a_reason_is_required_to_write(shared):
     with pytest.raises(operations.ReassignError, match="reason is required"):
         operations.move_base_grid(shared, op, B1, SG2, reason="  ")
     with pytest.raises(operations.ReassignError, match="reason is required"):
-        operations.assign_worker(shared, op, SG1, "W004")
+        operations.assign_grid_worker(shared, op, SG1, "W004")
 
 
 def test_replace_primary_keeps_history_and_moves_the_old_workers_tasks(conn, live):
@@ -217,9 +217,9 @@ def test_replace_primary_keeps_history_and_moves_the_old_workers_tasks(conn, liv
     task = _incident(conn, status="accepted")
     resolved = _incident(conn, status="resolved")
     elsewhere = _incident(conn, base=B3, sub=SG2, status="dispatched")  # W001 in another sub-grid: stays
-    preview = operations.assign_worker(conn, op, SG1, "W004", reason="W001 moves away", preview=True)
+    preview = operations.assign_grid_worker(conn, op, SG1, "W004", reason="W001 moves away", preview=True)
     assert [m.incident_id for m in preview.plan.moves if m.redispatch] == [task]
-    out = operations.assign_worker(conn, op, SG1, "W004", reason="W001 moves away", live=client)
+    out = operations.assign_grid_worker(conn, op, SG1, "W004", reason="W001 moves away", live=client)
     history = conn.execute("SELECT worker_code, valid_to IS NULL AS current, assigned_by, reason FROM "
                            "sub_grid_assignment WHERE sub_grid_code = %s AND role = 'primary' ORDER BY id",
                            (SG1,)).fetchall()
@@ -236,7 +236,7 @@ def test_replace_primary_keeps_history_and_moves_the_old_workers_tasks(conn, liv
 
 def test_assign_a_vacant_backup(conn):
     op = operations.load_operator(conn, "disp")
-    out = operations.assign_worker(conn, op, SG2, "W004", backup=True, reason="cover for W002")
+    out = operations.assign_grid_worker(conn, op, SG2, "W004", backup=True, reason="cover for W002")
     assert out.plan.data["replaced"] is None and out.results == []
     row = _one(conn, "SELECT worker_code FROM sub_grid_assignment WHERE sub_grid_code = %s AND role = 'backup' "
                      "AND valid_to IS NULL", SG2)
@@ -255,7 +255,7 @@ def test_assign_refusals_leave_everything_unchanged(shared, user, sub_grid, work
     before = _counts(shared)
     op = operations.load_operator(shared, user)
     with pytest.raises(operations.ReassignError) as err:
-        operations.assign_worker(shared, op, sub_grid, worker, backup=backup, reason="try")
+        operations.assign_grid_worker(shared, op, sub_grid, worker, backup=backup, reason="try")
     assert message in str(err.value)
     assert _counts(shared) == before
 

@@ -83,7 +83,7 @@ CASES = [
     ("no such sub-grid", Code.OP_NO_SUB_GRID, {"sub_grid": C1 + "77"},
      lambda c: operations.move_base_grid(c, _op(c, "disp"), B1, C1 + "77", reason="try")),
     ("no such grid worker", Code.OP_NO_WORKER, {"worker": "W404"},
-     lambda c: operations.assign_worker(c, _op(c, "disp"), SG1, "W404", reason="try")),
+     lambda c: operations.assign_grid_worker(c, _op(c, "disp"), SG1, "W404", reason="try")),
 ]
 
 

@@ -1,9 +1,13 @@
 """The migrations produce the schema the code and other programs expect."""
 
+import argparse
+
 import psycopg
 import pytest
 
-from geodata import migrate
+from geodata import migrate, schema_dump
+from geodata.settings import Settings
+from workers.cli import db_cmd
 
 # Names other programs and reports query: keep them.
 EXPECTED_COLUMNS = {
@@ -104,3 +108,62 @@ def test_history_tables_are_append_only(db_url):
         conn.execute("INSERT INTO audit_log (actor, action) VALUES ('t', 'x')")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("DELETE FROM audit_log")
+
+
+# The pinned schema (procrastinate's tests/migration/ does the same): the file is only ever read here.
+
+
+def test_the_migrations_produce_the_committed_schema(db_url):
+    with psycopg.connect(db_url) as conn:
+        actual = schema_dump.dump(conn)
+    committed = schema_dump.SCHEMA_FILE.read_text(encoding="utf-8")
+    changes = schema_dump.diff(committed, actual)
+    if changes:
+        pytest.fail(f"geodata/schema.sql is not what the migrations produce: run `{schema_dump.UPDATE_COMMAND}` "
+                    f"and commit the file with the migration.\n{changes}", pytrace=False)
+    # What PostGIS owns and the migration bookkeeping are left out, so they cannot drift by themselves.
+    assert "spatial_ref_sys" not in committed and "CREATE FUNCTION public.st_" not in committed
+    assert "TABLE public.schema_migration" not in committed
+
+
+def test_the_dump_is_stable_and_leaves_the_connection_as_it_was(db_url):
+    with psycopg.connect(db_url) as conn:
+        conn.execute("SET search_path TO pg_catalog")
+        first = schema_dump.dump(conn)
+        second = schema_dump.dump(conn)
+        assert conn.execute("SHOW search_path").fetchone()[0] == "pg_catalog"
+    assert first == second
+    assert "CREATE TABLE public.incident (" in first
+
+
+def test_a_drift_is_noticed(db_url):
+    with psycopg.connect(db_url) as conn:
+        before = schema_dump.dump(conn)
+        conn.execute("ALTER TABLE district ADD COLUMN drift text DEFAULT 'x'")
+        conn.execute("CREATE INDEX district_drift_idx ON district (drift)")
+        changes = schema_dump.diff(before, schema_dump.dump(conn))
+    added = [line for line in changes.splitlines() if line.startswith("+") and not line.startswith("+++")]
+    assert added == [
+        "+    geom geometry(MultiPolygon,4326) NOT NULL,",
+        "+    drift text DEFAULT 'x'::text",
+        "+CREATE INDEX district_drift_idx ON public.district USING btree (drift);",
+    ], changes
+
+
+def _db_schema(url, *argv):
+    parser = argparse.ArgumentParser(prog="gridwatch")
+    db_cmd.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["db", "schema", *argv])
+    return args.func(args, Settings(database_url=url, redis_url="redis://unused"))
+
+
+def test_db_schema_writes_what_a_fresh_migration_holds_and_checks_it(db_url, tmp_path, capsys):
+    target = tmp_path / "schema.sql"
+    assert _db_schema(db_url, "--output", str(target)) == 0
+    with psycopg.connect(db_url) as conn:
+        assert target.read_text(encoding="utf-8") == schema_dump.dump(conn)
+    target.write_text(target.read_text(encoding="utf-8").replace("    name_en text,\n", "", 1), encoding="utf-8")
+    capsys.readouterr()
+    assert _db_schema(db_url, "--output", str(target), "--check") == 1
+    out = capsys.readouterr()
+    assert "+    name_en text," in out.out and "gridwatch db schema" in out.err

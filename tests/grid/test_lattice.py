@@ -1,6 +1,5 @@
 """Square lattice over Pingshan: cell assignment, geometry and neighbour weights."""
 
-import h3
 import numpy as np
 import pytest
 import shapely
@@ -11,9 +10,6 @@ from grid.lattice import (
     SquareLattice,
     contiguity_weights,
     distance_band_weights,
-    h3_cell_of,
-    h3_cover,
-    h3_weights,
     project,
     subset_weights,
     weights_from_pairs,
@@ -115,19 +111,3 @@ def test_subset_weights_keeps_only_selected_cells():
     assert sub.shape == (3, 3)
     assert np.array_equal(sub, np.array([[0, 1, 1], [1, 0, 1], [1, 1, 0]]))
 
-
-def test_h3_cover_assignment_and_neighbours():
-    area = shapely.box(114.33, 22.68, 114.37, 22.72)
-    cells = h3_cover(area, res=9)
-    # About 4.1 km x 4.4 km over ~0.105 km² hexagons.
-    assert 150 <= len(cells) <= 200
-    w = h3_weights(cells)
-    degree = np.asarray(w.sum(axis=1)).ravel()
-    assert degree.max() == 6 and (w != w.T).nnz == 0
-    assert (degree == 6).mean() > 0.7
-    centre = h3.latlng_to_cell(22.70, 114.35, 9)
-    ids = h3_cell_of([114.35, 114.0], [22.70, 22.70], cells)
-    assert cells[ids[0]] == centre and ids[1] == -1
-    # Every neighbour of the centre cell is one grid step away.
-    neighbours = cells[w[ids[0]].indices]
-    assert all(h3.grid_distance(centre, c) == 1 for c in neighbours) and len(neighbours) == 6

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from grid import routing
-from grid.reassign import (BaseGrid, Move, OpenIncident, Operator, ReassignError, SubGrid, WorkerInfo, check_operator,
+from grid.reassign import (BaseGrid, Move, OpenIncident, Operator, ReassignError, SubGrid, GridWorkerInfo, check_operator,
                            check_scope, plan_assign, plan_move_base, workload)
 from grid.refusals import Code
 from tests.grid.refusal_checks import assert_refusal
@@ -18,8 +18,8 @@ SUPERVISOR = Operator("sup", "supervisor", "440310001")
 
 
 def _assignment(primary=None, backup=None, on_duty=True):
-    return routing.Assignment(routing.Worker(primary, on_duty) if primary else None,
-                              routing.Worker(backup) if backup else None)
+    return routing.Assignment(routing.GridWorker(primary, on_duty) if primary else None,
+                              routing.GridWorker(backup) if backup else None)
 
 
 def _incidents():
@@ -92,7 +92,7 @@ def test_assign_replacement_moves_only_the_replaced_workers_cases():
     incidents = [OpenIncident("a", "accepted", "worker", "W001", SG1),
                  OpenIncident("b", "resolved", "worker", "W001", SG1),
                  OpenIncident("c", "dispatched", "worker", "W001", SG2)]  # another sub-grid: stays
-    plan = plan_assign(DISPATCHER, SubGrid(SG1, C1, 2), WorkerInfo("W004", C1), "primary",
+    plan = plan_assign(DISPATCHER, SubGrid(SG1, C1, 2), GridWorkerInfo("W004", C1), "primary",
                        _assignment("W001", "W003"), incidents, {"W001": 2, "W004": 0})
     assert [(m.incident_id, m.redispatch, m.to_worker) for m in plan.moves] == [("a", True, "W004"),
                                                                                 ("b", False, "W001")]
@@ -102,28 +102,28 @@ def test_assign_replacement_moves_only_the_replaced_workers_cases():
 
 
 def test_assign_to_a_vacant_backup_moves_nothing():
-    plan = plan_assign(DISPATCHER, SubGrid(SG2, C1, 2), WorkerInfo("W003", C1), "backup",
+    plan = plan_assign(DISPATCHER, SubGrid(SG2, C1, 2), GridWorkerInfo("W003", C1), "backup",
                        _assignment("W002"), [], {"W003": 0})
     assert plan.moves == () and plan.data["replaced"] is None
     assert plan.workload == {"W003": (0, 0)}
 
 
 @pytest.mark.parametrize("op, worker, role, message, code, params", [
-    (DISPATCHER, WorkerInfo("W001", C1), "primary", f"grid worker W001 is already the primary of sub-grid {SG1}",
+    (DISPATCHER, GridWorkerInfo("W001", C1), "primary", f"grid worker W001 is already the primary of sub-grid {SG1}",
      Code.OP_ALREADY_ASSIGNED, {"worker": "W001", "assignment_role": "primary", "sub_grid": SG1}),
-    (DISPATCHER, WorkerInfo("W003", C1), "primary", f"grid worker W003 is the backup of sub-grid {SG1}",
+    (DISPATCHER, GridWorkerInfo("W003", C1), "primary", f"grid worker W003 is the backup of sub-grid {SG1}",
      Code.OP_HOLDS_OTHER_ROLE, {"worker": "W003", "other_role": "backup"}),
-    (DISPATCHER, WorkerInfo("W009", C2), "primary", f"grid worker W009 works for community {C2}; "
+    (DISPATCHER, GridWorkerInfo("W009", C2), "primary", f"grid worker W009 works for community {C2}; "
                                                     f"sub-grid {SG1} belongs to community {C1}",
      Code.OP_WORKER_OTHER_COMMUNITY, {"community": C2, "sub_grid_community": C1}),
-    (DISPATCHER, WorkerInfo("W008", C1, active=False), "backup", "grid worker W008 is retired",
+    (DISPATCHER, GridWorkerInfo("W008", C1, active=False), "backup", "grid worker W008 is retired",
      Code.OP_WORKER_RETIRED, {"worker": "W008"}),
-    (DISPATCHER, WorkerInfo("W004", C1), "chief", "assignment role must be primary or backup",
+    (DISPATCHER, GridWorkerInfo("W004", C1), "chief", "assignment role must be primary or backup",
      Code.OP_BAD_ASSIGNMENT_ROLE, {"assignment_role": "chief"}),
-    (Operator("sup2", "supervisor", "440310002001"), WorkerInfo("W004", C1), "primary",
+    (Operator("sup2", "supervisor", "440310002001"), GridWorkerInfo("W004", C1), "primary",
      f"sup2 is a supervisor of 440310002001: may not assign workers of sub-grid {SG1} in {C1}",
      Code.OP_OUT_OF_SCOPE, {"area": C1}),
-    (Operator("wall", "wall"), WorkerInfo("W004", C1), "primary", "wall is a wall: only",
+    (Operator("wall", "wall"), GridWorkerInfo("W004", C1), "primary", "wall is a wall: only",
      Code.OP_NOT_OPERATOR, {"user": "wall", "role": "wall"}),
 ])
 def test_assign_refusals(op, worker, role, message, code, params):

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from grid.routing import Assignment, Location, Queue, Source, Worker, responsible, route
+from grid.routing import Assignment, Location, Queue, Source, GridWorker, responsible, route
 
 IN_SUB = Location("440310001001001", "44031000100101", "440310001001", "440310001")
 IN_COMMUNITY_ONLY = Location(None, None, "440310001001", "440310001")
 IN_STREET_ONLY = Location(None, None, None, "440310001")
 OUTSIDE = Location(outside=True)
 
-ON, OFF = Worker("W1"), Worker("W1", on_duty=False)
-BACKUP_ON, BACKUP_OFF = Worker("W2"), Worker("W2", on_duty=False)
-RETIRED = Worker("W1", active=False)
+ON, OFF = GridWorker("W1"), GridWorker("W1", on_duty=False)
+BACKUP_ON, BACKUP_OFF = GridWorker("W2"), GridWorker("W2", on_duty=False)
+RETIRED = GridWorker("W1", active=False)
 
 
 @pytest.mark.parametrize(("assignment", "queue", "worker", "reason"), [
@@ -62,9 +62,9 @@ def test_unknown_source_is_refused():
 
 
 def test_maintenance_cases_skip_verification_and_go_to_the_maintenance_desk():
-    from grid.routing import Assignment, Location, Queue, Worker, route
+    from grid.routing import Assignment, Location, Queue, GridWorker, route
 
     loc = Location("b", "s", "c", "t")
-    d = route(loc, "camera", Assignment(Worker("W1")), family="maintenance")
+    d = route(loc, "camera", Assignment(GridWorker("W1")), family="maintenance")
     assert d.dispatch and d.queue is Queue.DISTRICT and d.worker_code is None
-    assert route(loc, "camera", Assignment(Worker("W1")), family="crime").queue is Queue.VERIFICATION
+    assert route(loc, "camera", Assignment(GridWorker("W1")), family="crime").queue is Queue.VERIFICATION

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from video.config import DEFAULT_MATTER, ConfigError, load_config, parse_config
+from video.config import ConfigError, load_config, parse_config
 
 EXAMPLE = {
     "code": "PS-CAM-0001", "name": "Pingshan gate", "url": "rtsp://user:pw@10.0.0.5/stream1",
@@ -23,7 +23,8 @@ def test_issue_example_validates_with_defaults():
     cfg = parse_config(EXAMPLE)
     rules = {r.kind: r for r in cfg.zones[0].rules}
     assert rules["crowd"].people == 5 and rules["crowd"].hold_s == 10
-    assert rules["intrusion"].hold_s == 0 and rules["intrusion"].matter_code == DEFAULT_MATTER["intrusion"]
+    # No matter of its own: which matter an intrusion is filed under is the domain's (grid/camera_matters.py).
+    assert rules["intrusion"].hold_s == 0 and rules["intrusion"].matter is None
     assert rules["vehicle_stopped"].dispatch == "auto" and rules["loitering"].dispatch == "manual"
     assert cfg.health.covered == 5
 

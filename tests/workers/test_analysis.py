@@ -17,14 +17,16 @@ from psycopg import sql
 
 from dashboard.i18n import refused
 from geodata import analysis_repo as repo
-from geodata import db
+from geodata import db, warning_cases
 from geodata.demo import seed_demo
+from geodata.reports_repo import camera_availability
+from grid.camera_availability import availability_rates
 from grid.lattice import PINGSHAN_BBOX, SquareLattice
+from grid.period import Period
 from tests.workers.analysis_data import uniform_incidents
 from workers import analysis
 from workers import analysis_compute as compute
-from workers.analysis_report import Period, availability_rates, camera_availability
-from geodata.bus import DATA_FIELD, INCIDENT_STREAM, LIVE_CHANNEL, parse_incident
+from geodata.bus import DATA_FIELD, INCIDENT_STREAM, LIVE_CHANNEL, parse_incident, parse_live
 from workers.cli import analysis_cmd
 from geodata.settings import Settings
 
@@ -146,8 +148,6 @@ def test_results_are_stored_with_computed_at_and_readable_for_the_wall(demo):
         snap = conn.execute("SELECT count(*) AS n FROM indicator_snapshot WHERE run_id = %s AND level = 'street'",
                             (result.run_id,)).fetchone()
         assert snap["n"] == 6
-        # Availability comes from the health history now: the refresh no longer takes daily snapshots.
-        assert conn.execute("SELECT count(*) AS n FROM camera_availability_day").fetchone()["n"] == 0
     assert result.summary["incidents"] > 19_000 and result.new_warnings
 
 
@@ -163,7 +163,7 @@ def test_make_case_puts_a_valid_message_on_the_stream_and_marks_the_warning(demo
     client = redis_lib.Redis.from_url(redis_url)
     with db.connect(demo["url"], autocommit=True) as conn:
         rising = next(w for w in repo.warnings(conn) if w["kind"] == "rising")
-        msg = analysis.make_case(conn, client, rising["id"], "disp1")
+        msg = warning_cases.make_case(conn, client, rising["id"], "disp1")
         entries = client.xrange(INCIDENT_STREAM)
         assert len(entries) == 1
         parsed = parse_incident(entries[0][1][DATA_FIELD.encode()])
@@ -174,14 +174,14 @@ def test_make_case_puts_a_valid_message_on_the_stream_and_marks_the_warning(demo
         row = conn.execute("SELECT status, incident_id, status_by FROM early_warning WHERE id = %s",
                            (rising["id"],)).fetchone()
         assert (row["status"], row["incident_id"], row["status_by"]) == ("case_made", parsed.event_id, "disp1")
-        with pytest.raises(analysis.CaseError, match="case_made") as done:
-            analysis.make_case(conn, client, rising["id"], "disp1")
+        with pytest.raises(warning_cases.CaseError, match="case_made") as done:
+            warning_cases.make_case(conn, client, rising["id"], "disp1")
         # The desk reads why in its own language (the CLI keeps the English above).
         assert (done.value.code, done.value.params) == ("case.not_open", {"warning": rising["id"]})
         assert refused(done.value, "zh") == f"操作被拒绝：预警 {rising['id']} 已处理，不能再立案"
         blind = next(w for w in repo.warnings(conn) if w["kind"] == "camera_blind")
-        with pytest.raises(analysis.CaseError, match="matter") as no_matter:
-            analysis.make_case(conn, client, blind["id"], "disp1")
+        with pytest.raises(warning_cases.CaseError, match="matter") as no_matter:
+            warning_cases.make_case(conn, client, blind["id"], "disp1")
         assert no_matter.value.code == "case.no_matter"
         assert refused(no_matter.value, "en") == f"Refused: early warning {blind['id']} names no matter: choose one"
         assert conn.execute("SELECT status FROM early_warning WHERE id = %s", (blind["id"],)).fetchone()["status"] == "open"
@@ -211,6 +211,8 @@ def test_the_worker_once_publishes_the_ready_message(demo, redis_url):
     # ignores the Redis database number, so other processes' live messages may be interleaved.)
     early = [m for m in got if m.get("type") == "early_warning"]
     assert len(early) == ready[0]["new_warnings"] and all(m["status"] == "open" and m["id"] for m in early)
+    # The dashboard's relay passes on only what parse_live reads: every one of them must.
+    assert [parse_live(json.dumps(m)).type for m in [*early, *ready]] == ["early_warning"] * len(early) + ["analysis"]
 
 
 def _cli(url: str, *argv: str) -> int:
@@ -232,6 +234,8 @@ def test_indicators_csv_and_printable_report(demo, tmp_path, capsys):
     text = report.read_text(encoding="utf-8")
     assert "@page" in text and "size: A4" in text and text.count("<path ") == 24
     assert "红黑榜" in text and "(red/black ranking)" in text
+    # The headers are the dashboard catalogue's: the paper names the on-time rate as the screen does.
+    assert "<th>按期结案率 (on-time rate)</th>" in text and "按时率" not in text
     # Self-contained: no scripts, stylesheets or images fetched from anywhere.
     assert "<script" not in text and "<link" not in text and "src=" not in text
     assert "http" not in text.replace('xmlns="http://www.w3.org/2000/svg"', "")

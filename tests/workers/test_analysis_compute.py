@@ -8,7 +8,6 @@ import pytest
 
 from grid.lattice import project, unproject
 from workers import analysis_compute as compute
-from workers.analysis_report import availability_rates
 
 AS_OF = pd.Timestamp("2024-05-08T04:00:00Z")  # a Wednesday, 12:00 CST
 
@@ -72,27 +71,3 @@ def test_week_tags_count_in_china_standard_time(as_of, monday):
 def test_baseline_weeks_follow_the_history_there_is(days_of_history, weeks):
     first = AS_OF - pd.Timedelta(days=days_of_history)
     assert compute.baseline_weeks_available(first, AS_OF) == weeks
-
-
-def test_availability_rates_pool_diagnosed_camera_time():
-    h = 3600.0
-    cams = pd.DataFrame({
-        "camera_code": ["a", "b", "c", "a", "b", "c"],
-        "day": ["d1", "d1", "d1", "d2", "d2", "d2"],
-        "street_code": ["s1", "s1", "s2", "s1", "s1", "s2"],
-        "online_s": [20 * h, 12 * h, 0.0, 24 * h, 0.0, 0.0],
-        "degraded_s": [2 * h, 0.0, 0.0, 0.0, 0.0, 0.0],
-        "offline_s": [2 * h, 0.0, 0.0, 0.0, 0.0, 0.0],
-        "unknown_s": [0.0, 12 * h, 24 * h, 0.0, 24 * h, 24 * h],
-    })
-    days = availability_rates(cams, ["day"]).set_index("day")
-    # d1: a 20 h online of 24 known, b 12 of 12 known, c never diagnosed (not a camera that day).
-    assert days.loc["d1", "cameras"] == 2
-    assert days.loc["d1", "online_rate"] == pytest.approx(32 / 36)
-    assert days.loc["d1", "available_rate"] == pytest.approx(34 / 36)
-    assert days.loc["d1", "offline_hours"] == pytest.approx(2.0)
-    assert days.loc["d1", "known_share"] == pytest.approx(36 / 72)
-    streets = availability_rates(cams, ["street_code"]).set_index("street_code")
-    assert streets.loc["s1", "online_rate"] == pytest.approx(56 / 60)
-    # Nothing known is no figure, not 0 %.
-    assert streets.loc["s2", "cameras"] == 0 and np.isnan(streets.loc["s2", "online_rate"])

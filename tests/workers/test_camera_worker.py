@@ -24,8 +24,8 @@ from video.config import parse_config
 from video.situations import Situation
 from geodata.bus import (DEAD_STREAM, INCIDENT_STREAM, LIVE_CHANNEL, InvalidMessage, LiveCamera, parse_incident,
                          parse_live)
-from workers.camera import HEALTH_KEY
-from workers.camera_events import health_of, situation_message
+from workers.camera import HEALTH_KEY, CameraWorker
+from workers.camera_events import HealthReport, Publish, health_of, situation_message
 from workers.camera_leases import LEASE_PREFIX, Leases, fair_share
 from workers.ingest import IngestConfig, IngestWorker
 
@@ -62,6 +62,27 @@ def test_situation_messages_carry_matter_foot_media_and_dispatch():
     assert own.matter == "CRM-LOITER" and "dispatch" not in own.attributes
     fault = situation_message(CONFIG, situation("covered", None, box=None), at, {"covered": "MNT-CAMERA"})
     assert fault.matter == "MNT-CAMERA" and fault.foot is None and "covered" in fault.description
+
+
+def test_messages_and_health_go_in_one_pipeline_and_a_refused_message_is_dropped(redis_url, tmp_path, caplog):
+    worker = CameraWorker("postgresql://unused", redis_url, tmp_path, worker_id="T1")
+    at = datetime(2024, 5, 1, tzinfo=timezone.utc)
+    good = situation_message(CONFIG, situation("intrusion", "gate"), at, RULE_MATTERS)
+    # model_copy skips the model's checks: a camera message with a point too, which ingest would dead-letter.
+    bad = good.model_copy(update={"lon": 114.3, "lat": 22.7})
+    worker._published["PS-CAM-0001"] = "online/None"  # health unchanged: nothing for PostGIS this time
+
+    def no_direct_xadd(*args, **kwargs):
+        raise AssertionError("the incident message must go in the pipeline, with the health hash")
+
+    worker.redis.xadd = no_direct_xadd
+    worker._write([Publish(0, bad), Publish(0, good),
+                   HealthReport(0, "PS-CAM-0001", "online", None, 5.0, at, 114.3, 22.7)])
+    client = redis_lib.Redis.from_url(redis_url)
+    assert [parse_incident(fields[b"data"]) for _, fields in client.xrange(INCIDENT_STREAM)] == [good]
+    assert client.hget(HEALTH_KEY.format(code="PS-CAM-0001"), "worker") == b"T1"
+    assert "refused by the bus" in caplog.text and "exactly one" in caplog.text
+    client.close()
 
 
 @pytest.mark.parametrize("problems, age, expected", [

@@ -12,10 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from grid.lifecycle import Status
-from grid.routing import Queue
-from geodata.bus import (DEAD_STREAM, INCIDENT_STREAM, INGEST_GROUP, LIVE_CHANNEL, IncidentMessage,
-                         InvalidMessage, LiveCamera, LiveIncident, LiveWarning, LiveWorker, created_incident_json,
-                         dump_live, parse_incident, parse_live, publish_live)
+from grid.routing import Queue, Source
+from geodata.bus import (DATA_FIELD, DEAD_STREAM, INCIDENT_STREAM, INGEST_GROUP, LIVE_CHANNEL, IncidentMessage,
+                         InvalidMessage, LiveAnalysis, LiveCamera, LiveEarlyWarning, LiveIncident, LiveWarning,
+                         LiveGridWorker, created_incident_json, dump_live, incident_message, parse_incident, parse_live,
+                         publish_incident, publish_live)
 from geodata.bus.messages import media_problem
 
 EVENT = "7d0f3c2e-6f1a-4b8e-9c55-3f1e2a4b5c6d"
@@ -202,7 +203,11 @@ AT = "2024-05-01T09:30:00+08:00"
                  lon=114.35, lat=22.7, queue="worker", worker_code="W1"),
     LiveWarning(at=AT, incident_id=EVENT, kind="overdue", level="community"),
     LiveCamera(at=AT, code="PS-CAM-0012", health="offline", problem="frozen"),
-    LiveWorker(at=AT, code="W1", on_duty=True, lon=114.3, lat=22.7),
+    LiveGridWorker(at=AT, code="W1", on_duty=True, lon=114.3, lat=22.7),
+    LiveEarlyWarning(at=AT, id=7, kind="repeat", status="case_made", matter_code="HZ-01", area_level="point",
+                     area_code="S1", lon=114.3, lat=22.7, details={"count": 3, "first_at": AT}, score=3.0,
+                     incident_id=EVENT),
+    LiveAnalysis(at=AT, run_id=12, computed_at=AT, seconds=1.25, new_warnings=2),
 ])
 def test_live_messages_round_trip_by_type(message):
     text = dump_live(message)
@@ -211,7 +216,7 @@ def test_live_messages_round_trip_by_type(message):
 
 
 def test_live_reader_ignores_unknown_fields_but_not_unknown_types():
-    text = json.loads(dump_live(LiveWorker(at=AT, code="W1", on_duty=False)))
+    text = json.loads(dump_live(LiveGridWorker(at=AT, code="W1", on_duty=False)))
     assert parse_live(json.dumps({**text, "battery": 0.3})).code == "W1"
     with pytest.raises(InvalidMessage, match="type"):
         parse_live(json.dumps({**text, "type": "weather"}))
@@ -239,7 +244,7 @@ def test_published_messages_arrive_in_order(redis_url):
     sub = client.pubsub(ignore_subscribe_messages=True)
     sub.subscribe(LIVE_CHANNEL)
     sub.get_message(timeout=1)
-    msgs = [LiveWorker(at=AT, code=f"W{i}", on_duty=True) for i in range(5)]
+    msgs = [LiveGridWorker(at=AT, code=f"W{i}", on_duty=True) for i in range(5)]
     assert publish_live(client, msgs[:1]) == 1
     # A batch goes in one script call; a restarted Redis has forgotten the script, and it is loaded again.
     client.script_flush()
@@ -272,3 +277,42 @@ def test_the_stream_drops_finished_entries_only(redis_url):
     assert stream.trim_finished(client, keep_s=0, exact=True) == 2
     assert [entry_id for entry_id, _ in client.xrange(INCIDENT_STREAM)] == ids[4:]
     assert client.xpending(INCIDENT_STREAM, INGEST_GROUP)["pending"] == 2
+
+
+def test_publish_incident_writes_what_the_door_reads(redis_url):
+    client = redis_lib.Redis.from_url(redis_url)
+    msg = parse_incident(raw(CAMERA))
+    entry_id = publish_incident(client, msg)
+    (got_id, fields), = client.xrange(INCIDENT_STREAM)
+    assert got_id == entry_id and list(fields) == [DATA_FIELD.encode()]
+    assert parse_incident(fields[DATA_FIELD.encode()]) == msg
+    # On a pipeline it is one more command of the same round trip; the id comes with execute().
+    with client.pipeline(transaction=False) as pipe:
+        assert publish_incident(pipe, parse_incident(raw(POINT))) is None
+        pipe.hset("gridwatch:test:health", "health", "online")
+        replies = pipe.execute()
+    assert client.xrange(INCIDENT_STREAM)[-1][0] == replies[0]
+    assert client.xlen(INCIDENT_STREAM) == 2
+
+
+@pytest.mark.parametrize("bad, fragment", [
+    # Never validated: model_construct skips the model's checks, the door does not.
+    (IncidentMessage.model_construct(**{**dict(parse_incident(raw(POINT))), "camera": "PS-CAM-0012"}), "exactly one"),
+    (parse_incident(raw(POINT)).model_copy(update={"description": "x" * (70 * 1024)}), "bytes"),
+], ids=["both-places", "too-big"])
+def test_publish_incident_refuses_what_ingest_would_dead_letter(redis_url, bad, fragment):
+    client = redis_lib.Redis.from_url(redis_url)
+    with pytest.raises(InvalidMessage, match=fragment):
+        publish_incident(client, bad)
+    with pytest.raises(TypeError, match="IncidentMessage"):
+        publish_incident(client, POINT)
+    assert client.xlen(INCIDENT_STREAM) == 0
+
+
+def test_incident_message_from_python_values_gives_the_doors_reason():
+    ok = incident_message(v=1, event_id=uuid.UUID(EVENT), source=Source.OPEN311, matter="HZ-01", lon=114.35, lat=22.7,
+                          observed_at=datetime(2024, 5, 1, 9, 30, tzinfo=timezone.utc))
+    assert ok == parse_incident(ok.model_dump_json())
+    with pytest.raises(InvalidMessage, match="lon and lat must be given together"):
+        incident_message(v=1, event_id=uuid.UUID(EVENT), source=Source.OPEN311, matter="HZ-01", lon=114.35,
+                         observed_at=datetime(2024, 5, 1, 9, 30, tzinfo=timezone.utc))

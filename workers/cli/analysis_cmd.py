@@ -12,10 +12,11 @@ import pandas as pd
 import redis
 
 from geodata import analysis_repo as repo
-from geodata import db
+from geodata import db, warning_cases
+from geodata.reports_repo import period_indicators
+from grid.indicators import LEVEL_KEYS
+from grid.period import Period
 from workers import analysis
-from workers.analysis_compute import LEVEL_KEYS
-from workers.analysis_report import Period, period_indicators, render_report
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +121,10 @@ def indicators_cmd(args, settings) -> int:
 
 
 def report(args, settings) -> int:
-    """Write the printable period report (HTML)."""
+    """Write the printable period report (HTML), rendered by the dashboard's reports page."""
+    # Imported here, as `gridwatch dashboard` does: the other commands need not load Dash to start.
+    from dashboard.pages.reports.printed import render_report
+
     period = Period.from_days(args.first, args.last)
     with db.connect(settings.require_database()) as conn:
         text = render_report(conn, period, shade=args.shade)
@@ -134,8 +138,8 @@ def make_case(args, settings) -> int:
     client = redis.Redis.from_url(settings.require_redis())
     try:
         with db.connect(settings.require_database(), autocommit=True) as conn:
-            msg = analysis.make_case(conn, client, args.warning_id, args.by, matter=args.matter)
-    except analysis.CaseError as exc:
+            msg = warning_cases.make_case(conn, client, args.warning_id, args.by, matter=args.matter)
+    except warning_cases.CaseError as exc:
         print(f"refused: {exc}", file=sys.stderr)
         return 1
     finally:

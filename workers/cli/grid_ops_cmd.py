@@ -55,6 +55,6 @@ def run_move(args, settings) -> int:
 
 def run_assign(args, settings) -> int:
     """Assign a worker to a sub-grid (or preview it)."""
-    return _operate("assign", args, settings, lambda conn, op, live: operations.assign_worker(
+    return _operate("assign", args, settings, lambda conn, op, live: operations.assign_grid_worker(
         conn, op, args.subgrid, args.worker, backup=args.backup, reason=args.reason, preview=args.preview,
         live=live))

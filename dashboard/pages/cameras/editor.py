@@ -12,7 +12,8 @@ from dash import dcc, html
 
 from dashboard.pages.cameras.zone_form import PEOPLE_KIND, RULE_KINDS, control_id
 from dashboard.i18n import label, t
-from video.config import DEFAULT_MATTER, DEFAULT_SECONDS
+from grid.camera_matters import RULE_MATTERS
+from video.config import DEFAULT_SECONDS
 
 # Sentences the script shows itself, handed over as data-* attributes in the user's language.
 SCRIPT_STRINGS = ("hint_edit", "hint_draw", "hint_min3", "hint_cross", "zone_default")
@@ -45,7 +46,7 @@ def _rule_row(kind: str, lang: str, editable: bool) -> html.Tr:
         html.Td(people),
         html.Td(dcc.Checklist(id=control_id(kind, "auto"), value=[], className="gw-zone-check",
                               options=[{"label": t("cameras.rule_auto", lang), "value": "auto", "disabled": off}])),
-        html.Td(dcc.Input(id=control_id(kind, "matter"), type="text", disabled=off, placeholder=DEFAULT_MATTER[kind],
+        html.Td(dcc.Input(id=control_id(kind, "matter"), type="text", disabled=off, placeholder=RULE_MATTERS[kind],
                           className="gw-zone-matter")),
     ], id=f"cameras-rule-{kind}")
 

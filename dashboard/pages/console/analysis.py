@@ -2,7 +2,7 @@
 
 Part of the `/console` page (ids start with `console-`, so access.py's page table covers them); kept
 apart from pages/console.py only to keep that file small. A warning becomes a case through
-`workers.analysis.make_case` (the incident stream, like every new case), as the logged-in user.
+`geodata.warning_cases.make_case` (the incident stream, like every new case), as the logged-in user.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from dashboard.components import matter_name
 from dashboard.i18n import label, refused, t
 from dashboard.maps import fn
 from geodata import analysis_repo
-from workers.analysis import CaseError, make_case, warning_message
 from geodata.bus import publish_live
+from geodata.warning_cases import CaseError, make_case, warning_message
 
 logger = logging.getLogger(__name__)
 PAGE = "console"

@@ -368,10 +368,10 @@ def console_replace(_p, _c, sub, role, worker, reason, done):
     with context.pool().connection() as conn:
         try:
             op = operator(conn, user)
-            plan = operations.assign_worker(conn, op, sub, worker, backup=role == "backup", preview=True).plan
+            plan = operations.assign_grid_worker(conn, op, sub, worker, backup=role == "backup", preview=True).plan
             if not confirm:
                 return plan_view(plan, lang), done
-            outcome = operations.assign_worker(conn, op, sub, worker, backup=role == "backup",
+            outcome = operations.assign_grid_worker(conn, op, sub, worker, backup=role == "backup",
                                                reason=reason.strip(), live=context.redis_client())
         except (Refusal, psycopg.Error) as exc:
             conn.rollback()

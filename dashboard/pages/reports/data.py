@@ -1,8 +1,7 @@
-"""Period indicators, red/black lists, CSV and the printable report for /reports, kept to the user's area."""
+"""Period indicators, red/black lists and CSV for /reports, kept to the user's area."""
 
 from __future__ import annotations
 
-import html
 import io
 import logging
 from datetime import date, datetime, timedelta
@@ -14,11 +13,10 @@ from dashboard import data
 from dashboard.access import SessionUser
 from dashboard.analysis_view import code_in_scope
 from dashboard.i18n import t
-from geodata import analysis_repo
+from geodata.reports_repo import CAMERA_COLUMNS, period_indicators
+from grid.camera_availability import AVAILABILITY_COLUMNS, availability_rates
 from grid.indicators import red_black_ranking
-from workers import analysis_report
-from workers.analysis_report import (AVAILABILITY_COLUMNS, CAMERA_COLUMNS, Period, availability_rates, map_svg,
-                                     period_indicators, render_report, table_html)
+from grid.period import Period
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +48,7 @@ def indicators(conn, user: SessionUser, p: Period, level: str, incidents: pd.Dat
                cameras: pd.DataFrame | None = None) -> pd.DataFrame:
     """Indicators per group of `level` for the period, only the groups inside the user's area.
 
-    `incidents` / `cameras` (analysis_report.period_incidents / camera_availability) are loaded when not given;
+    `incidents` / `cameras` (reports_repo.period_incidents / camera_availability) are loaded when not given;
     a caller showing several tables of one period loads them once.
     """
     if level not in LEVELS:
@@ -59,7 +57,7 @@ def indicators(conn, user: SessionUser, p: Period, level: str, incidents: pd.Dat
     if user.district_wide or table.empty:
         return table.reset_index(drop=True)
     if level == "worker":
-        where = data.worker_communities(conn)
+        where = data.grid_worker_communities(conn)
         keep = [code_in_scope(user, where.get(c)) for c in table["code"]]
     else:
         keep = [code_in_scope(user, c) for c in table["code"]]
@@ -72,7 +70,7 @@ def columns(table: pd.DataFrame) -> list[str]:
 
 
 def camera_days(cams: pd.DataFrame, user: SessionUser) -> pd.DataFrame:
-    """Camera availability per CST day (from an analysis_report.camera_availability frame), in the user's area."""
+    """Camera availability per CST day (from a reports_repo.camera_availability frame), in the user's area."""
     if not user.district_wide:
         cams = cams[cams["community_code"].map(lambda c: code_in_scope(user, c)).astype(bool)]
     days = availability_rates(cams, ["day"]).loc[:, list(DAY_COLUMNS)]
@@ -96,36 +94,3 @@ def csv_bytes(table: pd.DataFrame, rank: pd.DataFrame, lang: str) -> bytes:
     out = rank.assign(list=[t(f"analysis.{v}", lang) for v in rank["list"]])
     out.rename(columns=lambda c: t(f"col.{c}", lang)).to_csv(buf, index=False)
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
-
-
-_CSS = """@page { size: A4 portrait; margin: 14mm 12mm; }
-body { font-family: "Noto Sans CJK SC", sans-serif; font-size: 9.5pt; color: #000; }
-h1 { font-size: 15pt; } h2 { font-size: 12pt; margin-top: 6mm; }
-table { border-collapse: collapse; width: 100%; margin: 2mm 0; page-break-inside: auto; }
-th, td { border: 0.2mm solid #999; padding: 0.8mm 1.2mm; text-align: right; }
-th:nth-child(-n+2), td:nth-child(-n+2) { text-align: left; } caption { text-align: left; font-weight: bold; }
-tr { page-break-inside: avoid; } .map svg { width: 170mm; height: auto; }"""
-
-
-def print_html(conn, user: SessionUser, p: Period) -> str:
-    """The printable period report: the district report for district-wide users, else one of the user's area."""
-    if user.district_wide:
-        return render_report(conn, p)
-    parts = [f"<h1>{html.escape(user.scope_code)} 期间报告 (period report)</h1>",
-             f"<p>期间 (period): {html.escape(p.label())} (CST)</p>"]
-    incidents = analysis_report.period_incidents(conn, p)
-    cams = analysis_report.camera_availability(conn, p)
-    comm = indicators(conn, user, p, "community", incidents, cams)
-    geometry = analysis_repo.load_geometry(conn).communities
-    shapes = geometry[[code_in_scope(user, c) for c in geometry["code"]]]
-    if len(shapes):
-        values = comm.set_index("code")["on_time_rate"] * 100
-        parts.append("<div class='map'>" + map_svg(shapes, values, "按时结案率 % (on-time rate)",
-                                                   fmt=lambda v: f"{v:.1f} %", low_is_bad=True) + "</div>")
-    for level in LEVELS:
-        table = comm if level == "community" else indicators(conn, user, p, level, incidents, cams)
-        parts.append(table_html(table, columns(table), t(f"reports.level.{level}", "zh")))
-        parts.append(table_html(ranking(table, level), list(RANK_COLUMNS), "红黑榜 (red/black)"))
-    parts.append(table_html(camera_days(cams, user), list(DAY_COLUMNS), t("reports.cameras", "zh")))
-    return (f"<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><title>期间报告 {html.escape(p.label())}"
-            f"</title><style>{_CSS}</style></head><body>{''.join(parts)}</body></html>")

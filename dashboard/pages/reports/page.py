@@ -13,7 +13,7 @@ from dashboard import access, context
 from dashboard.pages.reports import data as reports_data
 from dashboard.components import make_table
 from dashboard.i18n import t
-from workers import analysis_report
+from geodata import reports_repo
 
 dash.register_page(__name__, path="/reports", title="Reports", name="reports")
 PAGE = "reports"
@@ -73,7 +73,7 @@ def reports_refresh(first, last, level):
         return "", "", "", t("reports.bad_period", lang, why=exc), "", ""
     with context.pool().connection() as conn:
         # One load of the period's camera time serves both the indicators and the per-day table.
-        cams = analysis_report.camera_availability(conn, p)
+        cams = reports_repo.camera_availability(conn, p)
         table = reports_data.indicators(conn, user, p, level, cameras=cams)
         days = reports_data.camera_days(cams, user)
     rank = reports_data.ranking(table, level)

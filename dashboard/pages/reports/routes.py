@@ -8,6 +8,7 @@ import flask
 
 from dashboard import access, auth
 from dashboard.pages.reports import data as reports_data
+from dashboard.pages.reports import printed
 
 logger = logging.getLogger(__name__)
 bp = flask.Blueprint("reports", __name__)
@@ -47,5 +48,5 @@ def reports_print():
     p, _level = _args()
     user = access.current_user()
     with flask.current_app.config["GRIDWATCH_POOL"].connection() as conn:
-        page = reports_data.print_html(conn, user, p)
+        page = printed.print_html(conn, user, p)
     return flask.Response(page, mimetype="text/html; charset=utf-8")
