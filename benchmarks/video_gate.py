@@ -7,15 +7,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from video.motion import MotionGate
-
 ROOT = Path(__file__).resolve().parents[1]
+# Run as a script, this folder comes first on sys.path and its video.py would shadow the video
+# package: the repo root goes first.
+sys.path.insert(0, str(ROOT))
+
+from video.motion import MotionGate  # noqa: E402
 CLIPS = [("parking-lot-cars.mp4", "parking-lot-cars.labels.json", "cars"),
          ("indoor-people-one-by-one.mp4", "indoor-people-one-by-one.labels.json", "people")]
 
