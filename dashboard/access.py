@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import flask
 
+from geodata import users
+
 logger = logging.getLogger(__name__)
 
 ROLES = ("dispatcher", "supervisor", "grid_worker", "maintenance", "wall", "admin")
@@ -61,12 +63,13 @@ STATIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon.ico", "/_r
 
 @dataclass(frozen=True)
 class SessionUser:
-    """The logged-in account as the session holds it."""
+    """The logged-in account as app_user holds it now (read on every request)."""
 
     username: str
     role: str
     scope_code: str | None = None
     worker_code: str | None = None
+    id: int | None = None
 
     @property
     def district_wide(self) -> bool:
@@ -74,13 +77,32 @@ class SessionUser:
         return self.role != "supervisor" or not self.scope_code or len(self.scope_code) <= 6
 
 
-def current_user() -> SessionUser | None:
-    """The account of this request: its bearer token (API clients) or its session, or None."""
-    # Set by dashboard/api.py for /api/v1 requests; those never read the browser session.
-    data = flask.g.get("api_user") or flask.session.get("user")
-    if not data:
+def account(user_id) -> SessionUser | None:
+    """The enabled account with this id as stored now (role and scope included), or None."""
+    # One primary-key query a request: a disabled account, a new role or scope counts at once.
+    with flask.current_app.config["GRIDWATCH_POOL"].connection() as conn:
+        u = users.user_by_id(conn, int(user_id))
+    if u is None or u.disabled:
         return None
-    return SessionUser(data["username"], data["role"], data.get("scope"), data.get("worker"))
+    return SessionUser(u.username, u.role, u.scope_code, u.worker_code, u.id)
+
+
+def current_user() -> SessionUser | None:
+    """The account of this request: its bearer token (API clients) or its session, or None.
+
+    Read once a request. A session whose account is gone or disabled is ended on the spot.
+    """
+    if "gw_user" in flask.g:
+        return flask.g.gw_user
+    # Set by dashboard/api.py for /api/v1 requests; those never read the browser session.
+    user = flask.g.get("api_user")
+    if user is None and flask.session.get("user_id") is not None:
+        user = account(flask.session["user_id"])
+        if user is None:
+            logger.warning("session of %s ended: the account is disabled or gone", flask.session.get("username"))
+            flask.session.end()
+    flask.g.gw_user = user
+    return user
 
 
 def may_open(role: str | None, page: str) -> bool:
@@ -126,10 +148,12 @@ def live_visible(user: SessionUser, msg: dict) -> bool:
         return kind == "camera" or msg.get("family") == "maintenance"
     if user.role == "grid_worker":
         return kind in ("incident", "warning") and msg.get("worker_code") == user.worker_code
-    if kind in ("incident", "warning", "early_warning"):
+    if kind in ("incident", "warning", "early_warning", "worker"):
+        # A worker's position carries its community, added by the relay (dashboard/live.py); a worker
+        # the relay does not know yet has none and is shown to district-wide users only.
         return in_scope(user, msg.get("street_code"), msg.get("community_code"))
     # `analysis` only says that new results exist; each user then reads its own area's.
-    return kind in ("camera", "worker", "analysis")
+    return kind in ("camera", "analysis")
 
 
 

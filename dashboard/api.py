@@ -15,7 +15,7 @@ import secrets
 
 import flask
 
-from dashboard import auth, routes
+from dashboard import access, login_limit, routes
 from geodata import users
 
 logger = logging.getLogger(__name__)
@@ -37,16 +37,29 @@ def _refuse(status: int, message: str):
     return resp
 
 
-def bearer_user() -> dict | None:
-    """The account behind this request's bearer token, or None."""
+def bearer_user() -> access.SessionUser | None:
+    """The account behind this request's bearer token as app_user holds it now, or None.
+
+    A token of an account that is disabled or gone is deleted on the spot: re-enabling the account
+    does not bring it back.
+    """
     header = flask.request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         return None
     token = header[len("Bearer "):].strip()
     if not token or len(token) > 200:
         return None
-    raw = flask.current_app.config["GRIDWATCH_REDIS"].get(_KEY + _hash(token))
-    return json.loads(raw) if raw else None
+    r = flask.current_app.config["GRIDWATCH_REDIS"]
+    raw = r.get(_KEY + _hash(token))
+    if not raw:
+        return None
+    record = json.loads(raw)
+    user = access.account(record["user_id"]) if record.get("user_id") is not None else None
+    if user is None:
+        r.delete(_KEY + _hash(token))
+        logger.warning("bearer token of %s refused and deleted: the account is disabled or gone",
+                       record.get("username"))
+    return user
 
 
 @bp.before_request
@@ -70,17 +83,20 @@ def token():
     if not username or not password:
         return _refuse(400, "username and password are required")
     r = flask.current_app.config["GRIDWATCH_REDIS"]
-    if auth.rate_limited(r, username):
+    address = flask.request.remote_addr or "?"
+    # Counted before verifying, in one step: parallel guesses cannot slip past the limit.
+    if not login_limit.take_attempt(r, username, address):
+        logger.warning("API token for %s from %s refused: rate limited", username, address)
         return _refuse(429, "too many failed attempts; wait and try again")
     with flask.current_app.config["GRIDWATCH_POOL"].connection() as conn:
         user = users.verify_user(conn, username, password)
     if user is None:
-        auth.note_failure(r, username)
+        logger.info("failed API token request for %s from %s", username, address)
         return _refuse(401, "wrong username or password")
-    auth.clear_failures(r, username)
+    login_limit.give_back(r, username, address)
     plain = secrets.token_urlsafe(32)
-    session = {"username": user.username, "role": user.role, "scope": user.scope_code, "worker": user.worker_code}
-    r.set(_KEY + _hash(plain), json.dumps(session), ex=TOKEN_TTL_S)
+    # Only who: role, scope and the enabled flag are read from app_user on every request.
+    r.set(_KEY + _hash(plain), json.dumps({"user_id": user.id, "username": user.username}), ex=TOKEN_TTL_S)
     logger.info("API token issued to %s (%s)", user.username, user.role)
     return flask.jsonify({"ok": True, "token": plain, "token_type": "Bearer", "expires_in": TOKEN_TTL_S,
                           "role": user.role})
@@ -91,6 +107,7 @@ def revoke():
     """Revoke the token this request carries."""
     header = flask.request.headers.get("Authorization", "")
     flask.current_app.config["GRIDWATCH_REDIS"].delete(_KEY + _hash(header[len("Bearer "):].strip()))
+    logger.info("API token of %s revoked", flask.g.api_user.username)
     return flask.jsonify({"ok": True})
 
 

@@ -18,7 +18,7 @@ from dash import dcc, html
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-from dashboard import access, api, auth, live, open311, routes
+from dashboard import access, api, auth, doors, live, open311, routes
 from dashboard.pages.reports import routes as reports_routes
 from dashboard.config import DashboardConfig
 from dashboard.data import TTLCache
@@ -88,6 +88,8 @@ def create_app(cfg: DashboardConfig) -> dash.Dash:
     # Machine APIs: they authenticate each request themselves (bearer token, Open311 api_key).
     server.register_blueprint(api.bp)
     server.register_blueprint(open311.bp)
+    # Their own 404/405 and error format, and no NUL byte in any field (dashboard/doors.py).
+    doors.install(server)
     app = dash.Dash(
         __name__, server=server, use_pages=True, pages_folder=str(HERE / "pages"),
         assets_folder=str(HERE / "assets"), assets_ignore=r"field-sw\.js$", serve_locally=True, title=t("app.title", cfg.default_lang),

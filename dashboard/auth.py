@@ -6,13 +6,11 @@ import hmac
 import html
 import logging
 import secrets
-import time
-from datetime import timedelta
 from urllib.parse import urlsplit
 
 import flask
 
-from dashboard import access
+from dashboard import access, login_limit, sessions
 from dashboard.i18n import LANGS, t
 from geodata import users
 
@@ -20,8 +18,7 @@ logger = logging.getLogger(__name__)
 
 bp = flask.Blueprint("auth", __name__)
 
-FAIL_LIMIT = 5
-FAIL_WINDOW_S = 300
+ANONYMOUS_TTL_S = 1800  # a session before login holds only the CSRF token and the language
 CSRF_COOKIE = "_csrf_token"  # the name dash-renderer reads to send X-CSRFToken
 _UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -45,30 +42,6 @@ def csrf_token() -> str:
         tok = secrets.token_urlsafe(32)
         flask.session["csrf"] = tok
     return tok
-
-
-def _fail_key(username: str) -> str:
-    ip = flask.request.remote_addr or "?"
-    return f"gridwatch:login:fail:{username.lower()}:{ip}"
-
-
-def rate_limited(r, username: str) -> bool:
-    """True when this username has failed too often from this address lately."""
-    return int(r.get(_fail_key(username)) or 0) >= FAIL_LIMIT
-
-
-def note_failure(r, username: str) -> None:
-    """Count one failed login of this username from this address (the window starts at the first)."""
-    key = _fail_key(username)
-    pipe = r.pipeline()
-    pipe.incr(key)
-    pipe.expire(key, FAIL_WINDOW_S, nx=True)
-    pipe.execute()
-
-
-def clear_failures(r, username: str) -> None:
-    """Forget the failures after a successful login."""
-    r.delete(_fail_key(username))
 
 
 def _login_page(message: str = "", status: int = 200, nxt: str = "/"):
@@ -111,26 +84,28 @@ def login():
     password = flask.request.form.get("password") or ""
     app = flask.current_app
     r = app.config["GRIDWATCH_REDIS"]
-    if rate_limited(r, username):
-        logger.warning("login of %s from %s refused: rate limited", username, flask.request.remote_addr)
-        return _login_page(t("login.limited", lang(), minutes=FAIL_WINDOW_S // 60), 429, nxt)
+    address = flask.request.remote_addr or "?"
+    # Counted before verifying, in one step: parallel guesses cannot slip past the limit.
+    if not login_limit.take_attempt(r, username, address):
+        logger.warning("login of %s from %s refused: rate limited", username, address)
+        return _login_page(t("login.limited", lang(), minutes=login_limit.WINDOW_S // 60), 429, nxt)
     with app.config["GRIDWATCH_POOL"].connection() as conn:
         user = users.verify_user(conn, username, password)
     if user is None:
-        note_failure(r, username)
-        logger.info("failed login of %s from %s", username, flask.request.remote_addr)
+        logger.info("failed login of %s from %s", username, address)
         return _login_page(t("login.bad", lang()), 401, nxt)
-    clear_failures(r, username)
+    login_limit.give_back(r, username, address)
     chosen = flask.session.get("lang")
-    flask.session.clear()  # a new session id on login: no fixation
-    flask.session.permanent = True
-    flask.session["user"] = {"username": user.username, "role": user.role, "scope": user.scope_code,
-                             "worker": user.worker_code}
+    flask.session.clear()
+    flask.session.renew()  # a new session id on login: no fixation
+    # Only who: role, scope and the enabled flag are read from app_user on every request.
+    flask.session["user_id"] = user.id
+    flask.session["username"] = user.username
+    flask.session["role"] = user.role  # chooses the idle timeout only, never a permission
     if chosen:
         flask.session["lang"] = chosen
-    flask.session["seen"] = int(time.time())
     csrf_token()
-    logger.info("login of %s (%s)", user.username, user.role)
+    logger.info("login of %s (%s) from %s", user.username, user.role, address)
     target = nxt if nxt != "/" else access.LANDING.get(user.role, "/")
     return flask.redirect(target, code=303)
 
@@ -138,8 +113,10 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @access.route_guard("/logout")
 def logout():
-    """End the session."""
-    flask.session.clear()
+    """End the session: its record is deleted, so a saved copy of the cookie is worth nothing."""
+    user = access.current_user()
+    flask.session.end()
+    logger.info("logout of %s from %s", user.username if user else "?", flask.request.remote_addr)
     return flask.redirect("/login", code=303)
 
 
@@ -170,23 +147,15 @@ def _csrf_ok() -> bool:
 
 
 def before_request():
-    """Static files pass; unsafe methods need the CSRF token; everything else needs a fitting login."""
+    """Static files pass; unsafe methods need the CSRF token; everything else needs a fitting login.
+
+    The session's idle timeout is its Redis TTL (dashboard/sessions.py): an expired session is simply
+    unknown here.
+    """
     path = flask.request.path
     if path.startswith(access.STATIC_PREFIXES) or path.startswith(access.API_PREFIXES):
         return None
-    cfg = flask.current_app.config["GRIDWATCH"]
     user = access.current_user()
-    if user is not None and user.role != "wall":
-        # The wall never expires; every other session ends after idle minutes.
-        seen = flask.session.get("seen", 0)
-        now = time.time()
-        if now - seen > cfg.session_idle_minutes * 60:
-            flask.session.clear()
-            user = None
-        elif now - seen > 60:
-            # Rewritten at most once a minute: a cookie session written by every request lets a slow
-            # request put back an older copy (a language switch, say) over a newer one.
-            flask.session["seen"] = int(now)
     if flask.request.method in _UNSAFE and not _csrf_ok():
         logger.warning("CSRF check failed for %s %s", flask.request.method, path)
         if path == "/login":
@@ -226,18 +195,27 @@ def after_request(resp: flask.Response) -> flask.Response:
     return resp
 
 
+def idle_seconds(cfg, session) -> int:
+    """The idle timeout of this session: its role's (the wall's is longer), short before login."""
+    # The account as read this request, so a changed role counts at once; else the role at login.
+    user = flask.g.get("gw_user")
+    role = user.role if user is not None else session.get("role")
+    if role is None:
+        return ANONYMOUS_TTL_S
+    return (cfg.wall_idle_minutes if role == "wall" else cfg.session_idle_minutes) * 60
+
+
 def install(server: flask.Flask, cfg) -> None:
-    """Configure sessions and register the login routes and request hooks."""
+    """Configure server-side sessions and register the login routes and request hooks."""
     server.secret_key = cfg.secret_key
     server.config.update(
         SESSION_COOKIE_NAME="gridwatch_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=cfg.https,
-        SESSION_REFRESH_EACH_REQUEST=False,
-        # Long signed lifetime so the wall never expires; other roles get an idle timeout above.
-        PERMANENT_SESSION_LIFETIME=timedelta(days=3650),
     )
+    server.session_interface = sessions.RedisSessionInterface(
+        server.config["GRIDWATCH_REDIS"], lambda session: idle_seconds(cfg, session))
     server.register_blueprint(bp)
     server.before_request(before_request)
     server.after_request(after_request)

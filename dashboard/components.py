@@ -70,8 +70,11 @@ def media_url(path: str) -> str:
 def make_evidence(page: str, media: list, lang: str) -> html.Div:
     """The first snapshot and the first clip of an incident, side by side."""
     paths = [m for m in media or [] if isinstance(m, str)]
-    image = next((m for m in paths if m.lower().endswith(IMAGE_EXT)), None)
-    clip = next((m for m in paths if m.lower().endswith(CLIP_EXT)), None)
+    # A foreign URL (an Open311 media_url) is never loaded by a staff browser: shown as a link only.
+    stored = [m for m in paths if "://" not in m]
+    links = [m for m in paths if "://" in m and m.lower().startswith(("http://", "https://"))]
+    image = next((m for m in stored if m.lower().endswith(IMAGE_EXT)), None)
+    clip = next((m for m in stored if m.lower().endswith(CLIP_EXT)), None)
     items = []
     if image:
         items.append(html.Figure([html.Img(src=media_url(image), id=f"{page}-snapshot"),
@@ -81,4 +84,7 @@ def make_evidence(page: str, media: list, lang: str) -> html.Div:
         items.append(html.Figure([html.Video(src=media_url(clip), controls=True, preload="metadata",
                                              id=f"{page}-clip"),
                                   html.Figcaption(t("console.clip", lang))]))
+    for i, url in enumerate(links):
+        items.append(html.A(url, href=url, target="_blank", rel="noopener noreferrer nofollow",
+                            referrerPolicy="no-referrer", className="gw-external", id=f"{page}-link-{i}"))
     return html.Div(items, className="gw-evidence")

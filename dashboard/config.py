@@ -21,8 +21,9 @@ class DashboardSettings(BaseSettings):
     tile_url: str | None = Field(None, description="XYZ tile URL template; none draws the dark outline basemap")
     tile_crs: str = Field("wgs84", pattern="^(wgs84|gcj02)$", description="coordinate system of the tiles")
     tile_attribution: str = Field("", description="attribution shown for the tiles")
-    secret_key: str | None = Field(None, description="session signing key; default a key file in HOME")
+    secret_key: str | None = Field(None, description="Flask secret key; default a key file in HOME")
     session_idle_minutes: int = Field(720, gt=0, description="idle timeout of every role but the wall")
+    wall_idle_minutes: int = Field(43200, gt=0, description="idle timeout of the wall's session (30 days)")
     default_lang: str = Field("zh", pattern="^(zh|en)$", description="language before a user chooses")
 
 
@@ -39,6 +40,8 @@ class DashboardConfig:
     tile_crs: str = "wgs84"
     tile_attribution: str = ""
     session_idle_minutes: int = 720
+    # The wall is watched, not clicked: its session lasts through long quiet stretches.
+    wall_idle_minutes: int = 43200
     default_lang: str = "zh"
     # Behind TLS the session cookie is marked Secure.
     https: bool = False
@@ -70,6 +73,7 @@ def from_settings(settings, dash_settings: DashboardSettings, *, https: bool = F
         tile_crs=dash_settings.tile_crs,
         tile_attribution=dash_settings.tile_attribution,
         session_idle_minutes=dash_settings.session_idle_minutes,
+        wall_idle_minutes=dash_settings.wall_idle_minutes,
         default_lang=dash_settings.default_lang,
         https=https,
     )

@@ -116,9 +116,9 @@ def latest(conn, user: SessionUser, limit: int = 12) -> list[dict]:
     return _rows(conn, "dash_latest", {**scope_filter(user), "limit": limit})
 
 
-def street_ranking(conn) -> list[dict]:
-    """Streets by open incidents, with overdue counts."""
-    return _rows(conn, "dash_street_ranking")
+def street_ranking(conn, user: SessionUser) -> list[dict]:
+    """Streets by open incidents, with overdue counts; a scoped supervisor sees its own street only."""
+    return _rows(conn, "dash_street_ranking", {"scope_street": scope_filter(user)["scope_street"]})
 
 
 def matters(conn) -> list[dict]:

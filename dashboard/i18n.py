@@ -239,6 +239,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "field.send": ("提交", "Send"),
     "field.pending": ("待发送 {n} 条", "{n} waiting to send"),
     "field.sent": ("已发送", "Sent"),
+    "field.failed": ("发送失败，已从待发送中移除：{why}", "Not sent, removed from the outbox: {why}"),
     "field.offline": ("离线：将在联网后发送", "Offline: will send when the network is back"),
     "field.need_matter": ("请选择事项", "Choose a matter"),
     "field.need_position": ("请提供位置", "A position is needed"),
@@ -332,6 +333,15 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "api.bad_event_id": ("event_id 必须是 UUID", "event_id must be a UUID"),
     "api.bad_action": ("需要 event_id、incident_id 和有效的操作", "event_id, incident_id and a field action are required"),
     "api.bad_photo": ("照片必须是 JPEG 或 PNG 图像", "the photo must be a JPEG or PNG image"),
+    "api.photo_pixels": ("照片为 {width}x{height} 像素，超过 {limit} 百万像素的上限",
+                         "the photo is {width}x{height} pixels, more than the limit of {limit} megapixels"),
+    "api.photo_bomb": ("照片像素远超 {limit} 百万像素的上限", "the photo has far more pixels than the limit of {limit} megapixels"),
+    "api.photo_trailing": ("照片图像结束后还有其他数据，不予接收", "the photo carries other data after the image's end"),
+    "api.nul": ("字段 {field} 含有空字符（NUL），不予接收", "{field} must not contain NUL bytes"),
+    "api.not_found": ("没有这个地址：{path}", "no such resource: {path}"),
+    "api.method": ("{path} 不接受 {method}，请用 {allowed}", "{method} is not allowed on {path}; use {allowed}"),
+    "api.too_large": ("请求内容过大", "the request body is too large"),
+    "api.http_error": ("请求被拒绝（{status} {name}）", "refused ({status} {name})"),
     "api.csrf": ("请求校验失败，请刷新页面", "CSRF check failed; reload the page"),
     "api.login_required": ("请先登录", "login required"),
     # Camera rule kinds (video/config.py)
@@ -377,6 +387,11 @@ REFUSALS: dict[str, tuple[str, str]] = {
                                        "verify is for the verification queue; this case is on the {queue}: use dispatch"),
     "transition.reset_needs_note": ("重置处置期限需要在说明中填写原因", "resetting the deadline clock needs a reason (note)"),
     "transition.no_active_worker": ("没有在职网格员 {worker}", "no active grid worker {worker}"),
+    "transition.worker_out_of_scope": ("网格员 {worker} 属于社区 {community}，不在管辖范围 {scope} 内",
+                                       "grid worker {worker} works for community {community}, outside the scope {scope}"),
+    "transition.worker_other_community": ("网格员 {worker} 属于社区 {community}，事件位于社区 {incident_community}",
+                                          "grid worker {worker} works for community {community}; the case lies in "
+                                          "community {incident_community}"),
     "transition.queue_needs_worker": ("请指定网格员：{queue}不能作为分拨目标",
                                       "the {queue} cannot be a dispatch target without a worker"),
     "transition.no_community": ("该事件不在任何社区内，不能分拨到社区队列", "the case lies in no community"),
@@ -563,5 +578,5 @@ def client_strings(lang: str) -> dict[str, str]:
     """The subset the browser scripts need (wall status line, field queue), for one language."""
     keys = ("wall.live_ok", "wall.stale", "wall.disconnected", "field.pending", "field.sent", "field.offline",
             "field.no_gps", "field.outside", "field.photo_large", "field.need_matter", "field.need_position",
-            "field.new_task", "field.return_reason", "wall.alarm")
+            "field.new_task", "field.return_reason", "field.failed", "wall.alarm")
     return {k: t(k, lang) for k in keys}

@@ -15,7 +15,7 @@ import time
 import flask
 import redis
 
-from dashboard import access
+from dashboard import access, data
 from geodata.bus import LIVE_CHANNEL, InvalidMessage, parse_live
 from geodata.queries import q
 
@@ -126,7 +126,19 @@ def _matter_info(app) -> dict[str, dict]:
     return app.config["GRIDWATCH_CACHE"].get("matter_info", make)
 
 
-def _enrich(msg: dict, names: dict[str, dict]) -> dict:
+def _worker_communities(app) -> dict[str, str | None]:
+    """Each grid worker's community, so a position goes only to the supervisors of its area."""
+    def make():
+        with app.config["GRIDWATCH_POOL"].connection() as conn:
+            return data.grid_worker_communities(conn)
+    return app.config["GRIDWATCH_CACHE"].get("worker_communities", make)
+
+
+def enrich(msg: dict, names: dict[str, dict], workers: dict[str, str | None]) -> dict:
+    """Add what the scope check and the wall need: a matter's family and names, a worker's area."""
+    if msg.get("type") == "worker":
+        community = workers.get(msg.get("code"))
+        return {**msg, "community_code": community, "street_code": community[:9] if community else None}
     m = names.get(msg.get("matter_code"))
     if not m or "family" in msg:
         return msg
@@ -142,7 +154,8 @@ def _sse(event: str | None, data) -> str:
 @access.route_guard("/live")
 def live():
     """Server-sent events: beats every second and each live message this user may see."""
-    app = flask.current_app
+    # The app itself, not the proxy: the stream below runs after the request context is gone.
+    app = flask.current_app._get_current_object()
     hub: LiveHub = app.config["GRIDWATCH_HUB"]
     display = app.config["GRIDWATCH_DISPLAY"]
     user = access.current_user()
@@ -163,8 +176,11 @@ def live():
                     yield _sse("beat", {"at": item})
                 elif kind == "overflow":
                     return
-                elif access.live_visible(user, item):
-                    yield _sse(None, display.message(_enrich(item, names)))
+                else:
+                    # Enriched first: the scope check reads the family and the worker's area it adds.
+                    msg = enrich(item, names, _worker_communities(app))
+                    if access.live_visible(user, msg):
+                        yield _sse(None, display.message(msg))
         finally:
             hub.unsubscribe(q)
 

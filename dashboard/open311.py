@@ -19,6 +19,7 @@ import flask
 from psycopg.rows import dict_row
 
 from dashboard import context
+from dashboard.i18n import label
 from geodata import api_keys
 from geodata.queries import q
 from geodata.bus import InvalidMessage, incident_message, publish_incident
@@ -29,6 +30,7 @@ logger = logging.getLogger(__name__)
 bp = flask.Blueprint("open311", __name__, url_prefix="/open311/v2")
 PREFIX = "/open311/"
 MAX_LIST = 1000
+MAX_URL = 2048
 
 
 def _error(status: int, description: str):
@@ -48,6 +50,17 @@ def _iso(value: datetime | None) -> str | None:
 def _format_ok(fmt: str):
     # The spec allows XML too; this server speaks JSON and says so rather than guessing.
     return None if fmt == "json" else _error(400, f"format {fmt!r} is not supported; use .json")
+
+
+@bp.route("/services/<code>.<fmt>", methods=["GET"])
+def service_definition(code: str, fmt: str):
+    """A service's definition (GeoReport v2 `GET services/{code}`): our matters take no extra attributes."""
+    if (bad := _format_ok(fmt)) is not None:
+        return bad
+    with context.pool().connection() as conn:
+        if conn.execute(q("open311_service_exists"), {"code": code}).fetchone() is None:
+            return _error(404, f"service_code {code!r} is not a service of this jurisdiction")
+    return _json({"service_code": code, "attributes": []})
 
 
 @bp.route("/services.<fmt>", methods=["GET"])
@@ -99,10 +112,10 @@ def create_request(fmt: str):
     media = []
     media_url = form.get("media_url")
     if media_url:
-        parts = urlsplit(media_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            return _error(400, "media_url must be an http(s) URL")
-        # Stored as a link and never fetched by the server.
+        problem = _url_problem(media_url)
+        if problem:
+            return _error(400, f"media_url {problem}")
+        # Stored as a link and never fetched by the server; staff pages show it as a link, never an image.
         media.append(media_url)
     event_id = uuid.uuid4()
     try:
@@ -120,6 +133,22 @@ def create_request(fmt: str):
     return _json([{"service_request_id": str(event_id), "service_notice": "", "account_id": None}], 201)
 
 
+def _url_problem(url: str) -> str | None:
+    """Why `url` is not an acceptable media_url (None when it is): http(s), a host, bounded length."""
+    if len(url) > MAX_URL:
+        return f"is longer than {MAX_URL} characters"
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError as exc:
+        return f"is not a valid URL: {exc}"
+    if parts.scheme not in ("http", "https"):
+        return "must be an http(s) URL"
+    if not host:
+        return "must name a host"
+    return None
+
+
 def _status(row) -> str:
     return "closed" if row["status"] in ("closed", "cancelled") else "open"
 
@@ -130,7 +159,7 @@ def _request(row) -> dict:
     media = [m for m in (row["media"] or []) if "://" in m]
     return {
         "service_request_id": str(row["id"]), "status": _status(row),
-        "status_notes": row["last_note"], "service_name": row["matter_name"], "service_code": row["matter_code"],
+        "status_notes": row["public_note"] or label("status", row["status"], context.cfg().default_lang), "service_name": row["matter_name"], "service_code": row["matter_code"],
         "description": row["description"], "agency_responsible": agency, "service_notice": None,
         "requested_datetime": _iso(row["created_at"]), "updated_datetime": _iso(row["updated_at"]),
         "expected_datetime": _iso(row["due_at"]), "address": (row["attributes"] or {}).get("address_string"),

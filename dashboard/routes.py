@@ -7,11 +7,10 @@ import logging
 import uuid
 from datetime import datetime, timezone
 
-import cv2
 import flask
-import numpy as np
+from werkzeug.security import safe_join
 
-from dashboard import access, context, data
+from dashboard import access, context, data, photos
 from dashboard.components import fmt_time, matter_name
 from dashboard.i18n import label, refused, t
 from geodata.bus import InvalidMessage, LiveGridWorker, parse_incident, publish_incident, publish_live
@@ -20,7 +19,7 @@ logger = logging.getLogger(__name__)
 
 bp = flask.Blueprint("routes", __name__)
 
-MAX_PHOTO = 10 * 1024 * 1024
+MAX_PHOTO = photos.MAX_BYTES
 FIELD_ACTIONS = ("accept", "start", "resolve", "return")
 SENT_TTL_S = 7 * 24 * 3600
 
@@ -44,6 +43,10 @@ def media(name: str):
     """Serve a snapshot, clip or photo and write who viewed it to audit_log."""
     user = context.user()
     root = context.cfg().media_dir
+    # A NUL byte or a path leaving the media directory names no file: 404, not a 500 from the OS or
+    # the audit insert. Every other request is logged, a miss included (someone looked for it).
+    if "\x00" in name or safe_join(str(root), name) is None:
+        return flask.jsonify(_error_body("api.not_found", path=flask.request.path)), 404
     with context.pool().connection() as conn:
         data.audit(conn, user.username, "media_view", name, data={"role": user.role})
     return flask.send_from_directory(root, name, max_age=0)
@@ -56,21 +59,17 @@ def _event_id(raw) -> str | None:
         return None
 
 
-def _save_photo(file) -> str | None:
-    """Check an uploaded photo by decoding it and store it under a name the server picks."""
-    blob = file.read(MAX_PHOTO + 1)
-    if len(blob) > MAX_PHOTO:
-        flask.abort(flask.make_response(*_error(413, "field.photo_large")))
-    img = cv2.imdecode(np.frombuffer(blob, np.uint8), cv2.IMREAD_COLOR) if blob else None
-    if img is None:
-        # Decoding is the check: a renamed file or a truncated upload is refused here.
-        flask.abort(flask.make_response(flask.jsonify(_error_body("api.bad_photo")), 400))
-    ext = ".png" if blob[:8] == b"\x89PNG\r\n\x1a\n" else ".jpg"
-    rel = f"field/{datetime.now(timezone.utc):%Y%m%d}/{uuid.uuid4().hex}{ext}"
-    path = context.cfg().media_dir / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(blob)
-    return rel
+def _checked_photos() -> list[photos.Photo]:
+    """The request's photos, checked (header, pixel limit, decoding) but not yet stored: refusals abort."""
+    out = []
+    for file in flask.request.files.getlist("photo"):
+        if not file or not file.filename:
+            continue
+        try:
+            out.append(photos.check(file.read(MAX_PHOTO + 1)))
+        except photos.PhotoRefused as exc:
+            flask.abort(flask.make_response(*_error(exc.status, exc.code, **exc.params)))
+    return out
 
 
 def _floats(form, *names):
@@ -162,7 +161,8 @@ def field_report():
         inside = data.inside_district(conn, lon, lat)
     if matter not in codes:
         return _error(400, "field.need_matter")
-    media = [_save_photo(f) for f in flask.request.files.getlist("photo") if f and f.filename]
+    checked = _checked_photos()
+    media = [p.name for p in checked]
     raw = {"v": 1, "event_id": event_id, "source": "grid_worker", "matter": matter, "lon": lon, "lat": lat,
            "observed_at": form.get("observed_at") or datetime.now(timezone.utc).isoformat(),
            "description": (form.get("description") or "")[:4000], "reporter": user.worker_code,
@@ -175,7 +175,14 @@ def field_report():
     # SET NX first: two retries racing each other still put one entry on the stream.
     if not r.set(sent_key, "1", nx=True, ex=SENT_TTL_S):
         return flask.jsonify({"ok": True, "event_id": event_id, "duplicate": True})
-    publish_incident(r, msg)
+    # Photos go to disk only now that everything else was accepted, and go again if the bus refuses.
+    written = photos.store(context.cfg().media_dir, checked)
+    try:
+        publish_incident(r, msg)
+    except Exception:
+        photos.discard(written)
+        r.delete(sent_key)
+        raise
     logger.info("field report %s by %s", event_id, user.username, extra={"incident_id": event_id})
     return flask.jsonify({"ok": True, "event_id": event_id, "outside": not inside,
                           "warning": None if inside else t("field.outside", context.lang())})
@@ -199,11 +206,19 @@ def field_action():
     with context.pool().connection() as conn:
         if data.client_event_seen(conn, event_id):
             return flask.jsonify({"ok": True, "duplicate": True})
-        media = [_save_photo(f) for f in flask.request.files.getlist("photo") if f and f.filename]
+        row = data.incident(conn, incident_id)
+        # Before any status check: a refusal would tell the status of a task that is not the caller's.
+        if row is None or row["worker_code"] != user.worker_code:
+            return flask.jsonify(_error_body("api.no_task")), 404
+        checked = _checked_photos()
+        written = []
         try:
             result = apply_transition(conn, incident_id, action, user.username, "grid_worker", note=note,
-                                      media=media, actor_worker=user.worker_code,
+                                      media=[p.name for p in checked], actor_worker=user.worker_code,
                                       data={"client_event_id": event_id, "via": "field"})
+            # Stored before the commit, so a committed history row never names a missing file; a
+            # failed commit takes them away again.
+            written = photos.store(context.cfg().media_dir, checked)
             conn.commit()
         except IncidentNotFound:
             conn.rollback()
@@ -213,6 +228,10 @@ def field_action():
             logger.info("field action %s by %s refused: %s", action, user.username, exc,
                         extra={"incident_id": incident_id})
             return flask.jsonify(_refusal_body(exc)), 409
+        except Exception:
+            conn.rollback()
+            photos.discard(written)
+            raise
     publish_result(context.redis_client(), result)
     return flask.jsonify({"ok": True, "status": result.to_status.value})
 

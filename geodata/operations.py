@@ -21,8 +21,8 @@ from psycopg.types.json import Jsonb
 
 from geodata import users
 from geodata.queries import q
-from geodata.transitions import (IncidentNotFound, TransitionResult, apply_transition, events_of,
-                                 load_assignment, publish_result)
+from geodata.transitions import (IncidentNotFound, TransitionResult, apply_transition, check_target_worker,
+                                 events_of, load_assignment, publish_result)
 from grid import reassign, routing
 from grid.lifecycle import Role, Status, check, out_of_scope
 from grid.reassign import Move, Operator, Plan, ReassignError, system_role
@@ -224,6 +224,9 @@ def _plan_transition(conn: psycopg.Connection, op: Operator, row: dict[str, Any]
     to_worker, to_queue, why = row["worker_code"], row["queue"], action
     if action in ("verify", "dispatch", "redispatch"):
         if target_worker:
+            # The same check apply_transition makes, so a preview refuses what the action would.
+            check_target_worker(conn, row, row["status"], action, target_worker,
+                                op.scope_code if op.role == Role.SUPERVISOR else None)
             to_worker, to_queue, why = target_worker, routing.Queue.WORKER.value, "named worker"
         elif target_queue:
             to_worker, to_queue, why = None, target_queue, f"{target_queue} queue"

@@ -142,7 +142,7 @@ def apply_transition(conn: psycopg.Connection, incident_id: UUID | str, action: 
         extra: dict[str, Any] = {"role": role.value}
         _plan(conn, row, status, action, new, extra, at=at, note=note, target_worker=target_worker,
               target_queue=target_queue, reset_clock=reset_clock, expect_level=expect_level,
-              observed_at=observed_at)
+              observed_at=observed_at, scope=scope if role is Role.SUPERVISOR else None)
         changes = {col: (row[col], new[col]) for col in MUTABLE if row[col] != new[col]}
         conn.execute(q("incident_apply_transition"),
                      {**new, "attributes": Jsonb(new["attributes"]), "id": row["id"], "at": at})
@@ -180,11 +180,12 @@ def _refuse(status: Status, action: str, why: str, cls=TransitionError, *, code:
 
 def _plan(conn, row, status: Status, action: str, new: dict, extra: dict, *, at: datetime,
           note: str | None, target_worker: str | None, target_queue: str | None, reset_clock: bool,
-          expect_level, observed_at: datetime | None = None) -> None:
+          expect_level, observed_at: datetime | None = None, scope: str | None = None) -> None:
     """Fill `new` (incident columns) and `extra` (history data) for one checked action."""
     if action in _DISPATCHES:
         _plan_dispatch(conn, row, status, action, new, extra, at=at, note=note,
-                       target_worker=target_worker, target_queue=target_queue, reset_clock=reset_clock)
+                       target_worker=target_worker, target_queue=target_queue, reset_clock=reset_clock,
+                       scope=scope)
     elif action == "return":
         extra["returned_by_worker"] = row["worker_code"]
         new["queue"] = routing.Queue.COMMUNITY.value if row["community_code"] else routing.Queue.DISTRICT.value
@@ -228,9 +229,33 @@ def _plan(conn, row, status: Status, action: str, new: dict, extra: dict, *, at:
                              "situation_at": (observed_at or at).isoformat()}
 
 
+def check_target_worker(conn, row, status: Status | str, action: str, target_worker: str,
+                        scope: str | None) -> None:
+    """Refuse a named dispatch target that is not an active worker of the operator's area and the case's community.
+
+    The worker code comes from a browser or a command line, so it is checked here, where every door passes.
+    A worker serves one community (grid rules never cross communities); a case outside every community
+    (beyond the district) may go to any worker the operator's scope covers.
+    """
+    status = Status(status)
+    worker = conn.execute(q("grid_worker_for_dispatch"), {"code": target_worker}).fetchone()
+    if worker is None or not worker["active"]:
+        raise _refuse(status, action, f"no active grid worker {target_worker!r}", code=Code.NO_ACTIVE_WORKER,
+                      worker=target_worker)
+    community = worker["community_code"]
+    if scope and not (community or "").startswith(scope):
+        raise _refuse(status, action, f"grid worker {target_worker} works for community {community}, outside the "
+                      f"scope {scope}", code=Code.WORKER_OUT_OF_SCOPE, worker=target_worker, community=community,
+                      scope=scope)
+    if row["community_code"] and community != row["community_code"]:
+        raise _refuse(status, action, f"grid worker {target_worker} works for community {community}; the case "
+                      f"lies in community {row['community_code']}", code=Code.WORKER_OTHER_COMMUNITY,
+                      worker=target_worker, community=community, incident_community=row["community_code"])
+
+
 def _plan_dispatch(conn, row, status: Status, action: str, new: dict, extra: dict, *, at: datetime,
                    note: str | None, target_worker: str | None, target_queue: str | None,
-                   reset_clock: bool) -> None:
+                   reset_clock: bool, scope: str | None = None) -> None:
     if action == "verify" and row["queue"] != routing.Queue.VERIFICATION.value:
         raise _refuse(status, action, f"verify is for the verification queue; this case is on "
                       f"{row['queue'] or 'no'} queue: use dispatch", code=Code.NOT_ON_VERIFICATION,
@@ -239,10 +264,7 @@ def _plan_dispatch(conn, row, status: Status, action: str, new: dict, extra: dic
         raise _refuse(status, action, "resetting the deadline clock needs a reason (note)",
                       code=Code.RESET_NEEDS_NOTE)
     if target_worker is not None:
-        worker = conn.execute(q("grid_worker_for_dispatch"), {"code": target_worker}).fetchone()
-        if worker is None or not worker["active"]:
-            raise _refuse(status, action, f"no active grid worker {target_worker!r}", code=Code.NO_ACTIVE_WORKER,
-                          worker=target_worker)
+        check_target_worker(conn, row, status, action, target_worker, scope)
         queue, worker_code, why = routing.Queue.WORKER, target_worker, "named worker"
     elif target_queue is not None:
         queue = routing.Queue(target_queue)

@@ -98,6 +98,24 @@ def get_user(conn: psycopg.Connection, username: str) -> User | None:
     return _user(row) if row else None
 
 
+def user_by_id(conn: psycopg.Connection, user_id: int) -> User | None:
+    """One account by id as stored now (enabled or not), or None."""
+    row = conn.cursor(row_factory=psycopg.rows.dict_row).execute(q("user_by_id"), {"id": user_id}).fetchone()
+    return _user(row) if row else None
+
+
+def set_disabled(conn: psycopg.Connection, username: str, disabled: bool) -> User:
+    """Disable or enable an account; commits. Its sessions and tokens are refused from their next request."""
+    row = conn.cursor(row_factory=psycopg.rows.dict_row).execute(
+        q("user_set_disabled"), {"username": username, "disabled": disabled}).fetchone()
+    if row is None:
+        conn.rollback()
+        raise UserError(f"no user {username!r}")
+    conn.commit()
+    logger.info("%s user %s", "disabled" if disabled else "enabled", username)
+    return _user(row)
+
+
 def list_users(conn: psycopg.Connection) -> list[User]:
     """Every account, by role and name."""
     rows = conn.cursor(row_factory=psycopg.rows.dict_row).execute(q("user_list")).fetchall()

@@ -42,6 +42,8 @@ class Code(StrEnum):
     NOT_ON_VERIFICATION = "transition.not_on_verification"
     RESET_NEEDS_NOTE = "transition.reset_needs_note"
     NO_ACTIVE_WORKER = "transition.no_active_worker"
+    WORKER_OUT_OF_SCOPE = "transition.worker_out_of_scope"
+    WORKER_OTHER_COMMUNITY = "transition.worker_other_community"
     QUEUE_NEEDS_WORKER = "transition.queue_needs_worker"
     NO_COMMUNITY = "transition.no_community"
     OUTSIDE_DISTRICT = "transition.outside_district"
@@ -97,6 +99,8 @@ PARAMS: dict[Code, tuple[str, ...]] = {
     Code.NOT_ON_VERIFICATION: (*_ON, "queue"),
     Code.RESET_NEEDS_NOTE: _ON,
     Code.NO_ACTIVE_WORKER: (*_ON, "worker"),
+    Code.WORKER_OUT_OF_SCOPE: (*_ON, "worker", "community", "scope"),
+    Code.WORKER_OTHER_COMMUNITY: (*_ON, "worker", "community", "incident_community"),
     Code.QUEUE_NEEDS_WORKER: (*_ON, "queue"),
     Code.NO_COMMUNITY: _ON,
     Code.OUTSIDE_DISTRICT: (*_ON, "queue"),

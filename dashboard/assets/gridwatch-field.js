@@ -2,6 +2,9 @@
    tasks with a badge and a sound when new ones arrive, GPS with a map-tap fallback. */
 (function () {
   var DB = "gridwatch-field", STORE = "outbox", MAX_PHOTO = 10 * 1024 * 1024;
+  // A server error (5xx) is retried with a doubling pause, 10 s up to 5 min, at most MAX_TRIES times;
+  // a refusal (4xx) is final. Either way a dropped item is shown as failed, with the server's reason.
+  var MAX_TRIES = 8, FIRST_PAUSE_MS = 10000, MAX_PAUSE_MS = 300000;
   var F = {tap: null, gps: null, me: null, tasks: {}, known: null, open: null, flushing: false, es: null, root: null};
   window.gridwatch = window.gridwatch || {};
   window.gridwatch.field = F;
@@ -62,15 +65,25 @@
       items.forEach(function (it) {
         chain = chain.then(function (go) {
           if (!go) return false;
+          if (it.next && it.next > Date.now()) return false;          // pausing after a server error; keeps order
           var fd = new FormData();
           Object.keys(it.fields).forEach(function (k) { if (it.fields[k] != null) fd.append(k, it.fields[k]); });
           if (it.photo) fd.append("photo", it.photo, it.photo.name || "photo.jpg");
           return fetch(it.url, {method: "POST", body: fd, credentials: "same-origin",
                                 headers: {"X-CSRFToken": csrf()}})
             .then(function (r) {
-              if (r.status >= 500 || r.status === 401) return false;   // keep it, try later
+              if (r.status === 401) return false;                      // logged out: keep it for after login
+              if (r.status >= 500) {
+                it.tries = (it.tries || 0) + 1;
+                if (it.tries >= MAX_TRIES) {
+                  msg(tr("field.failed", {why: r.status}));
+                  return del(it.event_id).then(function () { return true; });
+                }
+                it.next = Date.now() + Math.min(MAX_PAUSE_MS, FIRST_PAUSE_MS * Math.pow(2, it.tries - 1));
+                return put(it).then(function () { return false; });
+              }
               return r.json().catch(function () { return {}; }).then(function (j) {
-                if (!r.ok) msg(j.error || r.status);                   // refused for good: tell, drop
+                if (!r.ok) msg(tr("field.failed", {why: j.error || r.status}));   // refused for good: tell, drop
                 else if (j.warning) msg(j.warning);
                 else msg(tr("field.sent"));
                 return del(it.event_id).then(function () { return true; });
@@ -137,10 +150,17 @@
         if (!j.ok) return;
         if (j.task.pos && !(F.tasks[id] || {}).pos) showTaskMap(j.task.pos);   // a list cached before positions
         var body = $("field-task-body");
-        (j.task.media || []).slice(0, 1).forEach(function (m) {
+        // Stored photos are shown; a foreign URL (an Open311 media_url) is only a link, never fetched.
+        (j.task.media || []).filter(function (m) { return m.indexOf("://") < 0; }).slice(0, 1).forEach(function (m) {
           var img = document.createElement("img");
-          img.src = m.indexOf("://") > 0 ? m : "/media/" + m; img.style.maxWidth = "100%"; img.alt = j.task.matter;
+          img.src = "/media/" + m; img.style.maxWidth = "100%"; img.alt = j.task.matter;
           body.appendChild(document.createElement("br")); body.appendChild(img);
+        });
+        (j.task.media || []).filter(function (m) { return /^https?:\/\//i.test(m); }).forEach(function (m) {
+          var a = document.createElement("a");
+          a.href = m; a.textContent = m; a.target = "_blank"; a.rel = "noopener noreferrer nofollow";
+          a.referrerPolicy = "no-referrer"; a.className = "gw-external";
+          body.appendChild(document.createElement("br")); body.appendChild(a);
         });
         var ol = $("field-task-history");
         j.history.forEach(function (h) {
@@ -167,6 +187,7 @@
     return [lon + dlon, lat + dlat];
   }
   F.gcj02 = gcj02;
+  F.flush = flush; F.outbox = all;   // for tests and the console of a support engineer
   F.toDisplay = function (lon, lat) {
     var root = $("field-root");
     return root && root.getAttribute("data-crs") === "gcj02" ? gcj02(lon, lat) : [lon, lat];

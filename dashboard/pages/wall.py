@@ -109,7 +109,7 @@ def wall_refresh(_sync, _tick):
     with context.pool().connection() as conn:
         k = data.kpis(conn, user, cfg.timezone)
         latest = data.latest(conn, user)
-        ranking = data.street_ranking(conn)
+        ranking = data.street_ranking(conn, user)
         counts = data.open_by_sub_grid(conn)
         clusters = data.incident_clusters(conn, user)
         cams = data.cameras(conn)

@@ -93,6 +93,7 @@ SELECT s.code, s.name, s.name_en,
        count(i.id) FILTER (WHERE i.status NOT IN ('closed', 'cancelled', 'resolved')
                            AND (i.overdue_at IS NOT NULL OR i.due_at < now())) AS overdue
 FROM street s LEFT JOIN incident i ON i.street_code = s.code
+WHERE %(scope_street)s::text IS NULL OR s.code = %(scope_street)s
 GROUP BY s.code, s.name, s.name_en
 ORDER BY open DESC, s.code;
 

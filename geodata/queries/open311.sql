@@ -14,8 +14,11 @@ SELECT r.event_id AS id, i.status, r.matter_code, m.name AS matter_name, m.name_
        r.description, r.received_at AS created_at, i.updated_at, i.due_at, i.closed_at,
        ST_X(r.geom) AS lon, ST_Y(r.geom) AS lat, i.outside, s.name AS sub_grid_name, w.name AS worker_name,
        i.sub_grid_code, i.worker_code, r.media, r.attributes, i.id AS incident_id,
-       (SELECT e.note FROM incident_event e WHERE e.incident_id = i.id AND e.note IS NOT NULL
-        ORDER BY e.id DESC LIMIT 1) AS last_note
+       -- Public text only: the closing note of the case's current close or cancel; never the note of
+       -- another history row (a merged report's text, a field note, a return reason).
+       CASE WHEN i.status IN ('closed', 'cancelled') THEN
+         (SELECT e.note FROM incident_event e WHERE e.incident_id = i.id AND e.note IS NOT NULL
+            AND e.action IN ('close', 'cancel') ORDER BY e.id DESC LIMIT 1) END AS public_note
 FROM incident_report r
 JOIN incident i ON i.id = r.incident_id
 JOIN matter m ON m.code = r.matter_code

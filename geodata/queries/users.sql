@@ -23,3 +23,12 @@ SELECT EXISTS (SELECT 1 FROM street WHERE code = %(code)s)
 
 -- name: worker_exists
 SELECT EXISTS (SELECT 1 FROM grid_worker WHERE code = %(code)s) AS found;
+
+-- name: user_by_id
+-- The account as stored now, read on every request of a session or bearer token (primary key).
+SELECT id, username, role, scope_code, worker_code, disabled, created_at
+FROM app_user WHERE id = %(id)s;
+
+-- name: user_set_disabled
+UPDATE app_user SET disabled = %(disabled)s WHERE username = %(username)s
+RETURNING id, username, role, scope_code, worker_code, disabled, created_at;

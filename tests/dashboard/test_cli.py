@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import stat
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import datetime, timezone
 
 import pytest
+import redis as redis_lib
+import requests
 
 from dashboard.config import DashboardSettings, from_settings, secret_from_home
 from workers.cli import dashboard_cmd
+from geodata.bus import LiveIncident, publish_live
 from geodata.settings import Settings
+from tests.dashboard import griddata
+from tests.dashboard.conftest import ROOT, free_port
 
 
 def _parse(argv):
@@ -85,3 +98,100 @@ def test_demo_serves_tablets_over_https_with_its_own_certificate(tmp_path, capsy
     lan = [a for a in tls.addresses if a != "127.0.0.1"] or ["127.0.0.1"]
     assert all(f"tablets:   https://{a}:8443/field" in out for a in lan)
     assert tls.fingerprint() in out
+
+
+def _serve_cli(dash_db, dash_redis, home, *extra, verify=True):
+    """`gridwatch dashboard` in a subprocess on a free port; (process, base URL) once /healthz answers."""
+    port = free_port()
+    base = f"{'https' if '--tls-cert' in extra else 'http'}://127.0.0.1:{port}"
+    env = {**os.environ, "GRIDWATCH_DATABASE_URL": dash_db[0], "GRIDWATCH_REDIS_URL": dash_redis,
+           "GRIDWATCH_HOME": str(home), "GRIDWATCH_SESSION_IDLE_MINUTES": "60"}
+    proc = subprocess.Popen([sys.executable, "-m", "workers.cli", "dashboard", "--port", str(port), *extra],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stdout.read()
+        try:
+            if requests.get(base + "/healthz", timeout=2, verify=verify).status_code == 200:
+                return proc, base
+        except (requests.ConnectionError, requests.Timeout):
+            # Not listening yet, or listening while its worker still builds the app.
+            time.sleep(0.2)
+    proc.kill()
+    raise AssertionError("gridwatch dashboard did not answer within 60 s")
+
+
+def _stop(proc):
+    proc.terminate()
+    try:
+        out, _ = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate(timeout=5)
+    return out
+
+
+def test_the_dashboard_command_serves_on_gunicorn_with_sessions_shared_by_its_workers(dash_db, dash_redis, tmp_path):
+    proc, base = _serve_cli(dash_db, dash_redis, tmp_path, "--workers", "2")
+    try:
+        workers = subprocess.run(["ps", "--ppid", str(proc.pid), "-o", "pid="], capture_output=True, text=True)
+        assert len(workers.stdout.split()) == 2
+        assert requests.get(base + "/healthz", timeout=5).headers["Server"].startswith("gunicorn")
+        s = requests.Session()
+        token = re.search(r'name="csrf_token" value="([^"]+)"', s.get(base + "/login", timeout=10).text).group(1)
+        r = s.post(base + "/login", data={"username": "disp1", "password": griddata.PASSWORD, "csrf_token": token},
+                   allow_redirects=False, timeout=30)
+        assert r.status_code == 303
+        # Every request, whichever worker takes it, knows the session.
+        assert {s.get(base + "/console", allow_redirects=False, timeout=10).status_code for _ in range(20)} == {200}
+
+        # The live stream: a message published on the bus reaches this browser's open stream.
+        got = []
+        stream = s.get(base + "/live", stream=True, timeout=10)
+        assert stream.status_code == 200
+        marker = uuid.uuid4()
+
+        def read():
+            # One byte at a time: a bigger chunk waits for that many bytes of a stream that trickles.
+            for line in stream.iter_lines(chunk_size=1, decode_unicode=True):
+                if line and str(marker) in line:
+                    got.append(line)
+                    return
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        rds = redis_lib.Redis.from_url(dash_redis)
+        msg = LiveIncident(at=datetime.now(timezone.utc), id=marker, action="create", status="reported",
+                           matter_code="crime_intrusion", priority=1, lon=114.33, lat=22.71,
+                           community_code="440310001002", street_code="440310001", queue="verification")
+        for _ in range(100):  # the relay subscribes when the stream opens: publish until it is heard
+            publish_live(rds, [msg])
+            reader.join(0.2)
+            if got:
+                break
+        rds.close()
+        stream.close()
+        assert got and str(marker) in got[0]
+
+        saved = {"gridwatch_session": s.cookies["gridwatch_session"]}
+        s.post(base + "/logout", headers={"X-CSRFToken": s.cookies.get("_csrf_token", "")}, timeout=10)
+        assert {requests.get(base + "/console", cookies=saved, allow_redirects=False, timeout=10).status_code
+                for _ in range(6)} == {303}
+    finally:
+        out = _stop(proc)
+    assert "development server" not in out
+
+
+def test_the_dashboard_command_serves_https_for_tablets(dash_db, dash_redis, tmp_path):
+    from workers.tls import ensure_self_signed
+
+    tls = ensure_self_signed(tmp_path / "tls")
+    proc, base = _serve_cli(dash_db, dash_redis, tmp_path, "--workers", "1", "--tls-cert", str(tls.cert),
+                            "--tls-key", str(tls.key), verify=str(tls.cert))
+    try:
+        r = requests.get(base + "/login", timeout=10, verify=str(tls.cert))
+        assert r.status_code == 200 and r.headers["Server"].startswith("gunicorn")
+        # Served over TLS, the session cookie is marked Secure.
+        assert "Secure" in r.headers["Set-Cookie"]
+    finally:
+        _stop(proc)

@@ -164,3 +164,49 @@ def test_photos_are_checked_by_decoding(browser, server, dash_redis):
     rds.close()
     assert last["media"] and last["media"][0].startswith("field/") and last["media"][0].endswith(".png")
     ctx.close()
+
+
+@pytest.mark.browser
+def test_the_outbox_backs_off_on_server_errors_and_drops_refusals(browser, server, dash_redis):
+    from tests.dashboard.griddata import ACCOUNTS, PASSWORD
+
+    # No service worker: page.route does not see the requests a service worker makes.
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800}, service_workers="block")
+    page = ctx.new_page()
+    page.goto(server.base + "/login")
+    page.fill("#login-username", ACCOUNTS["grid_worker"][0])
+    page.fill("#login-password", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_selector("#field-root #field-send", timeout=15_000)
+    page.route("**/field/api/report", lambda route: route.fulfill(status=503, body="busy"))
+    page.select_option("#field-matter", "hazard_fire_exit")
+    page.click("#field-map", position={"x": 300, "y": 150})
+    page.wait_for_function("document.getElementById('field-pos').textContent.includes(',')", timeout=5_000)
+    page.fill("#field-description", "outbox backoff")
+    page.click("#field-send")
+    # page.evaluate awaits the outbox's promise (wait_for_function would take the promise as truthy).
+    deadline = time.monotonic() + 10
+    items = []
+    while time.monotonic() < deadline:
+        items = page.evaluate("window.gridwatch.field.outbox()")
+        if items and items[0].get("tries"):
+            break
+        time.sleep(0.1)
+    (item,) = items
+    assert item["tries"] == 1 and item["next"] > item["created"]  # paused, not hammered
+    # Flushing again during the pause sends nothing: still one try.
+    page.evaluate("window.gridwatch.field.flush()")
+    assert page.evaluate("window.gridwatch.field.outbox().then(x => x[0].tries)") == 1
+    # A refusal is final: dropped from the outbox and shown as failed with the server's reason.
+    page.unroute("**/field/api/report")
+    page.route("**/field/api/report", lambda route: route.fulfill(
+        status=400, content_type="application/json", body=json.dumps({"ok": False, "error": "refused-here"})))
+    page.evaluate("""window.gridwatch.field.outbox().then(x => new Promise(ok => {
+        const r = indexedDB.open('gridwatch-field', 1);
+        r.onsuccess = () => { const t = r.result.transaction('outbox', 'readwrite');
+                              x[0].next = 0; t.objectStore('outbox').put(x[0]); t.oncomplete = ok; }; }))""")
+    page.evaluate("window.gridwatch.field.flush()")
+    page.wait_for_function("document.getElementById('field-pending').getAttribute('data-count') === '0'",
+                           timeout=10_000)
+    assert "refused-here" in page.inner_text("#field-msg") and "发送失败" in page.inner_text("#field-msg")
+    ctx.close()

@@ -22,7 +22,7 @@ SAMPLES = {
     "queue": "community", "assignment_role": "primary", "other_role": "backup",
     "where": "440310001001", "scope": "440310002", "area": "440310001001", "ref": "0/1", "worker": "0001",
     "user": "0007", "base_grid": "440310001001002", "sub_grid": "44031000100102", "community": "440310001001",
-    "sub_grid_community": "440310002001", "codes": ["44031000100101"], "warning": 17, "matter": "DSP-NEIGHBOR",
+    "sub_grid_community": "440310002001", "incident_community": "440310001002", "codes": ["44031000100101"], "warning": 17, "matter": "DSP-NEIGHBOR",
     "detail": "sub-grid 44031000100101 has no base grid",
 }
 # Parameters whose sample is an English sentence by nature (the database's words, a legacy refusal).

@@ -77,6 +77,21 @@ def test_cli_add_and_list(conn, db_url, monkeypatch, capsys):
     assert capsys.readouterr().out.splitlines() == ["dave\tgrid_worker\t-\tW900"]
 
 
+def test_cli_disables_and_enables(conn, db_url, capsys):
+    settings = Settings(database_url=db_url, redis_url="redis://unused")
+    users.create_user(conn, "gina", "long enough", "wall")
+    args = _parser().parse_args(["user", "disable", "gina"])
+    assert args.func(args, settings) == 0 and capsys.readouterr().out == "disabled gina\n"
+    assert users.verify_user(conn, "gina", "long enough") is None
+    assert users.get_user(conn, "gina").disabled is True
+    assert users.user_by_id(conn, users.get_user(conn, "gina").id).disabled is True
+    args = _parser().parse_args(["user", "enable", "gina"])
+    assert args.func(args, settings) == 0
+    assert users.verify_user(conn, "gina", "long enough").username == "gina"
+    args = _parser().parse_args(["user", "disable", "nobody"])
+    assert args.func(args, settings) == 2 and "no user 'nobody'" in capsys.readouterr().err
+
+
 def test_cli_requires_password_stdin():
     with pytest.raises(SystemExit):
         _parser().parse_args(["user", "add", "frank", "--role", "wall"])

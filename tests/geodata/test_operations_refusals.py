@@ -84,6 +84,18 @@ CASES = [
      lambda c: operations.move_base_grid(c, _op(c, "disp"), B1, C1 + "77", reason="try")),
     ("no such grid worker", Code.OP_NO_WORKER, {"worker": "W404"},
      lambda c: operations.assign_grid_worker(c, _op(c, "disp"), SG1, "W404", reason="try")),
+    # The console passes the browser's worker code: the server checks where that worker works.
+    ("dispatch to a worker outside the supervisor's area", Code.WORKER_OUT_OF_SCOPE,
+     {"worker": "W009", "community": "440310002001", "scope": C1},
+     lambda c: operations.dispatch(c, _op(c, "sup_c1"), _incident(c), target_worker="W009")),
+    ("preview a dispatch outside the supervisor's area", Code.WORKER_OUT_OF_SCOPE, {"worker": "W009", "scope": C1},
+     lambda c: operations.dispatch(c, _op(c, "sup_c1"), _incident(c), target_worker="W009", preview=True)),
+    ("transition to a worker outside the supervisor's area", Code.WORKER_OUT_OF_SCOPE, {"worker": "W009"},
+     lambda c: apply_transition(c, _incident(c), "redispatch", "sup_c1", "supervisor", target_worker="W009",
+                                scope=C1)),
+    ("dispatch to a worker of another community", Code.WORKER_OTHER_COMMUNITY,
+     {"worker": "W009", "community": "440310002001", "incident_community": C1},
+     lambda c: operations.dispatch(c, _op(c, "disp"), _incident(c), target_worker="W009")),
 ]
 
 

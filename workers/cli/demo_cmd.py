@@ -1,4 +1,4 @@
-"""gridwatch demo: run every worker that exists and the dashboard in the foreground until Ctrl-C."""
+"""gridwatch demo: run every worker that exists and the dashboard (on gunicorn) in the foreground until Ctrl-C."""
 
 from __future__ import annotations
 

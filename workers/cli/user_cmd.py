@@ -1,4 +1,4 @@
-"""gridwatch user add|list: dashboard and tablet accounts."""
+"""gridwatch user add|list|disable|enable: dashboard and tablet accounts."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from geodata import db, users
 
 
 def register(sub) -> None:
-    """Add `user add` and `user list` to the gridwatch parser."""
+    """Add `user add`, `user list`, `user disable` and `user enable` to the gridwatch parser."""
     p = sub.add_parser("user", help="accounts of the dashboard and the tablet API")
     user_sub = p.add_subparsers(dest="user_command", required=True)
     add = user_sub.add_parser("add", help="create an account; the password is read from stdin")
@@ -21,6 +21,11 @@ def register(sub) -> None:
     add.set_defaults(func=run_add)
     lst = user_sub.add_parser("list", help="list accounts")
     lst.set_defaults(func=run_list)
+    for verb, helptext in (("disable", "refuse an account's logins, sessions and tokens from their next request"),
+                           ("enable", "let a disabled account log in again")):
+        cmd = user_sub.add_parser(verb, help=helptext)
+        cmd.add_argument("name")
+        cmd.set_defaults(func=run_disable, disabled=verb == "disable")
 
 
 def run_add(args, settings) -> int:
@@ -44,4 +49,16 @@ def run_list(args, settings) -> int:
         for u in users.list_users(conn):
             flags = " disabled" if u.disabled else ""
             print(f"{u.username}\t{u.role}\t{u.scope_code or '-'}\t{u.worker_code or '-'}{flags}")
+    return 0
+
+
+def run_disable(args, settings) -> int:
+    """Disable or enable one account; open sessions and tokens follow at their next request."""
+    with db.connect(settings.require_database()) as conn:
+        try:
+            user = users.set_disabled(conn, args.name, args.disabled)
+        except users.UserError as exc:
+            print(f"gridwatch user: {exc}", file=sys.stderr)
+            return 2
+    print(f"{'disabled' if user.disabled else 'enabled'} {user.username}")
     return 0

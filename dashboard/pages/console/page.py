@@ -6,6 +6,7 @@ import logging
 
 import dash
 import dash_leaflet as dl
+import flask
 import psycopg
 from dash import ALL, Input, Output, State, ctx, dcc, html
 
@@ -15,6 +16,7 @@ from dashboard.components import fmt_time, make_badge, make_evidence, make_histo
 from dashboard.i18n import label, refused, t
 from dashboard.maps import feature_collection, fn, make_map, points
 from geodata import operations
+from grid.lifecycle import Status
 from grid.refusals import Refusal
 
 dash.register_page(__name__, path="/console", title="Console", name="console")
@@ -128,6 +130,13 @@ def _queue_table(name, rows, lang, tz):
 def console_refresh(status, family, priority, overdue, _tick, _done):
     """Both queues, the unacknowledged alarms and the workload, in the user's scope."""
     user, lang, tz = context.user(), context.lang(), context.cfg().timezone
+    # The filters come from the browser: a value the dropdowns never offer is a 400 naming it, not a 500.
+    if priority not in (None, "", 1, 2, 3, "1", "2", "3"):
+        flask.abort(400, f"priority filter must be 1, 2 or 3, got {priority!r}")
+    if status not in (None, "") and status not in {s.value for s in Status}:
+        flask.abort(400, f"status filter {status!r} is not a status")
+    if family not in (None, "") and not (isinstance(family, str) and family.isidentifier()):
+        flask.abort(400, f"family filter {family!r} is not a family")
     with context.pool().connection() as conn:
         ver = data.queue(conn, user, verification=True)
         queue = data.queue(conn, user, verification=False, status=status, family=family, priority=priority,
