@@ -149,12 +149,28 @@ def merge_candidates(conn: psycopg.Connection) -> list[merging.Candidate]:
             for r in rows]
 
 
-def lock_incidents(conn: psycopg.Connection, ids: set[UUID]) -> dict[UUID, Status]:
+@dataclass(frozen=True)
+class LockedCase:
+    """A case locked for this batch: its status, and when its last `situation_update` row's report was seen."""
+
+    status: Status
+    update_at: datetime | None = None
+
+
+def lock_incidents(conn: psycopg.Connection, ids: set[UUID]) -> dict[UUID, LockedCase]:
     """Lock these incidents until the batch commits (in id order: two ingest workers never deadlock)."""
     if not ids:
         return {}
     rows = conn.execute(q("lock_incidents_for_reports"), {"ids": sorted(ids)}).fetchall()
-    return {r["id"]: Status(r["status"]) for r in rows}
+    return {r["id"]: LockedCase(Status(r["status"]), _timestamp(r["update_at"])) for r in rows}
+
+
+def _timestamp(text: str | None) -> datetime | None:
+    # Written by geodata.transitions as isoformat(); anything else (a hand edit) paces nothing.
+    try:
+        return datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
 
 
 @dataclass

@@ -12,7 +12,7 @@ import logging
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from shapely.geometry import Polygon
 
 logger = logging.getLogger(__name__)
@@ -32,6 +32,20 @@ DEFAULT_SECONDS: dict[str, float] = {
 
 UnitFloat = Annotated[float, Field(ge=0.0, le=1.0)]
 UnitPoint = Annotated[list[UnitFloat], Field(min_length=2, max_length=2)]
+
+
+def _ordered(v: list[float]) -> list[float]:
+    if not v[0] < v[1]:
+        raise ValueError(f"[min, max] needs min < max, got {v}")
+    return v
+
+
+# [min, max] share of the frame's area, min above 0.
+AreaRange = Annotated[list[Annotated[float, Field(gt=0.0, le=1.0)]], Field(min_length=2, max_length=2),
+                      AfterValidator(_ordered)]
+# Sizes of still blobs, as shares of the frame, when a zone names none (docs/cameras.md).
+DEFAULT_VEHICLE_AREA = (0.015, 0.5)
+DEFAULT_OBJECT_AREA = (0.0002, 0.012)
 
 
 class _Strict(BaseModel):
@@ -87,6 +101,34 @@ class Zone(_Strict):
         description="Vertices [x, y] in 0-1 image coordinates (x right, y down), not repeated at the end.",
     )
     rules: list[Rule] = Field(default_factory=list, title="Rules", description="Rules evaluated in this zone.")
+    vehicle_area: AreaRange | None = Field(
+        default=None, title="Vehicle size",
+        description="[min, max] share of the frame's area a still blob's box covers to be a vehicle, when the "
+        "camera is not calibrated and no detector names it (a car 20 m away on a 640x360 street view: ~0.02); "
+        "default [0.015, 0.5].",
+    )
+    object_area: AreaRange | None = Field(
+        default=None, title="Object size",
+        description="[min, max] share of the frame's area a still blob's box covers to be a left object "
+        "(object_left), when the camera is not calibrated; must lie below vehicle_area; default [0.0002, 0.012].",
+    )
+
+    @model_validator(mode="after")
+    def _sizes_apart(self) -> Zone:
+        obj, veh = self.object_range, self.vehicle_range
+        if obj[1] > veh[0]:
+            raise ValueError(f"object_area {list(obj)} overlaps vehicle_area {list(veh)}: a blob must be one or the other")
+        return self
+
+    @property
+    def vehicle_range(self) -> tuple[float, float]:
+        """[min, max] frame share of a vehicle in this zone, the default when unset."""
+        return tuple(self.vehicle_area) if self.vehicle_area is not None else DEFAULT_VEHICLE_AREA
+
+    @property
+    def object_range(self) -> tuple[float, float]:
+        """[min, max] frame share of a left object in this zone, the default when unset."""
+        return tuple(self.object_area) if self.object_area is not None else DEFAULT_OBJECT_AREA
 
     @field_validator("polygon")
     @classmethod
@@ -157,6 +199,11 @@ class CameraConfig(_Strict):
     fps: float = Field(default=5.0, gt=0, le=30, title="Analysis rate", description="Frames analysed per second.")
     zones: list[Zone] = Field(default_factory=list, title="Zones", description="Analytic zones of this camera.")
     health: Health = Field(default_factory=Health, title="Health", description="Video quality diagnosis thresholds.")
+    privacy: Literal["tracks", "faces", "off"] = Field(
+        default="tracks", title="Privacy",
+        description="What snapshots and clips blur: the heads of tracked people ('tracks'), those and every "
+        "face a Haar search finds ('faces', far more CPU), or nothing ('off').",
+    )
     calibration: list[CalibrationPair] = Field(
         default_factory=list, title="Calibration",
         description="Image-to-map point pairs; 4 or more give a homography, fewer use the camera position.",

@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 
 from video.background import Stationary, StationaryDetector
+from video.calibration import Calibration
 from video.config import CameraConfig
 from video.detections import PERSON, VEHICLE, Detections, box_cover, box_iou
 from video.detectors import Detector, make_detector
@@ -18,6 +19,7 @@ from video.motion import MotionGate, shared_thumbnails
 from video.quality import QualityMonitor
 from video.rules import Hit, Person, RuleEngine, StillObject
 from video.situations import Situation, SituationTracker
+from video.still_kind import StillKinds
 from video.tracker import Tracker
 
 logger = logging.getLogger(__name__)
@@ -35,8 +37,6 @@ class CameraPipeline:
         verify_every_s: float = 1.0,
         presence_s: float = 0.6,  # short: the tracker now carries people through detector misses itself
         max_rois: int = 4,
-        vehicle_min_area: float = 0.015,
-        object_max_area: float = 0.012,
     ) -> None:
         self.config = config
         self.detector = detector or make_detector()
@@ -44,19 +44,24 @@ class CameraPipeline:
         self.verify_every_s = verify_every_s
         self.presence_s = presence_s
         self.max_rois = max_rois
-        self.vehicle_min_area = vehicle_min_area
-        self.object_max_area = object_max_area
         self.gate = MotionGate()
         self.stationary = StationaryDetector()
+        self.kinds = StillKinds(config.zones, Calibration.from_config(config))
         self.quality = QualityMonitor(config.health)
         self.tracker = Tracker()
         self.rules = RuleEngine(config)
         self.situations = SituationTracker(config.code, cooldown_s=cooldown_s)
-        self._needs_people = any(r.kind in ("intrusion", "loitering", "crowd") for z in config.zones for r in z.rules)
+        # Privacy blurs where the tracker knows people are, so people are tracked even without person rules.
+        self._needs_people = config.privacy != "off" or any(
+            r.kind in ("intrusion", "loitering", "crowd") for z in config.zones for r in z.rules)
+        # The boxes (0-1 xyxy) of the people the tracker holds in the last analysed frame: what media blurs.
+        self.people = np.zeros((0, 4), np.float32)
         self._needs_objects = any(r.kind in ("object_left", "vehicle_stopped") for z in config.zones for r in z.rules)
-        # Whether the detector names vehicles; a people-only one leaves still blobs to the shape rule.
+        # Whether the detector names vehicles; a people-only one leaves still blobs to their size (StillKinds).
         self._asks_vehicles = VEHICLE in getattr(self.detector, "classes", (PERSON,))
         self._vehicle_checks: list[_VehicleCheck] = []
+        # Still blobs a person was with, and when last: a thing is left from when nobody is with it.
+        self._attended: list[tuple[np.ndarray, float]] = []
         self.last_t = 0.0
 
     def feed(self, frame: np.ndarray | None, t: float) -> list[Situation]:
@@ -100,7 +105,9 @@ class CameraPipeline:
         if self._needs_people:
             rois = self._rois(motion.boxes * scale, t, w, h)
             dets = self.detector.detect(frame, rois) if len(rois) else Detections.empty()
-            self.tracker.update(dets.of(PERSON), t, frame, motion.boxes * scale)
+            live = self.tracker.update(dets.of(PERSON), t, frame, motion.boxes * scale)
+            # Every live track, confirmed or not, coasting or not: privacy errs on the side of blurring.
+            self.people = (np.array([tr.box for tr in live], np.float32).reshape(-1, 4) / scale).clip(0.0, 1.0)
             for tr in self.tracker.confirmed():
                 if t - tr.last_seen <= self.presence_s:
                     people.append(Person(tr.id, tuple(float(v) for v in tr.box / scale), tr.confidence))
@@ -132,22 +139,30 @@ class CameraPipeline:
         # No still blobs, no detector call: the per-frame cost stays that of the background model.
         vehicle_conf = self._vehicle_confidences(still, t, scale, frame) if self._asks_vehicles and still else None
         out: list[StillObject] = []
-        aspect = scale[0] / scale[1]
+        attended = []
         for i, s in enumerate(still):
             box = np.array(s.box, np.float32)
-            if persons and box_cover(box[None], _grow(np.array(persons), 0.3)).max() > 0.2:
-                continue  # a person standing still is not an abandoned object
-            if vehicle_conf is not None:
-                if vehicle_conf[i] > 0:
-                    out.append(StillObject("vehicle", tuple(float(v) for v in box), s.since, vehicle_conf[i]))
-                elif s.area <= self.object_max_area:
-                    out.append(StillObject("object", tuple(float(v) for v in box), s.since, 0.6))
+            # A person standing still is not an abandoned object: a blob mostly within someone's box, and
+            # not much larger than them, is them or with them. A car a false person box lies on is larger.
+            if persons and _with_person(box, np.array(persons)):
+                attended.append((box, t))
                 continue
-            bw, bh = (box[2] - box[0]) * aspect, box[3] - box[1]
-            if s.area >= self.vehicle_min_area and bh < 1.3 * bw:
-                out.append(StillObject("vehicle", tuple(float(v) for v in box), s.since, 0.7))
-            elif s.area <= self.object_max_area:
-                out.append(StillObject("object", tuple(float(v) for v in box), s.since, 0.6))
+            # A person the detector stops seeing (a back turned for long) leaves a blob with an old
+            # clock: its time starts when the person was last seen with it, not when it stood still.
+            since = max([s.since] + [t0 for b, t0 in self._attended if box_iou(box[None], b[None])[0, 0] >= 0.3])
+            if since > s.since:
+                attended.append((box, since))
+                s = Stationary(s.box, since, s.area, s.fill)
+            xyxy = tuple(float(v) for v in box)
+            if vehicle_conf is not None and vehicle_conf[i] > 0:
+                out.append(StillObject("vehicle", xyxy, s.since, vehicle_conf[i]))
+                continue
+            # By size on the ground when calibrated, else by each zone's size ranges; a detector that
+            # names vehicles and saw none here leaves only the object verdict.
+            for kind, zone in self.kinds.by_size(xyxy, s.area):
+                if kind == "object" or vehicle_conf is None:
+                    out.append(StillObject(kind, xyxy, s.since, 0.7 if kind == "vehicle" else 0.6, zone))
+        self._attended = attended
         return out
 
     def _vehicle_confidences(self, still: list[Stationary], t: float, scale: np.ndarray,
@@ -191,6 +206,14 @@ def _vehicle_match(blob: np.ndarray, vehicles: Detections) -> float:
     det_in_blob = box_cover(vehicles.xyxy, blob[None])[:, 0]
     good = (blob_in_det >= 0.6) & (det_in_blob >= 0.4)
     return float(vehicles.confidence[good].max()) if good.any() else 0.0
+
+
+def _with_person(blob: np.ndarray, persons: np.ndarray) -> bool:
+    """Whether a still blob (0-1 xyxy) lies mostly within a person's box grown by 30 % and is at most 1.5x its size."""
+    inside = box_cover(blob[None], _grow(persons, 0.3))[0] > 0.5
+    area = (blob[2] - blob[0]) * (blob[3] - blob[1])
+    person_area = (persons[:, 2] - persons[:, 0]) * (persons[:, 3] - persons[:, 1])
+    return bool((inside & (area <= 1.5 * person_area)).any())
 
 
 def _grow(boxes: np.ndarray, f: float) -> np.ndarray:

@@ -30,12 +30,16 @@ class Person:
 
 @dataclass(frozen=True)
 class StillObject:
-    """A new still object: 'object' (bag, rubbish) or 'vehicle', box in 0-1, still since `since`."""
+    """A new still object: 'object' (bag, rubbish) or 'vehicle', box in 0-1, still since `since`.
+
+    `zone` names the zone whose size ranges gave the kind (None: the kind holds in every zone).
+    """
 
     kind: str
     box: Box
     since: float
     confidence: float = 0.6
+    zone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -136,10 +140,17 @@ class RuleEngine:
         self._last_box.pop(key, None)
 
     def _present(self, zone: str, inside: list[Person], t: float) -> int:
-        """People in the zone now, counting those hidden for under memory_s (occlusion in a group)."""
-        here = {p.track for p in inside}
-        recent = {k[1] for k, last in self._last_in.items() if k[0] == zone and t - last <= self.memory_s}
-        return len(here | recent)
+        """People in the zone now, counting those hidden for under memory_s (occlusion in a group).
+
+        People, not track ids: boxes that lie inside one another or overlap heavily are one person
+        followed twice, and a track just lost where someone still stands is that person's old id.
+        """
+        here = _distinct([p.box for p in inside])
+        ids = {p.track for p in inside}
+        recent = [self._last_box[k] for k, last in self._last_in.items()
+                  if k[0] == zone and k[1] not in ids and t - last <= self.memory_s]
+        hidden = [b for b in _distinct(recent) if not any(_same_person(b, h) for h in here)]
+        return len(here) + len(hidden)
 
     def _rule(self, rule, zone: PolygonZone, inside: list[Person], objects: list[StillObject], t: float) -> Hit | None:
         kind, hold = rule.kind, rule.hold_s
@@ -153,7 +164,8 @@ class RuleEngine:
         if kind == "crowd":
             return self._crowd(rule, zone.name, inside, t)
         wanted = "vehicle" if kind == "vehicle_stopped" else "object"
-        still = [o for o in objects if o.kind == wanted and _foot_in(zone, o.box) and t - o.since >= hold]
+        still = [o for o in objects if o.kind == wanted and o.zone in (None, zone.name) and _foot_in(zone, o.box)
+                 and t - o.since >= hold]
         if not still:
             return None
         best = min(still, key=lambda o: o.since)
@@ -180,6 +192,23 @@ def _iou(a: Box, b: Box) -> float:
     ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
     union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - iw * ih
     return iw * ih / union if union > 0 else 0.0
+
+
+def _same_person(a: Box, b: Box, nested: float = 0.75, overlap: float = 0.5) -> bool:
+    """Whether two boxes are one person: one mostly inside the other, or heavily overlapping."""
+    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return (smaller > 0 and iw * ih / smaller >= nested) or _iou(a, b) >= overlap
+
+
+def _distinct(boxes: list[Box]) -> list[Box]:
+    """One box per person: largest first, dropping boxes that are the same person as one kept."""
+    kept: list[Box] = []
+    for b in sorted(boxes, key=lambda b: -(b[2] - b[0]) * (b[3] - b[1])):
+        if not any(_same_person(b, k) for k in kept):
+            kept.append(b)
+    return kept
 
 
 def _person_hit(kind: str, zone: str, people: list[Person]) -> Hit | None:

@@ -108,8 +108,11 @@ class SituationTracker:
             return False
         if hit.box is None or cur.last_box is None:
             return True
-        # A new id where the last one vanished is the tracker losing someone, not a new visitor.
+        # A new id where the last one vanished is the tracker losing someone, not a new visitor; so is
+        # a box that overlaps the last one (a torso box of a person last boxed whole, or the reverse).
         a, b = cur.last_box, hit.box
+        if _overlap(a, b) >= 0.5:
+            return False
         # Sideways in box widths, up or down in box heights (0-1 x and y have different scales).
         width, height = max(a[2] - a[0], b[2] - b[0], 1e-3), max(a[3] - a[1], 1e-3)
         return abs((a[0] + a[2]) / 2 - (b[0] + b[2]) / 2) > width or abs(a[3] - b[3]) > 0.5 * height
@@ -123,3 +126,11 @@ class SituationTracker:
         logger.info("situation end %s zone=%s camera=%s", key[0], key[1], self.camera)
         # The situation ended when its condition was last seen, not when the cool-down ran out.
         return replace(cur.event, phase="end", at_s=t, end_s=cur.last_hit, confidence=cur.peak)
+
+
+def _overlap(a: Box, b: Box) -> float:
+    """Share of the smaller box that lies inside the other."""
+    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return iw * ih / smaller if smaller > 0 else 0.0

@@ -68,7 +68,8 @@ class Tracker:
     def __init__(self, iou_match: float = 0.2, centroid_match: float = 0.6, max_missing_s: float = 3.0,
                  min_hits: int = 2, coast_s: float = 15.0, coast_ncc: float = 0.6, coast_mad: float = 40.0,
                  motion_s: float = 4.0, gap_allowance: float = 0.35, min_foreground: float = 0.1,
-                 min_det_foreground: float = 0.08) -> None:
+                 min_det_foreground: float = 0.08, nested: float = 0.75, part_height: float = 0.75,
+                 duplicate_iou: float = 0.5) -> None:
         self.iou_match = iou_match
         self.centroid_match = centroid_match
         self.max_missing_s = max_missing_s
@@ -80,6 +81,11 @@ class Tracker:
         self.gap_allowance = gap_allowance
         self.min_foreground = min_foreground
         self.min_det_foreground = min_det_foreground
+        # A box this much inside another and this much shorter is a part of the same person (as in
+        # video.detectors.boxes.suppress); boxes overlapping this much are the same person twice.
+        self.nested = nested
+        self.part_height = part_height
+        self.duplicate_iou = duplicate_iou
         self.backdrop = Backdrop()
         self.tracks: list[Track] = []
         self._next_id = 1
@@ -129,13 +135,77 @@ class Tracker:
             for ti, tr in enumerate(self.tracks):
                 if ti not in matched:
                     self._coast(tr, frame, t, moving)
+        unmatched = self._absorb(dets, unmatched, matched, t, det_app)
         for di in sorted(unmatched):
             tmpl, hist = det_app[di]
             self.tracks.append(Track(self._next_id, str(dets.label[di]), dets.xyxy[di].copy(),
                                      float(dets.confidence[di]), t, t, 1, t, t, template=tmpl, hist=hist,
                                      det_box=dets.xyxy[di].copy()))
             self._next_id += 1
+        self._merge_nested()
         return list(self.tracks)
+
+    def _absorb(self, dets: Detections, unmatched: set[int], matched: set[int], t: float,
+                det_app: list[tuple]) -> set[int]:
+        """Unmatched boxes that belong to a live track's person; return those that are someone new.
+
+        HOG now and then boxes only the torso or head of a person it boxed whole a moment ago (and the
+        other way round). Such a box inside a track is a sighting of that person, never a new track; a
+        whole-person box around a part-box track grows that track; a box on top of a track that
+        already has its box this frame is the same person twice.
+        """
+        if not unmatched or not self.tracks:
+            return unmatched
+        boxes = np.array([tr.box for tr in self.tracks], np.float32)
+        heights = boxes[:, 3] - boxes[:, 1]
+        rest = set()
+        for di in sorted(unmatched):
+            d = dets.xyxy[di]
+            dh = max(float(d[3] - d[1]), 1.0)
+            inside = box_cover(d[None], boxes)[0]
+            around = box_cover(boxes, d[None])[:, 0]
+            iou = box_iou(d[None], boxes)[0]
+            part = np.nonzero((inside >= self.nested) & (dh < self.part_height * heights))[0]
+            whole = [ti for ti in np.nonzero((around >= self.nested) & (heights < self.part_height * dh))[0]
+                     if ti not in matched and self.tracks[ti].label == dets.label[di]]
+            if len(part):
+                tr = self.tracks[int(part[np.argmax(heights[part])])]
+                tr.last_seen = t  # seen, in part: the whole box stays the better estimate
+            elif whole:
+                ti = max(whole, key=lambda i: heights[i])
+                matched.add(ti)
+                self._hit(self.tracks[ti], dets, di, t, det_app[di])
+            elif not (iou >= self.duplicate_iou).any():
+                rest.add(di)
+        return rest
+
+    def _merge_nested(self) -> None:
+        """One person followed twice (a part box and a whole box) becomes one track, the older id kept."""
+        keep = list(self.tracks)
+        changed = True
+        while changed and len(keep) > 1:
+            changed = False
+            boxes = np.array([tr.box for tr in keep], np.float32)
+            heights = boxes[:, 3] - boxes[:, 1]
+            cover = box_cover(boxes, boxes)
+            iou = box_iou(boxes, boxes)
+            for i in range(len(keep)):
+                for j in range(len(keep)):
+                    if i == j or keep[i].label != keep[j].label:
+                        continue
+                    nested = cover[i, j] >= self.nested and heights[i] < self.part_height * heights[j]
+                    if nested or (iou[i, j] >= self.duplicate_iou and i > j):
+                        inner, outer = keep[i], keep[j]
+                        if inner.first_seen < outer.first_seen:
+                            outer.id, outer.first_seen = inner.id, inner.first_seen
+                        outer.hits = max(outer.hits, inner.hits)
+                        outer.last_seen = max(outer.last_seen, inner.last_seen)
+                        keep.pop(i)
+                        changed = True
+                        break
+                if changed:
+                    break
+        self.tracks = keep
 
     def confirmed(self) -> list[Track]:
         """Tracks seen often enough to trust (a single HOG hit is often a false box)."""
@@ -145,7 +215,12 @@ class Tracker:
         new = dets.xyxy[di].copy()
         old = tr.box if tr.det_box is None else tr.det_box
         gap = t - tr.last_detected
-        if gap > 1e-6:
+        # A box that changed size (legs first, then the whole person; whole, then a torso) shows
+        # something else of the person: its foot jumps without the person walking.
+        resized = not 0.8 < (new[3] - new[1]) / max(1.0, old[3] - old[1]) < 1.25
+        if resized:
+            tr.velocity = np.zeros(2, np.float32)
+        elif gap > 1e-6:
             # Velocity of the foot point between detections, smoothed; prediction bridges missed frames.
             # The foot, not the centre: a person stepping in from the bottom edge grows upwards.
             v = (_foot(new) - _foot(old)) / gap
@@ -157,8 +232,7 @@ class Tracker:
         tr.last_seen = tr.last_checked = tr.last_detected = t
         tr.hits += 1
         tmpl, hist = app
-        # A box that changed size (legs first, then the whole person) shows something else: start afresh.
-        fresh = tr.template is None or not 0.8 < (new[3] - new[1]) / max(1.0, old[3] - old[1]) < 1.25
+        fresh = tr.template is None or resized  # start the picture afresh
         if tmpl is not None:
             tr.template = tmpl if fresh else 0.7 * tr.template + 0.3 * tmpl
         if hist is not None:
@@ -223,12 +297,15 @@ class Tracker:
         boxes = np.array([tr.box for tr in self.tracks], np.float32)
         iou = box_iou(boxes, dets.xyxy)
         same = np.array([[tr.label == lab for lab in dets.label] for tr in self.tracks])
-        iou = np.where(same, iou, 0.0)
+        # A part of a tracked person (torso, head) is a sighting handled by _absorb, not the new box.
+        height = np.array([tr.height for tr in self.tracks], np.float32)
+        part = (box_cover(dets.xyxy, boxes).T >= self.nested) \
+            & ((dets.xyxy[:, 3] - dets.xyxy[:, 1])[None, :] < self.part_height * height[:, None])
+        iou = np.where(same & ~part, iou, 0.0)
         app = np.array([[hist_similarity(tr.hist, a[1]) for a in det_app] for tr in self.tracks]).reshape(iou.shape)
         cands = [(-float(iou[i, j]) - 0.2 * float(app[i, j]), i, j) for i, j in zip(*np.nonzero(iou >= self.iou_match))]
         # Fast movers at low frame rates do not overlap themselves: fall back to centre distance, with a
         # gate that widens the longer a track has gone undetected (its prediction grows less certain).
-        height = np.array([tr.height for tr in self.tracks], np.float32)
         dist = np.linalg.norm(_centre(boxes)[:, None, :] - _centre(dets.xyxy)[None, :, :], axis=2) / height[:, None]
         # Uncertainty grows from the last time the track's place was known (detected or followed).
         missing = np.array([t - tr.last_seen for tr in self.tracks], np.float32)
@@ -241,7 +318,7 @@ class Tracker:
             h, w = shape
             edge = (boxes[:, 0] <= 2) | (boxes[:, 1] <= 2) | (boxes[:, 2] >= w - 2) | (boxes[:, 3] >= h - 2)
             similar_size |= edge[:, None] & (sizes > 0.4) & (sizes < 2.5)
-        ok = (dist <= gate[:, None]) & same & (iou < self.iou_match) & similar_size
+        ok = (dist <= gate[:, None]) & same & (iou < self.iou_match) & similar_size & ~part
         for i, j in zip(*np.nonzero(ok)):
             cands.append((1.0 + float(dist[i, j]) - 0.3 * float(app[i, j]), i, j))
         cands.sort()

@@ -29,7 +29,7 @@ from geodata import db
 from grid.camera_matters import RULE_MATTERS, resolve_matters
 from video.config import CameraConfig
 from video.detectors import Detector, make_detector
-from video.media import MediaRecorder, write_latest
+from video.media import MediaRecorder, Privacy, write_latest
 from video.pipeline import CameraPipeline
 from video.sources import FrameSource, Sample
 from geodata.bus import InvalidMessage, LiveCamera, publish_incident, publish_live
@@ -55,6 +55,7 @@ class CameraWorkerConfig:
     health_every_s: float = 2.0
     # Without a frame this long the camera shows offline (its maintenance case waits for health.offline).
     offline_after_s: float = 10.0
+    # False (--no-face-blur) turns every camera's privacy off; True leaves it to each camera's `privacy`.
     blur_faces: bool = True
     clip_pre_s: float = 3.0
     clip_post_s: float = 3.0
@@ -88,10 +89,14 @@ class CameraRunner(threading.Thread):
         self.settings = settings
         self.matters = matters
         self.stop_event = threading.Event()
-        self.source = FrameSource(config.url, fps=config.fps, width=settings.analysis_width, loop=True)
+        # realtime: a file standing in for a camera (the demo's) plays at its own speed, as a camera
+        # delivers; unpaced, the worker analysed it as fast as it could (30-40 fps a camera, not 5).
+        self.source = FrameSource(config.url, fps=config.fps, width=settings.analysis_width, loop=True,
+                                  realtime=True)
         self.pipeline = CameraPipeline(config, detector=settings.detector(), analysis_width=settings.analysis_width)
+        privacy = Privacy(config.privacy if settings.blur_faces else "off")
         self.recorder = MediaRecorder(media_dir, config.code, config.fps, settings.clip_pre_s,
-                                      settings.clip_post_s, settings.blur_faces)
+                                      settings.clip_post_s, privacy)
         self.problems: set[str] = set()
         self.started = time.monotonic()
         self._last_health: tuple[str, str | None] | None = None
@@ -115,13 +120,15 @@ class CameraRunner(threading.Thread):
         logger.info("camera %s: stopped", self.config.code)
 
     def step(self, s: Sample) -> None:
-        """Analyse one sample: media ring, pipeline events, health."""
+        """Analyse one sample: pipeline events, media ring (with the tracked people to blur), health."""
+        events = self.pipeline.feed(s.frame, s.t)
         if s.frame is not None:
-            self.recorder.feed(s.frame, s.t)
+            people = self.pipeline.people
+            self.recorder.feed(s.frame, s.t, people)
             if s.t - self._latest_at >= self.settings.latest_every_s:
-                write_latest(self.media_dir, self.config.code, s.frame, self.settings.blur_faces)
+                write_latest(self.media_dir, self.config.code, s.frame, self.recorder.privacy, people)
                 self._latest_at = s.t
-        for ev in self.pipeline.feed(s.frame, s.t):
+        for ev in events:
             health_problem = ev.zone is None
             if health_problem:
                 (self.problems.add if ev.phase != "end" else self.problems.discard)(ev.rule)

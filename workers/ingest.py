@@ -14,7 +14,7 @@ import os
 import socket
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from uuid import UUID
 
 import numpy as np
@@ -35,6 +35,10 @@ from workers.camera_position import camera_point
 logger = logging.getLogger(__name__)
 
 ACTOR = "system:ingest"
+# A case's history gets at most one `situation_update` row this often (by when the camera saw it):
+# the camera reports every few seconds while someone stands there, the desk wants a readable history.
+# Updates in between are kept as reports (incident_report) and change nothing else.
+UPDATE_ROW_EVERY = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -168,7 +172,7 @@ class Ingestor:
         # moment is either seen closed (a new case is made) or closed after the merge, never half-way.
         locked = ingest_repo.lock_incidents(
             self.conn, {UUID(c.incident_id) for c in candidates} | set(situations.values()))
-        candidates = [c for c in candidates if locked.get(UUID(c.incident_id)) not in FINAL_STATUSES]
+        candidates = [c for c in candidates if _status(locked.get(UUID(c.incident_id))) not in FINAL_STATUSES]
 
         batch = BatchWrite()
         # Every case dispatched by this batch starts its clock now: one Clock per deadline length.
@@ -210,8 +214,18 @@ class Ingestor:
                 situations[situation_key] = msg.event_id
             nearby.add(merging.Candidate(str(msg.event_id), matter.code, status, lon, lat, msg.observed_at))
         ingest_repo.write_batch(self.conn, batch, now, ACTOR)
+        # When the last update row of each case was seen, moved on as this batch writes new ones.
+        update_at = {case: lc.update_at for case, lc in locked.items()}
         for target, msg, action in attached:
-            self._attach(target, msg, action, locked.get(target), out)
+            if action == "situation_update":
+                last = update_at.get(target)
+                if last is not None and msg.observed_at - last < UPDATE_ROW_EVERY:
+                    logger.debug("update %s of incident %s kept as a report only", msg.event_id, target)
+                    continue
+                update_at[target] = msg.observed_at
+            elif action == "situation_end":
+                update_at[target] = None
+            self._attach(target, msg, action, _status(locked.get(target)), out)
 
     def _auto_dispatch(self, msg: IncidentMessage) -> bool:
         """A camera rule may say `dispatch: auto`; the camera worker copies it into attributes."""
@@ -291,6 +305,10 @@ class Ingestor:
             worker_code=decision.worker_code, matter_code=matter.code, priority=priority,
             base_grid_code=loc.base_grid_code, sub_grid_code=loc.sub_grid_code, community_code=loc.community_code,
             street_code=loc.street_code, outside=decision.outside, lon=lon, lat=lat, due_at=due_at)
+
+
+def _status(case: ingest_repo.LockedCase | None) -> Status | None:
+    return None if case is None else case.status
 
 
 def consumer_name() -> str:

@@ -66,8 +66,12 @@ CROSS JOIN LATERAL (
 WHERE m.radius_deg IS NOT NULL;
 
 -- name: lock_incidents_for_reports
--- Cases that reports of this batch may join, locked in id order so concurrent batches cannot deadlock.
-SELECT id, status FROM incident WHERE id = ANY(%(ids)s::uuid[]) ORDER BY id FOR UPDATE;
+-- Cases that reports of this batch may join, locked in id order so concurrent batches cannot deadlock;
+-- with when the source saw the situation of the case's last `situation_update` history row (its
+-- attributes keep the phase and time of the last situation row), which paces the next one.
+SELECT id, status,
+       CASE WHEN attributes ->> 'situation_phase' = 'update' THEN attributes ->> 'situation_at' END AS update_at
+FROM incident WHERE id = ANY(%(ids)s::uuid[]) ORDER BY id FOR UPDATE;
 
 -- name: ingest_new_table
 -- The batch's new cases, one row each as the worker decided them; the statements below fan each

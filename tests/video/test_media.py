@@ -1,4 +1,5 @@
-"""Situation media: face blurring, snapshots with evidence drawn, ring buffer, VP8 clips, retention."""
+"""Situation media: privacy blur from tracks (faces on request), snapshots with evidence drawn, ring buffer,
+VP8 clips, retention."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import numpy as np
 import pytest
 
 from video import media
-from video.media import FrameRing, MediaRecorder, blur_regions, media_names, purge, snapshot_jpeg
+from video.config import ConfigError, parse_config
+from video.media import FrameRing, MediaRecorder, Privacy, blur_regions, media_names, purge, snapshot_jpeg
 
 WALL = datetime(2024, 5, 1, 1, 30, tzinfo=timezone.utc)
 
@@ -32,17 +34,31 @@ def test_blur_regions_destroys_detail_only_inside_the_box():
     assert np.array_equal(out[:, :95], img[:, :95])
 
 
-def test_snapshot_blurs_faces_before_drawing_evidence(monkeypatch):
+class CountingFaces:
+    """A face finder that counts its calls and reports fixed boxes."""
+
+    def __init__(self, boxes=()):
+        self.calls = 0
+        self.boxes = np.array(boxes, np.int32).reshape(-1, 4)
+
+    def __call__(self, frame):
+        self.calls += 1
+        return self.boxes
+
+
+def test_snapshot_blurs_faces_before_drawing_evidence():
     img = textured()
-    monkeypatch.setattr(media, "find_faces", lambda frame: np.array([[200, 20, 240, 60]]))
+    faces = CountingFaces([[200, 20, 240, 60]])
     jpg = snapshot_jpeg(img, box=(0.1, 0.2, 0.4, 0.9), polygon=[[0.05, 0.05], [0.95, 0.05], [0.95, 0.95]],
-                        label="PS-CAM-0001 intrusion")
+                        label="PS-CAM-0001 intrusion", privacy=Privacy("faces", faces))
+    assert faces.calls == 1
     out = cv2.imdecode(np.frombuffer(jpg, np.uint8), cv2.IMREAD_COLOR)
     assert out.shape == img.shape
     assert detail(out[25:55, 205:235]) < 0.1 * detail(img[25:55, 205:235])
     # The red box is drawn at x = 0.1 * 320.
     assert out[100, 32, 2] > 180 and out[100, 32, 0] < 90
-    kept = snapshot_jpeg(img, blur_faces=False)
+    kept = snapshot_jpeg(img, privacy=Privacy("off", faces))
+    assert faces.calls == 1
     back = cv2.imdecode(np.frombuffer(kept, np.uint8), cv2.IMREAD_COLOR)
     assert detail(back[25:55, 205:235]) > 0.5 * detail(img[25:55, 205:235])
 
@@ -58,12 +74,104 @@ def test_a_real_face_is_found_and_blurred(shared_dir):
     assert len(media.find_faces(clean)) < len(faces)
 
 
+def test_privacy_blurs_the_heads_of_tracked_people_and_nothing_else():
+    img = textured()
+    faces = CountingFaces([[0, 0, 40, 40]])
+    person = np.array([[0.25, 0.2, 0.5, 0.9]], np.float32)  # x 80-160, y 36-162 of 320x180
+    out = Privacy("tracks", faces).apply(img, person)
+    assert faces.calls == 0
+    assert out is not img and np.array_equal(img, textured())  # the frame itself is never changed
+    head = (slice(36, 36 + int(0.35 * 126)), slice(80, 160))
+    assert detail(out[head]) < 0.05 * detail(img[head])
+    # Outside the head region, grown by a fifth each side, not a pixel changes: the body stays evidence.
+    grown = np.zeros(img.shape[:2], bool)
+    grown[36 - 9:36 + 44 + 10, 80 - 16:160 + 17] = True
+    assert np.array_equal(out[~grown], img[~grown])
+    assert np.array_equal(out[100:, :], img[100:, :])
+    assert np.array_equal(Privacy("tracks", faces).apply(img, np.zeros((0, 4))), img)
+    assert np.array_equal(Privacy("off", faces).apply(img, person), img)
+    assert faces.calls == 0
+    assert detail(Privacy("faces", faces).apply(img)[0:40, 0:40]) < 0.05 * detail(img[0:40, 0:40])
+    assert faces.calls == 1
+
+
+def test_privacy_is_a_camera_setting_with_tracks_by_default():
+    base = {"code": "PS-CAM-0001", "url": "x.mp4", "lon": 114.35, "lat": 22.7}
+    assert parse_config(base).privacy == "tracks"
+    assert parse_config(dict(base, privacy="faces")).privacy == "faces"
+    with pytest.raises(ConfigError, match="privacy"):
+        parse_config(dict(base, privacy="heads"))
+    with pytest.raises(ValueError, match="privacy must be one of tracks, faces, off"):
+        Privacy("heads")
+
+
+def read_clip(path) -> list[np.ndarray]:
+    cap = cv2.VideoCapture(str(path))
+    frames = []
+    while True:
+        ok, f = cap.read()
+        if not ok:
+            return frames
+        frames.append(f)
+
+
+def test_clip_frames_are_blurred_where_the_tracks_are_without_any_face_search(tmp_path):
+    faces = CountingFaces([[0, 0, 40, 40]])
+    rec = MediaRecorder(tmp_path, "PS-CAM-0001", fps=5.0, pre_s=2.0, post_s=2.0, privacy=Privacy(face_finder=faces))
+    img = textured()
+    person = np.array([[0.25, 0.2, 0.5, 0.9]], np.float32)
+    head = (slice(40, 76), slice(84, 156))
+    for i in range(32):
+        # Nobody for the clip's first 1.4 s (frames 10-16), then the person the tracker holds.
+        rec.feed(img, i / 5, person if i >= 17 else None)
+        if i == 20:
+            paths = rec.start("s1", i / 5, WALL, tuple(person[0]), None, "intrusion", person=True)
+    assert faces.calls == 0
+    frames = read_clip(tmp_path / paths[1])
+    assert len(frames) >= 20
+    # Frames more than a second from any tracked person are untouched; those within a second of one are
+    # blurred where the nearest frame's person is (the tracker picks people up a few frames late).
+    sharp, filled, blurred = frames[:2], frames[2:7], frames[-5:]
+    for f in filled:
+        assert detail(f[head]) < 0.1 * detail(img[head])
+    for f in sharp:
+        assert detail(f[head]) > 0.5 * detail(img[head])
+        assert np.abs(f.astype(int) - img).mean() < 12  # untouched but for VP8's own loss
+    for f in blurred:
+        assert detail(f[head]) < 0.1 * detail(img[head])
+        # Outside the head region the picture is what the frame without anyone gave.
+        assert np.abs(f[100:].astype(int) - sharp[0][100:]).mean() < 3
+    snap = cv2.imread(str(tmp_path / paths[0]))
+    assert detail(snap[head]) < 0.1 * detail(img[head])
+
+
+def test_the_pipeline_hands_out_the_people_it_tracks():
+    from video.pipeline import CameraPipeline
+    from video.synthetic import build
+
+    scene = build("walk_through", 1, "drawn")
+    pipe = CameraPipeline(scene.config)
+    seen = 0
+    for frame, t in scene.frames():
+        if t > 12:
+            break
+        pipe.feed(frame, t)
+        truth = [scene.box(a, t) for a in scene.actors if scene.box(a, t) is not None]
+        for box in pipe.people:
+            assert 0.0 <= box.min() and box.max() <= 1.0
+        if len(pipe.people) and truth:
+            cx, cy = (pipe.people[:, 0] + pipe.people[:, 2]) / 2, (pipe.people[:, 1] + pipe.people[:, 3]) / 2
+            x1, y1, x2, y2 = truth[0]
+            seen += bool(((cx > x1) & (cx < x2) & (cy > y1) & (cy < y2)).any())
+    assert seen >= 10
+
+
 def test_ring_keeps_the_last_seconds():
     ring = FrameRing(seconds=2.0, fps=5.0)
     for i in range(30):
         ring.append(np.full((4, 4, 3), i, np.uint8), i / 5)
     assert len(ring.frames) == 11
-    assert [int(f[0, 0, 0]) for _, f in ring.since(5.4)] == [27, 28, 29]
+    assert [int(f[0, 0, 0]) for _, f, _ in ring.since(5.4)] == [27, 28, 29]
     assert ring.nbytes() == 11 * 48
 
 
@@ -80,7 +188,7 @@ def test_media_names_are_server_chosen_and_safe(camera, situation, ok):
 
 
 def test_recorder_writes_snapshot_now_and_clip_from_before_to_after(tmp_path):
-    rec = MediaRecorder(tmp_path, "PS-CAM-0001", fps=5.0, pre_s=2.0, post_s=2.0, blur_faces=True)
+    rec = MediaRecorder(tmp_path, "PS-CAM-0001", fps=5.0, pre_s=2.0, post_s=2.0)
     written = []
     for i in range(40):
         t = i / 5

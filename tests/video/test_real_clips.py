@@ -8,7 +8,7 @@ import numpy as np
 
 from video.config import parse_config
 from video.motion import MotionGate
-from video.pipeline import analyze
+from video.pipeline import analyze, analyze_frames
 from video.synthetic.evaluate import match_events
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -81,3 +81,41 @@ def test_motion_gate_on_indoor_still_frames(shared_dir):
     still, busy = _gate_share(shared_dir / "video" / labels["clip"], [(p["enter_s"], p["leave_s"]) for p in labels["people"]])
     print(f"\nindoor gate: still frames flagged {still:.3f}, frames with a person flagged {busy:.3f}")
     assert still <= 0.05 and busy >= 0.2
+
+
+def _clip_range(path, start_s, end_s, rate):
+    """Frames of a clip from start_s to end_s sampled to rate per second, times from the clip's start."""
+    cap = cv2.VideoCapture(str(path))
+    fps = cap.get(cv2.CAP_PROP_FPS)
+    first = int(round(start_s * fps))
+    cap.set(cv2.CAP_PROP_POS_FRAMES, first)
+    step, i = max(1, int(round(fps / rate))), first
+    try:
+        while i / fps <= end_s:
+            ok, frame = cap.read()
+            if not ok:
+                return
+            if (i - first) % step == 0:
+                yield frame, i / fps
+            i += 1
+    finally:
+        cap.release()
+
+
+def test_one_person_at_the_table_is_no_crowd(shared_dir):
+    # Issue 11: one woman stands at the table (50.2-70.0 s) and HOG boxes her whole, then only her
+    # head and shoulders: one person, one track, no crowd of 2; her visit is one intrusion and one
+    # loitering situation.
+    labels = _labels("indoor-people-one-by-one.labels.json")
+    cfg = parse_config({"code": "CC-INDOOR", "url": "x.mp4", "lon": 114.35, "lat": 22.7, "fps": 5,
+                        "zones": [{"name": "table", "polygon": [[0.3, 0.45], [0.9, 0.45], [0.9, 1.0], [0.3, 1.0]],
+                                   "rules": [{"kind": "intrusion"}, {"kind": "loitering", "seconds": 5},
+                                             {"kind": "crowd", "min_people": 2, "seconds": 3}]}]})
+    frames = _clip_range(shared_dir / "video" / labels["clip"], 48.0, 75.0, cfg.fps)
+    pred = list(analyze_frames(frames, cfg))
+    print(f"\nindoor 48-75 s, crowd of 2 at the table: {pred}")
+    assert [p for p in pred if p["rule"] == "crowd"] == []
+    for rule in ("intrusion", "loitering"):
+        spans = [(p["start_s"], p["end_s"]) for p in pred if p["rule"] == rule]
+        assert len(spans) == 1, f"{rule}: {spans}"
+        assert spans[0][0] <= 57.0 and spans[0][1] >= 68.0, f"{rule}: {spans}"

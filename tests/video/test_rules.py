@@ -26,7 +26,9 @@ def _run(timeline):
     ("outside is nothing", lambda t: ([Person(1, OUT, 0.9)], []), {t: [] for t in range(12)}),
     ("intrusion at once, loitering after 5 s",
      lambda t: ([Person(1, IN, 0.9)], []), {0: ["intrusion"], 4: ["intrusion"], 5: ["intrusion", "loitering"]}),
-    ("crowd of 3 after 2 s", lambda t: ([Person(i, IN, 0.8) for i in range(3)], []),
+    # Three people side by side (three ids on one box would be one person followed three times).
+    ("crowd of 3 after 2 s", lambda t: ([Person(i, (0.55 + 0.13 * i, 0.6, 0.65 + 0.13 * i, 0.9), 0.8)
+                                         for i in range(3)], []),
      {1: ["intrusion"], 2: ["crowd", "intrusion"]}),
     ("bag after 4 s", lambda t: ([], [StillObject("object", IN, 0.0)]), {3: [], 4: ["object_left"]}),
     ("car after 6 s", lambda t: ([], [StillObject("vehicle", IN, 0.0)]), {5: [], 6: ["vehicle_stopped"]}),
@@ -104,3 +106,14 @@ def test_new_visitor_elsewhere_after_a_gap_is_a_new_situation():
         events += st.update([Hit("intrusion", "z", right, 0.9, track)], t)
     events += st.finish(5.0)
     assert [(e.start_s, e.end_s) for e in events if e.phase == "end"] == [(0.0, 4.0)]
+
+
+def test_a_part_box_under_a_new_id_after_a_gap_is_the_same_visit():
+    # Issue 11: HOG boxed a woman at a table whole, then only her head and shoulders under a new id.
+    st = SituationTracker("C")
+    whole, torso = (0.53, 0.05, 0.75, 1.0), (0.59, 0.0, 0.69, 0.45)
+    events = []
+    for t, track, box in [(0.0, 1, whole), (1.0, 1, whole), (3.5, 2, torso), (4.0, 2, torso), (4.5, 1, whole)]:
+        events += st.update([Hit("intrusion", "z", box, 0.9, track)], t)
+    events += st.finish(6.0)
+    assert [(e.phase, e.start_s) for e in events] == [("start", 0.0), ("end", 0.0)]

@@ -1,4 +1,4 @@
-"""Scoring situations against ground truth: rule and zone agree and the times overlap by >= 50 %."""
+"""Scoring situations against ground truth: rule and zone agree and the times overlap by >= 50 % of the shorter."""
 
 from __future__ import annotations
 
@@ -8,14 +8,17 @@ from multiprocessing import get_context
 
 
 def overlap(a: dict, b: dict) -> float:
-    """Temporal intersection over union of two situations' [start_s, end_s]."""
+    """Temporal overlap of two situations' [start_s, end_s] as a share of the shorter one (issue 11).
+
+    A zero-length situation (end equal to start, or no end) overlaps fully an interval that holds it.
+    """
     a0, a1 = a["start_s"], a["end_s"] if a["end_s"] is not None else a["start_s"]
     b0, b1 = b["start_s"], b["end_s"] if b["end_s"] is not None else b["start_s"]
-    inter = max(0.0, min(a1, b1) - max(a0, b0))
-    union = max(a1, b1) - min(a0, b0)
-    if union <= 0:
-        return 1.0 if abs(a0 - b0) < 1e-6 else 0.0
-    return inter / union
+    inter = min(a1, b1) - max(a0, b0)
+    shorter = min(a1 - a0, b1 - b0)
+    if shorter <= 0:
+        return 1.0 if inter >= -1e-6 else 0.0
+    return max(0.0, inter) / shorter
 
 
 def match_events(pred: list[dict], truth: list[dict], min_overlap: float = 0.5) -> list[tuple[int, int]]:
@@ -84,3 +87,32 @@ def run_scenes(jobs: list[tuple[str, int, str]], workers: int = 2) -> list[tuple
         return [run_scene(j) for j in jobs]
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
         return list(pool.map(run_scene, jobs, chunksize=1))
+
+
+def run_recipe(job: tuple[dict, str, str, int, dict | None]) -> list[dict]:
+    """Derive one recipe's clip and analyse it as `gridwatch video analyze` does: its predicted situations.
+
+    job: (recipe, footage dir, cache dir, analysis width, ONNX model options or None for HOG).
+    """
+    from pathlib import Path
+
+    import cv2
+
+    from video.config import parse_config
+    from video.detectors import make_detector
+    from video.pipeline import analyze
+    from video.synthetic.derived import derive
+
+    cv2.setNumThreads(1)
+    recipe, footage, cache, width, model = job
+    clip = derive(recipe, Path(footage), Path(cache))
+    detector = make_detector(**model) if model else None
+    return list(analyze(clip, parse_config(recipe["camera"]), detector=detector, analysis_width=width))
+
+
+def run_recipes(jobs: list[tuple[dict, str, str, int, dict | None]], workers: int = 2) -> list[list[dict]]:
+    """run_recipe over many jobs in worker processes (spawned), in job order."""
+    if workers <= 1:
+        return [run_recipe(j) for j in jobs]
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        return list(pool.map(run_recipe, jobs, chunksize=1))

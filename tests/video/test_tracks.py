@@ -1,0 +1,101 @@
+"""One person, one track: tables of detections over time (pixels, 5 frames a second) through the tracker."""
+
+import numpy as np
+import pytest
+
+from video.config import parse_config
+from video.detections import PERSON, Detections
+from video.rules import Person, RuleEngine
+from video.tracker import Tracker
+
+STEP = 0.2  # seconds between frames
+WHOLE = (200, 100, 260, 300)   # a person standing, 200 px high
+OTHER = (245, 105, 305, 300)   # someone standing beside them, boxes overlapping a little
+SIZE = np.array([640, 360, 640, 360], np.float32)
+CROWD2 = parse_config({"code": "T", "url": "a.mp4", "lon": 114.35, "lat": 22.7,
+                       "zones": [{"name": "z", "polygon": [[0, 0], [1, 0], [1, 1], [0, 1]],
+                                  "rules": [{"kind": "crowd", "min_people": 2, "seconds": 1}]}]})
+
+
+def _dets(*boxes):
+    return Detections(np.array(boxes, np.float32).reshape(-1, 4), np.full(len(boxes), 0.8),
+                      np.full(len(boxes), PERSON, dtype=object))
+
+
+def _torso(box, share=0.45):
+    """The upper part of a box, as HOG sometimes reports a person who fills the picture."""
+    x1, y1, x2, y2 = box
+    return (x1 + 8, y1, x2 - 8, y1 + share * (y2 - y1))
+
+
+def _lower_hidden(box, share):
+    """The box of a person whose lower part is hidden behind something (a table, a car)."""
+    x1, y1, x2, y2 = box
+    return (x1, y1, x2, y1 + share * (y2 - y1))
+
+
+def _run(frames):
+    """Feed one list of boxes per frame; return the confirmed ids seen per frame and the engine's crowd hits."""
+    tracker, rules = Tracker(), RuleEngine(CROWD2)
+    ids, crowd = [], 0
+    for i, boxes in enumerate(frames):
+        t = i * STEP
+        tracker.update(_dets(*boxes), t)
+        live = [tr for tr in tracker.confirmed() if t - tr.last_seen <= 0.6]
+        ids.append(sorted(tr.id for tr in live))
+        people = [Person(tr.id, tuple(float(v) for v in tr.box / SIZE), tr.confidence) for tr in live]
+        crowd += sum(h.rule == "crowd" for h in rules.evaluate(t, people, []))
+    return ids, crowd
+
+
+def _one_id(ids):
+    return {i for frame in ids for i in frame}
+
+
+@pytest.mark.parametrize("missed", [1, 3, 5, 10, 14])
+def test_person_missed_for_n_frames_keeps_its_id(missed):
+    frames = [[WHOLE]] * 5 + [[]] * missed + [[WHOLE]] * 5
+    ids, crowd = _run(frames)
+    assert _one_id(ids) == {1}
+    assert ids[-1] == [1] and crowd == 0
+
+
+@pytest.mark.parametrize("name, boxes", [
+    ("steps behind a table at once", [WHOLE] * 5 + [_lower_hidden(WHOLE, 0.5)] * 10),
+    ("sinks behind it slowly", [_lower_hidden(WHOLE, s) for s in (1.0, 1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.45, 0.45)]),
+    ("only the torso, now and then", [WHOLE, WHOLE, _torso(WHOLE), WHOLE, _torso(WHOLE), _torso(WHOLE), WHOLE]),
+    ("torso first, whole later", [_torso(WHOLE)] * 4 + [WHOLE] * 6),
+    ("half hidden and missed", [WHOLE] * 3 + [[]] * 4 + [_lower_hidden(WHOLE, 0.5)] * 3 + [[]] * 3 + [WHOLE] * 3),
+])
+def test_half_hidden_person_keeps_one_id(name, boxes):
+    frames = [[b] if isinstance(b, tuple) else b for b in boxes]
+    ids, crowd = _run(frames)
+    assert len(_one_id(ids)) == 1, f"{name}: ids {ids}"
+    assert all(len(f) <= 1 for f in ids), f"{name}: ids {ids}"
+    assert crowd == 0, name
+
+
+@pytest.mark.parametrize("name, frames", [
+    ("standing side by side", [[WHOLE, OTHER]] * 12),
+    ("one of them missed now and then", [[WHOLE, OTHER], [WHOLE, OTHER], [WHOLE], [WHOLE, OTHER], [OTHER],
+                                         [WHOLE, OTHER], [WHOLE], [WHOLE], [WHOLE, OTHER], [WHOLE, OTHER]]),
+    ("arriving one after the other", [[WHOLE]] * 4 + [[WHOLE, OTHER]] * 8),
+])
+def test_two_people_side_by_side_stay_two(name, frames):
+    ids, crowd = _run(frames)
+    assert ids[-1] == [1, 2], f"{name}: ids {ids}"
+    assert _one_id(ids) == {1, 2}, f"{name}: ids {ids}"
+    assert crowd > 0, f"{name}: two people for over a second are a crowd of 2"
+
+
+@pytest.mark.parametrize("name, frames", [
+    ("whole and torso boxes in turn", [[WHOLE] if i % 3 else [_torso(WHOLE)] for i in range(30)]),
+    ("whole and torso in one frame", [[WHOLE, _torso(WHOLE)]] * 15),
+    ("duplicate boxes", [[WHOLE, (202, 104, 262, 300)]] * 15),
+    ("torso first, then both", [[_torso(WHOLE)]] * 4 + [[WHOLE, _torso(WHOLE)]] * 10 + [[WHOLE]] * 5),
+    ("missed, then a part", [[WHOLE]] * 5 + [[]] * 6 + [[_torso(WHOLE)]] * 3 + [[WHOLE]] * 5),
+])
+def test_one_person_never_makes_a_crowd_of_two(name, frames):
+    ids, crowd = _run(frames)
+    assert crowd == 0, f"{name}: ids {ids}"
+    assert all(len(f) <= 1 for f in ids), f"{name}: ids {ids}"
