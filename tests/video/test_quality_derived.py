@@ -3,28 +3,18 @@ footage by the recipes in tests/data/derived, analysed as `gridwatch video analy
 their hand-made truth. Only what today's pipeline meets is held here; the benchmark prints the rest.
 """
 
-from pathlib import Path
-
 import pytest
 
-from video.synthetic.derived import default_cache, find_footage, load_recipes
-from video.synthetic.evaluate import match_events, run_recipes
+from tests.video.derived_runs import RECIPES, STATIONARY, predict
+from video.synthetic.evaluate import match_events
 
-ROOT = Path(__file__).resolve().parents[2]
-RECIPES = {r["name"]: r for r in load_recipes(ROOT / "tests" / "data" / "derived")}
-STATIONARY = {"object_left", "vehicle_stopped"}
 CHECKED = ("cloud-ramp-parking", "untouched-parking-cars", "bag-dropped-indoor", "covered-indoor")
 
 
 @pytest.fixture(scope="module")
 def predicted():
-    """Each checked recipe's predicted situations (derived clips are cached between runs)."""
-    try:
-        footage = find_footage(ROOT)
-    except FileNotFoundError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    jobs = [(RECIPES[name], str(footage), str(default_cache()), 640, None) for name in CHECKED]
-    return dict(zip(CHECKED, run_recipes(jobs, workers=2)))
+    """Each checked recipe's predicted situations."""
+    return predict(CHECKED, workers=2)
 
 
 def _report(name, pred):

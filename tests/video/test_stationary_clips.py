@@ -1,31 +1,21 @@
 """Stationary things on real footage: the CC-BY parking clip untouched, and with a car composited to
 arrive and stay (11-Q's recipes in tests/data/derived, derived with ffmpeg and cached)."""
 
-from pathlib import Path
-
 import pytest
 
+from tests.video.derived_runs import RECIPES, STATIONARY, predict
 from video.config import parse_config
 from video.pipeline import analyze
-from video.synthetic.derived import default_cache, find_footage, load_recipes
-from video.synthetic.evaluate import match_events, run_recipes
+from video.synthetic.evaluate import match_events
 
-ROOT = Path(__file__).resolve().parents[2]
-RECIPES = {r["name"]: r for r in load_recipes(ROOT / "tests" / "data" / "derived")}
-STATIONARY = {"object_left", "vehicle_stopped"}
 CARS = ("car-arrives-centre", "car-arrives-edge")
 
 
 @pytest.fixture(scope="module")
 def predicted():
     """Each car recipe's predicted situations."""
-    try:
-        footage = find_footage(ROOT)
-    except FileNotFoundError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    jobs = [(RECIPES[name], str(footage), str(default_cache()), 640, None) for name in CARS]
     # In this process, one after the other: two short clips, no worker processes to wait for.
-    return dict(zip(CARS, run_recipes(jobs, workers=1)))
+    return predict(CARS, workers=1)
 
 
 def test_untouched_parking_clip_has_no_stationary_thing(shared_dir):
