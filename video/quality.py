@@ -53,6 +53,17 @@ def block_similarity(a: np.ndarray, b: np.ndarray, grid: tuple[int, int] = (4, 3
     return float(np.quantile(scores, quantile)) if scores else 1.0
 
 
+def shifted_similarity(view: np.ndarray, shift: float = 0.125) -> float:
+    """How well a view matches itself moved diagonally by a fraction of its size (the better diagonal).
+
+    Near 0 for a textured view, high for a plain one whose slow shading outlasts a shift: it tells how
+    far below 1 the block similarity of a moved camera may stay.
+    """
+    h, w = view.shape
+    dx, dy = max(1, int(round(w * shift))), max(1, int(round(h * shift)))
+    return max(block_similarity(view[dy:, dx:], view[:-dy, :-dx]), block_similarity(view[dy:, :-dx], view[:-dy, dx:]))
+
+
 class QualityMonitor:
     """Per-camera health checks; each problem must persist for its configured seconds to count."""
 
@@ -81,6 +92,7 @@ class QualityMonitor:
         self._first_t: float | None = None
         self._baseline: float | None = None
         self._reference: np.ndarray | None = None
+        self._moved_below: float | None = None  # similarity under which the view counts as moved
 
     def seconds(self, check: str) -> float:
         """The configured persistence threshold of a check."""
@@ -100,20 +112,23 @@ class QualityMonitor:
         grey = small_grey(frame, self.size)
         raw: set[str] = set()
         mean, std = cv2.meanStdDev(grey)
-        covered = float(mean[0, 0]) < self.dark_level or float(std[0, 0]) < self.flat_std
+        sharp = sharpness(small_grey(frame, (self.size[0] * 2, self.size[1] * 2)))
+        # Uniform means low contrast and none of the fine detail this camera normally shows: a plain view
+        # (asphalt, a wall) can have little contrast yet keep its texture, and a cover keeps neither.
+        flat = float(std[0, 0]) < self.flat_std and (self._baseline is None or sharp < self.blur_ratio * self._baseline)
+        covered = float(mean[0, 0]) < self.dark_level or flat
         if covered:
             raw.add("covered")
         if self._prev is not None and float(cv2.absdiff(grey, self._prev).mean()) < self.frozen_diff:
             raw.add("frozen")
         self._prev = grey
         if not covered:
-            self._check_sharpness(frame, t, raw)
+            self._check_sharpness(sharp, t, raw)
             self._check_view(grey, t, raw)
         self._last_frame_t = t
         return self._settle(raw, t)
 
-    def _check_sharpness(self, frame: np.ndarray, t: float, raw: set[str]) -> None:
-        s = sharpness(small_grey(frame, (self.size[0] * 2, self.size[1] * 2)))
+    def _check_sharpness(self, s: float, t: float, raw: set[str]) -> None:
         if self._baseline is None:
             self._baseline = s
             return
@@ -128,13 +143,19 @@ class QualityMonitor:
         small = cv2.resize(grey, (64, 36), interpolation=cv2.INTER_AREA)
         if self._reference is None or t - (t if self._first_t is None else self._first_t) < self.baseline_s * 0.5:
             self._reference = small
+            self._moved_below = None
             return
+        if self._moved_below is None:
+            # The bar is the camera's own: halfway between a perfect match and how well its view matches
+            # itself displaced, so a plain view whose shading survives a shift still tells a moved camera.
+            self._moved_below = min(0.9, max(self.moved_similarity, (1.0 + shifted_similarity(self._reference)) / 2))
         sim = block_similarity(small, self._reference)
-        if sim < self.moved_similarity:
+        if sim < self._moved_below:
             raw.add("moved")
-        elif sim > 0.8:
+        elif sim > (1.0 + self._moved_below) / 2:
             # Follow slow changes (shadows, day to night) while the view clearly matches.
             self._reference = cv2.addWeighted(self._reference, 0.98, small, 0.02, 0)
+            self._moved_below = None
 
     def _settle(self, raw: set[str], t: float, offline_since: float | None = None) -> Diagnosis:
         for check in CHECKS:

@@ -53,3 +53,36 @@ def test_offline_after_seconds_without_frames():
     q.update(_view(), 0.0)
     assert "offline" not in q.no_frame(2.0).problems
     assert "offline" in q.no_frame(3.5).problems
+
+
+def _plain_view(shift=0):
+    """A low-texture view (asphalt, a wall): slow shading, stronger to the left, and sparse fine speckle.
+
+    The right-hand part is flatter than the left, so a view shifted right loses contrast (thumbnail std
+    about 12 to 8) yet keeps its speckle, and its shading still matches itself shifted (block similarity
+    about 0.7, above the fixed moved bar of a textured view).
+    """
+    rng = np.random.default_rng(3)
+    yy, xx = np.mgrid[0:300, 0:700] / 300.0
+    shade = 24 * np.cos(2.0 * xx - 0.6) * np.cos(2.0 * yy) * np.linspace(1.4, 0.5, 700)[None, :]
+    speckle = (rng.random((300, 700)) < 0.01) * 50.0
+    pano = np.clip(110 + shade + speckle, 0, 255).astype(np.uint8)
+    return cv2.cvtColor(pano[:, shift:shift + 480], cv2.COLOR_GRAY2BGR)
+
+
+@pytest.mark.parametrize("shifts", [True, False], ids=["shifted", "still"])
+def test_plain_view_moved_not_covered(shifts):
+    q = QualityMonitor(Health(frozen=2, covered=2, blurred=2, moved=2))
+    rng = np.random.default_rng(1)
+    first_problem = {}
+    for i in range(60):
+        t = i / 5
+        view = _plain_view(180 if shifts and t >= 5 else 0)
+        frame = np.clip(view + rng.normal(0, 2, view.shape), 0, 255).astype(np.uint8)
+        for p in q.update(frame, t).problems:
+            first_problem.setdefault(p, t)
+    if shifts:
+        assert set(first_problem) == {"moved"}
+        assert 6.8 <= first_problem["moved"] <= 8.0
+    else:
+        assert first_problem == {}
