@@ -49,6 +49,7 @@ ROUTE_ROLES: dict[str, frozenset[str] | None] = {
     "/field/api/report": PAGE_ROLES["field"],
     "/field/api/action": PAGE_ROLES["field"],
     "/field/api/duty": PAGE_ROLES["field"],
+    "/field/api/nearby": PAGE_ROLES["field"],
     "/reports/csv": PAGE_ROLES["reports"],
     "/reports/print": PAGE_ROLES["reports"],
 }

@@ -29,8 +29,9 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _refuse(status: int, message: str):
-    resp = flask.jsonify({"ok": False, "error": message})
+def _refuse(status: int, message: str, code: str):
+    # The tablet door's error body: a sentence and a stable code (dashboard/doors.py).
+    resp = flask.jsonify({"ok": False, "error": message, "code": code})
     resp.status_code = status
     if status == 401:
         resp.headers["WWW-Authenticate"] = 'Bearer realm="gridwatch"'
@@ -69,7 +70,7 @@ def _authenticate():
         return None
     user = bearer_user()
     if user is None:
-        return _refuse(401, "a valid bearer token is required: POST /api/v1/token first")
+        return _refuse(401, "a valid bearer token is required: POST /api/v1/token first", "api.token_required")
     flask.g.api_user = user
     return None
 
@@ -77,22 +78,27 @@ def _authenticate():
 @bp.route("/token", methods=["POST"])
 def token():
     """Exchange a username and password for a bearer token (rate-limited like the login page)."""
-    body = flask.request.get_json(silent=True) or flask.request.form
-    username = (body.get("username") or "").strip()
-    password = body.get("password") or ""
-    if not username or not password:
-        return _refuse(400, "username and password are required")
+    body = flask.request.get_json(silent=True)
+    if not isinstance(body, dict):
+        # A JSON list or string (or no JSON at all) is not a credentials object: read the form instead.
+        body = flask.request.form
+    username, password = body.get("username"), body.get("password")
+    if not isinstance(username, str) or not isinstance(password, str) or not username.strip() or not password:
+        return _refuse(400, "username and password are required, as strings", "api.credentials_required")
+    username = username.strip()
+    if "\x00" in username or "\x00" in password:
+        return _refuse(400, "username and password must not contain NUL bytes", "api.nul")
     r = flask.current_app.config["GRIDWATCH_REDIS"]
     address = flask.request.remote_addr or "?"
     # Counted before verifying, in one step: parallel guesses cannot slip past the limit.
     if not login_limit.take_attempt(r, username, address):
         logger.warning("API token for %s from %s refused: rate limited", username, address)
-        return _refuse(429, "too many failed attempts; wait and try again")
+        return _refuse(429, "too many failed attempts; wait and try again", "api.rate_limited")
     with flask.current_app.config["GRIDWATCH_POOL"].connection() as conn:
         user = users.verify_user(conn, username, password)
     if user is None:
         logger.info("failed API token request for %s from %s", username, address)
-        return _refuse(401, "wrong username or password")
+        return _refuse(401, "wrong username or password", "api.wrong_password")
     login_limit.give_back(r, username, address)
     plain = secrets.token_urlsafe(32)
     # Only who: role, scope and the enabled flag are read from app_user on every request.
@@ -117,3 +123,4 @@ bp.add_url_rule("/tasks/<incident_id>", "task", routes.field_task, methods=["GET
 bp.add_url_rule("/reports", "report", routes.field_report, methods=["POST"])
 bp.add_url_rule("/actions", "action", routes.field_action, methods=["POST"])
 bp.add_url_rule("/duty", "duty", routes.field_duty, methods=["POST"])
+bp.add_url_rule("/nearby", "nearby", routes.field_tablet.nearby_view, methods=["GET"])

@@ -87,7 +87,7 @@ def create_app(cfg: DashboardConfig) -> dash.Dash:
     server.register_blueprint(reports_routes.bp)
     # Machine APIs: they authenticate each request themselves (bearer token, Open311 api_key).
     server.register_blueprint(api.bp)
-    server.register_blueprint(open311.bp)
+    open311.install(server, cfg)  # with its rate limits
     # Their own 404/405 and error format, and no NUL byte in any field (dashboard/doors.py).
     doors.install(server)
     app = dash.Dash(

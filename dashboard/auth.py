@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import flask
 
-from dashboard import access, login_limit, sessions
+from dashboard import access, doors, login_limit, sessions
 from dashboard.i18n import LANGS, t
 from geodata import users
 
@@ -161,6 +161,8 @@ def before_request():
         if path == "/login":
             flask.session.pop("csrf", None)
             return _login_page(t("login.csrf", lang()), 403)
+        if path.startswith("/field/api/"):
+            return doors.tablet_error(403, "api.csrf")  # the tablet's script reads its door's JSON
         return flask.Response(t("api.csrf", lang()), status=403)
     if path.startswith(access.DASH_LOGIN_PREFIXES):
         return None if user else flask.Response(t("api.login_required", lang()), status=401)

@@ -57,7 +57,9 @@ def make_history(events: list[dict], lang: str, tz: str) -> html.Ol:
     for e in events:
         head = f"{fmt_time(e['at'], tz, True)} · {label('action', e['action'], lang)} · {e['actor']}"
         if e.get("to_status") and e.get("from_status") != e.get("to_status"):
-            head += f" · {label('status', e['from_status'], lang)} → {label('status', e['to_status'], lang)}"
+            # The first row of a case has no earlier status: show where it starts, not "None →".
+            before = f"{label('status', e['from_status'], lang)} → " if e.get("from_status") else ""
+            head += f" · {before}{label('status', e['to_status'], lang)}"
         items.append(html.Li([html.Div(head), html.Div(e.get("note") or "", className="gw-note")]))
     return html.Ol(items, className="gw-history")
 

@@ -25,6 +25,8 @@ class DashboardSettings(BaseSettings):
     session_idle_minutes: int = Field(720, gt=0, description="idle timeout of every role but the wall")
     wall_idle_minutes: int = Field(43200, gt=0, description="idle timeout of the wall's session (30 days)")
     default_lang: str = Field("zh", pattern="^(zh|en)$", description="language before a user chooses")
+    open311_rate_per_key: str = Field("60/minute", description="Open311 requests per API key (Flask-Limiter notation)")
+    open311_rate_per_address: str = Field("600/minute", description="Open311 requests per client address")
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,9 @@ class DashboardConfig:
     default_lang: str = "zh"
     # Behind TLS the session cookie is marked Secure.
     https: bool = False
+    # Open311 is public: every client address, and every API key on POST, gets a fixed window.
+    open311_rate_per_key: str = "60/minute"
+    open311_rate_per_address: str = "600/minute"
 
 
 def secret_from_home(home: Path) -> str:
@@ -76,4 +81,6 @@ def from_settings(settings, dash_settings: DashboardSettings, *, https: bool = F
         wall_idle_minutes=dash_settings.wall_idle_minutes,
         default_lang=dash_settings.default_lang,
         https=https,
+        open311_rate_per_key=dash_settings.open311_rate_per_key,
+        open311_rate_per_address=dash_settings.open311_rate_per_address,
     )

@@ -13,7 +13,7 @@ from psycopg.types.json import Jsonb
 
 from dashboard.access import SessionUser, scope_filter
 from geodata.queries import q
-from geodata import grid_workers
+from geodata import grid_workers, wall_repo
 
 logger = logging.getLogger(__name__)
 
@@ -178,8 +178,15 @@ def audit(conn, actor: str, action: str, target: str, reason: str | None = None,
 
 
 def alarms(conn, user: SessionUser) -> list[dict]:
-    """High-priority camera alarms of the last day not yet acknowledged."""
-    return _rows(conn, "dash_alarms", scope_filter(user))
+    """High-priority camera alarms of the last day not yet acknowledged (the wall's query, 50 newest)."""
+    return wall_repo.alarms(conn, scope_filter(user), limit=50)[0]
+
+
+def first_media(conn, incident_ids: list[str]) -> dict[str, list]:
+    """The media list of each incident's first report, by incident id (queue thumbnails)."""
+    if not incident_ids:
+        return {}
+    return {r["id"]: r["media"] or [] for r in _rows(conn, "console_first_media", {"ids": list(incident_ids)})}
 
 
 def grid_worker_tasks(conn, worker: str) -> list[dict]:
@@ -239,3 +246,26 @@ def emerging_cells(conn, user: SessionUser, lattice: str, family: str | None, li
 def grid_worker_communities(conn) -> dict[str, str | None]:
     """Every grid worker's community, to keep a supervisor's worker rows inside its area."""
     return {r["code"]: r["community_code"] for r in _rows(conn, "dash_worker_communities")}
+
+
+def field_sub_grids(conn, worker: str) -> list[dict]:
+    """The sub-grids a grid worker holds now (primary first) with their outline as GeoJSON text."""
+    return _rows(conn, "field_worker_sub_grids", {"worker": worker})
+
+
+def field_tasks(conn, worker: str) -> list[dict]:
+    """A grid worker's open tasks by deadline, with their street, community and base grid names."""
+    return _rows(conn, "field_worker_tasks", {"worker": worker})
+
+
+def field_task_media(conn, incident_id: str) -> list[str]:
+    """Every media reference of a case (its reports and history), oldest first."""
+    rows = _rows(conn, "field_task_media", {"id": incident_id})
+    return [r["ref"] for r in sorted(rows, key=lambda r: r["at"])]
+
+
+def field_nearby_cases(conn, worker: str, matter: str, lon: float, lat: float, now: datetime) -> list[dict]:
+    """Open cases of `matter` a report at lon/lat might merge into, among those the worker may see
+    (a superset: grid.merging decides)."""
+    return _rows(conn, "field_nearby_cases", {"worker": worker, "matter": matter, "lon": lon, "lat": lat,
+                                              "now": now})

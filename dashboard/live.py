@@ -15,13 +15,14 @@ import time
 import flask
 import redis
 
-from dashboard import access, data
+from dashboard import access, data, sessions
 from geodata.bus import LIVE_CHANNEL, InvalidMessage, parse_live
 from geodata.queries import q
 
 logger = logging.getLogger(__name__)
 
 BEAT_S = 1.0  # the wall shows "n s old" counted from the last beat or message
+RECHECK_S = 2.0  # how often an open stream asks whether its session and account still hold
 CLIENT_QUEUE = 2000
 bp = flask.Blueprint("live", __name__)
 
@@ -145,6 +146,17 @@ def enrich(msg: dict, names: dict[str, dict], workers: dict[str, str | None]) ->
     return {**msg, "family": m["family"], "matter_name": m["name"], "matter_name_en": m["name_en"]}
 
 
+def session_gone(app, sid: str | None, user: access.SessionUser) -> str | None:
+    """Why an open stream must end (its session logged out or expired, its account disabled), or None."""
+    # A stream lives for hours after the request that opened it: logout and `user disable` must reach it.
+    if sid is None or not app.config["GRIDWATCH_REDIS"].exists(sessions.redis_key(sid)):
+        return "session ended"
+    with app.app_context():
+        if access.account(user.id) is None:
+            return "account disabled or gone"
+    return None
+
+
 def _sse(event: str | None, data) -> str:
     head = f"event: {event}\n" if event else ""
     return f"{head}data: {json.dumps(data, ensure_ascii=False, separators=(',', ':'))}\n\n"
@@ -159,16 +171,26 @@ def live():
     hub: LiveHub = app.config["GRIDWATCH_HUB"]
     display = app.config["GRIDWATCH_DISPLAY"]
     user = access.current_user()
+    sid = getattr(flask.session, "sid", None)
     names = _matter_info(app)
     q = hub.subscribe()
 
     def stream():
+        checked = time.monotonic()
         try:
             yield "retry: 1000\n\n"
             yield _sse("hello", {"at": time.time(), "feed": hub.connected})
             while True:
+                if time.monotonic() - checked >= RECHECK_S:
+                    checked = time.monotonic()
+                    why = session_gone(app, sid, user)
+                    if why:
+                        # The browser's EventSource reconnects and gets a 401, which stops it for good.
+                        logger.warning("live stream of %s cut: %s", user.username, why)
+                        yield _sse("ended", {"reason": why})
+                        return
                 try:
-                    kind, item = q.get(timeout=5)
+                    kind, item = q.get(timeout=RECHECK_S)
                 except queue.Empty:
                     yield ": idle\n\n"  # lets the server notice a gone client
                     continue

@@ -8,6 +8,7 @@ Errors follow the spec: a list of {"code", "description"} with the HTTP status.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -16,6 +17,7 @@ from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 import flask
+from flask_limiter import Limiter
 from psycopg.rows import dict_row
 
 from dashboard import context
@@ -31,6 +33,46 @@ bp = flask.Blueprint("open311", __name__, url_prefix="/open311/v2")
 PREFIX = "/open311/"
 MAX_LIST = 1000
 MAX_URL = 2048
+MAX_TEXT = 4000  # the bus's limit on a description (geodata/bus/messages.py)
+
+
+def _address() -> str:
+    # The peer address, never X-Forwarded-For: a client could name itself anyone with that header.
+    return "addr:" + (flask.request.remote_addr or "?")
+
+
+def _key_bucket() -> str:
+    # The key as presented, hashed: a wrong key still spends its own bucket and the address's.
+    key = flask.request.form.get("api_key") or ""
+    return "key:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def _no_key() -> bool:
+    return flask.request.method != "POST" or not flask.request.form.get("api_key")
+
+
+def _too_many() -> str:
+    # Called by Flask-Limiter when a window is used up: the one place that knows it happened.
+    logger.warning("open311 rate limit reached by %s (%s %s)", flask.request.remote_addr, flask.request.method,
+                   flask.request.path)
+    return "too many requests from this client; retry after the time in the Retry-After header"
+
+
+def install(server: flask.Flask, cfg) -> Limiter:
+    """Register the blueprint with its rate limits: a fixed window per client address, and per API key on POST.
+
+    Flask-Limiter counts in Redis (atomic INCR with the window as TTL), so every gunicorn worker shares
+    the count; a refusal is a 429 in the spec's error list (dashboard/doors.py) with Retry-After.
+    """
+    limiter = Limiter(key_func=_address, app=server, storage_uri=cfg.redis_url, strategy="fixed-window",
+                      headers_enabled=True, key_prefix="gridwatch:open311:limit")
+    # Shared: one window over all of Open311's routes, not one per route.
+    limiter.shared_limit(cfg.open311_rate_per_address, scope="open311-address", key_func=_address,
+                         error_message=_too_many)(bp)
+    limiter.shared_limit(cfg.open311_rate_per_key, scope="open311-key", key_func=_key_bucket, exempt_when=_no_key,
+                         error_message=_too_many)(bp)
+    server.register_blueprint(bp)
+    return limiter
 
 
 def _error(status: int, description: str):
@@ -117,12 +159,15 @@ def create_request(fmt: str):
             return _error(400, f"media_url {problem}")
         # Stored as a link and never fetched by the server; staff pages show it as a link, never an image.
         media.append(media_url)
+    description = form.get("description") or ""
+    if len(description) > MAX_TEXT:
+        return _error(400, f"description is longer than {MAX_TEXT} characters")  # refused, never cut unseen
     event_id = uuid.uuid4()
     try:
         # Refused here, in the spec's error format, whatever ingest would otherwise dead-letter.
         message = incident_message(
             v=1, event_id=event_id, source=Source.OPEN311, matter=code, lon=lon, lat=lat,
-            observed_at=datetime.now(timezone.utc), description=(form.get("description") or "")[:4000],
+            observed_at=datetime.now(timezone.utc), description=description,
             reporter=f"apikey:{key.id}", media=media,
             attributes={k: form[k] for k in ("address_string", "email", "first_name", "last_name", "phone",
                                              "device_id", "account_id") if form.get(k)} | {"client": key.name})

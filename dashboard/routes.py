@@ -13,6 +13,7 @@ from werkzeug.security import safe_join
 from dashboard import access, context, data, photos
 from dashboard.components import fmt_time, matter_name
 from dashboard.i18n import label, refused, t
+from dashboard.pages.field import tablet as field_tablet
 from geodata.bus import InvalidMessage, LiveGridWorker, parse_incident, publish_incident, publish_live
 
 logger = logging.getLogger(__name__)
@@ -22,6 +23,7 @@ bp = flask.Blueprint("routes", __name__)
 MAX_PHOTO = photos.MAX_BYTES
 FIELD_ACTIONS = ("accept", "start", "resolve", "return")
 SENT_TTL_S = 7 * 24 * 3600
+MAX_TEXT = 4000  # characters of a description or note, as docs/openapi.yaml says
 
 
 def _error_body(key: str, **params) -> dict:
@@ -102,7 +104,7 @@ def field_tasks():
     """The worker's open tasks, by deadline, with their map positions and the worker's last known one."""
     user = context.user()
     with context.pool().connection() as conn:
-        rows = data.grid_worker_tasks(conn, user.worker_code)
+        rows = data.field_tasks(conn, user.worker_code)
         me = data.grid_worker_get(conn, user.worker_code) if user.worker_code else None
     lang, tz = context.lang(), context.cfg().timezone
     # Positions come with the list so the task map still works offline from the tablet's cached copy.
@@ -110,7 +112,7 @@ def field_tasks():
         {"id": r["id"], "matter": matter_name(r, lang), "status": r["status"], "priority": r["priority"],
          "status_label": label("status", r["status"], lang), "due": fmt_time(r["due_at"], tz, True),
          "due_at": r["due_at"].isoformat() if r["due_at"] else None, "description": r["description"],
-         "pos": _display_pos(r)}
+         "pos": _display_pos(r), "place": field_tablet.place(r, lang), "report_count": r["report_count"]}
         for r in rows]})
 
 
@@ -126,7 +128,8 @@ def field_task(incident_id: str):
         if row is None or row["worker_code"] != user.worker_code:
             return flask.jsonify(_error_body("api.no_task")), 404
         events = data.incident_events(conn, incident_id)
-    return flask.jsonify({"ok": True, "task": {
+        photos_of_case = field_tablet.stored_photos(data.field_task_media(conn, incident_id))
+    return flask.jsonify({"ok": True, "photos": photos_of_case, "task": {
         "id": row["id"], "matter": matter_name(row, lang), "status": row["status"],
         "status_label": label("status", row["status"], lang), "description": row["description"],
         "due": fmt_time(row["due_at"], tz, True), "lon": row["lon"], "lat": row["lat"], "pos": _display_pos(row),
@@ -161,17 +164,23 @@ def field_report():
         inside = data.inside_district(conn, lon, lat)
     if matter not in codes:
         return _error(400, "field.need_matter")
+    different = field_tablet.not_duplicate_of(form.get("not_duplicate_of"))
+    if different is None:
+        return _error(400, "api.bad_not_duplicate_of")
+    if len(form.get("description") or "") > MAX_TEXT:
+        return _error(400, "api.too_long", field="description", max=MAX_TEXT)  # refused, never cut unseen
     checked = _checked_photos()
     media = [p.name for p in checked]
     raw = {"v": 1, "event_id": event_id, "source": "grid_worker", "matter": matter, "lon": lon, "lat": lat,
            "observed_at": form.get("observed_at") or datetime.now(timezone.utc).isoformat(),
-           "description": (form.get("description") or "")[:4000], "reporter": user.worker_code,
-           "media": media, "attributes": {"via": "field", "user": user.username}}
+           "description": form.get("description") or "", "reporter": user.worker_code,
+           "media": media, "attributes": {"via": "field", "user": user.username,
+                                          **({"not_duplicate_of": different} if different else {})}}
     try:
         # The bus's own validation, so what goes on the stream is what ingest accepts.
         msg = parse_incident(json.dumps(raw, ensure_ascii=False))
     except InvalidMessage as exc:
-        return flask.jsonify({"ok": False, "error": exc.reason}), 400
+        return _error(400, "api.invalid_report", reason=exc.reason)
     # SET NX first: two retries racing each other still put one entry on the stream.
     if not r.set(sent_key, "1", nx=True, ex=SENT_TTL_S):
         return flask.jsonify({"ok": True, "event_id": event_id, "duplicate": True})
@@ -186,6 +195,10 @@ def field_report():
     logger.info("field report %s by %s", event_id, user.username, extra={"incident_id": event_id})
     return flask.jsonify({"ok": True, "event_id": event_id, "outside": not inside,
                           "warning": None if inside else t("field.outside", context.lang())})
+
+
+# The nearby-case prompt: the open cases a report here would merge into (dashboard/pages/field/tablet.py).
+bp.add_url_rule("/field/api/nearby", "field_nearby", field_tablet.nearby_view)
 
 
 @bp.route("/field/api/action", methods=["POST"])
@@ -203,6 +216,8 @@ def field_action():
     if event_id is None or incident_id is None or action not in FIELD_ACTIONS:
         return flask.jsonify(_error_body("api.bad_action")), 400
     note = (form.get("note") or "").strip() or None
+    if note and len(note) > MAX_TEXT:
+        return _error(400, "api.too_long", field="note", max=MAX_TEXT)
     with context.pool().connection() as conn:
         if data.client_event_seen(conn, event_id):
             return flask.jsonify({"ok": True, "duplicate": True})

@@ -296,6 +296,7 @@ CREATE SEQUENCE public.camera_health_log_id_seq AS bigint START 1 INCREMENT 1 MI
 CREATE SEQUENCE public.early_warning_id_seq AS bigint START 1 INCREMENT 1 MINVALUE 1 MAXVALUE 9223372036854775807 CACHE 1 OWNED BY public.early_warning.id;
 CREATE SEQUENCE public.incident_event_id_seq AS bigint START 1 INCREMENT 1 MINVALUE 1 MAXVALUE 9223372036854775807 CACHE 1 OWNED BY public.incident_event.id;
 CREATE SEQUENCE public.incident_report_id_seq AS bigint START 1 INCREMENT 1 MINVALUE 1 MAXVALUE 9223372036854775807 CACHE 1 OWNED BY public.incident_report.id;
+CREATE SEQUENCE public.live_outbox_id_seq AS bigint START 1 INCREMENT 1 MINVALUE 1 MAXVALUE 9223372036854775807 CACHE 1 OWNED BY public.live_outbox.id;
 CREATE SEQUENCE public.sub_grid_assignment_id_seq AS bigint START 1 INCREMENT 1 MINVALUE 1 MAXVALUE 9223372036854775807 CACHE 1 OWNED BY public.sub_grid_assignment.id;
 
 --
@@ -539,6 +540,13 @@ CREATE TABLE public.indicator_snapshot (
     escalated integer NOT NULL
 );
 
+CREATE TABLE public.live_outbox (
+    id bigint DEFAULT nextval('live_outbox_id_seq'::regclass) NOT NULL,
+    key uuid DEFAULT gen_random_uuid() NOT NULL,
+    payloads text[] NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
 CREATE TABLE public.matter (
     code text NOT NULL,
     name text NOT NULL,
@@ -665,6 +673,7 @@ ALTER TABLE public.incident_report ADD CONSTRAINT incident_report_pkey PRIMARY K
 ALTER TABLE public.indicator_snapshot ADD CONSTRAINT indicator_snapshot_level_check CHECK ((level = ANY (ARRAY['worker'::text, 'sub_grid'::text, 'community'::text, 'street'::text])));
 ALTER TABLE public.indicator_snapshot ADD CONSTRAINT indicator_snapshot_pkey PRIMARY KEY (run_id, level, code);
 ALTER TABLE public.indicator_snapshot ADD CONSTRAINT indicator_snapshot_run_id_fkey FOREIGN KEY (run_id) REFERENCES analysis_run(id) ON DELETE CASCADE;
+ALTER TABLE public.live_outbox ADD CONSTRAINT live_outbox_pkey PRIMARY KEY (id);
 ALTER TABLE public.matter ADD CONSTRAINT matter_deadline_hours_check CHECK ((deadline_hours > (0)::double precision));
 ALTER TABLE public.matter ADD CONSTRAINT matter_escalation_check CHECK ((escalation <@ ARRAY['community'::text, 'street'::text, 'district'::text]));
 ALTER TABLE public.matter ADD CONSTRAINT matter_family_check CHECK ((family = ANY (ARRAY['crime'::text, 'dispute'::text, 'hazard'::text, 'maintenance'::text])));

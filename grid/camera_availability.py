@@ -6,6 +6,9 @@ import pandas as pd
 
 #: Columns of `availability_rates`, after the group keys.
 AVAILABILITY_COLUMNS = ("cameras", "online_rate", "available_rate", "offline_hours", "known_share")
+#: The share of time a Sharp Eyes camera must be online: maintenance contracts under the Sharp Eyes
+#: (雪亮工程) operation and maintenance rules commonly set 98 %; charts draw it as the target line.
+AVAILABILITY_TARGET = 0.98
 
 
 def availability_rates(cams: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

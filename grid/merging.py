@@ -14,6 +14,9 @@ from grid.lifecycle import Status
 
 DEFAULT_RADIUS_M = 50.0
 DEFAULT_WINDOW_MIN = 30.0
+# A reporter who says "not the same as these" names the cases the tablet showed, a handful at most;
+# the bus refuses longer lists (attributes.not_duplicate_of, docs/bus.md).
+MAX_NOT_DUPLICATE_OF = 20
 _EARTH_RADIUS_M = 6_371_008.8
 
 # A resolved case waits for verification; a fresh report there means it is not fixed, which is a
@@ -38,6 +41,8 @@ class Report:
     lon: float
     lat: float
     observed_at: datetime
+    # Cases the reporter said this is not (incident ids as lower-case UUID text): never merged into.
+    not_duplicate_of: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,8 @@ def merges_into(report: Report, candidate: Candidate, rule: MergeRule) -> bool:
     """True when `report` is a duplicate of `candidate` under `rule`."""
     if candidate.matter_code != report.matter_code:
         return False
+    if report.not_duplicate_of and candidate.incident_id.lower() in report.not_duplicate_of:
+        return False
     if Status(candidate.status) not in MERGEABLE_STATUSES:
         return False
     gap = abs(report.observed_at - candidate.last_observed_at)
@@ -85,6 +92,21 @@ def merge_target(report: Report, candidates: Iterable[Candidate],
         if best is None or key < best[:2]:
             best = (*key, cand)
     return best[2] if best else None
+
+
+def duplicates(report: Report, candidates: Iterable[Candidate], rule: MergeRule | None = None) -> list[Candidate]:
+    """Every open incident the report would merge into, nearest first (what a reporter is shown)."""
+    rule = rule or MergeRule()
+    hits = [c for c in candidates if merges_into(report, c, rule)]
+    hits.sort(key=lambda c: (distance_m(report.lon, report.lat, c.lon, c.lat), -c.last_observed_at.timestamp()))
+    return hits
+
+
+def not_duplicate_ids(value: object) -> frozenset[str]:
+    """The case ids of a report's `attributes.not_duplicate_of` (already validated on the bus), normalised."""
+    if not isinstance(value, (list, tuple)):
+        return frozenset()
+    return frozenset(str(v).lower() for v in value if isinstance(v, str))
 
 
 class CandidateIndex:

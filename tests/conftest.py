@@ -190,3 +190,22 @@ def small_grid_template(admin_url, template_db) -> str:
 def small_grid_url(make_db, small_grid_template) -> str:
     """A fresh database holding the small grid."""
     return make_db(small_grid_template)
+
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium through Playwright (never a downloaded browser), one for the whole run.
+
+    It lives here, not in a package's conftest, because Playwright's sync API allows one instance per
+    process: a second session fixture (the dashboard's and the system tests' rigs) fails to start.
+    """
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield b
+        b.close()

@@ -134,3 +134,68 @@ def _overlap(a: Box, b: Box) -> float:
     ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
     smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
     return iw * ih / smaller if smaller > 0 else 0.0
+
+
+@dataclass
+class _Joined:
+    """The first visit's start event, which later visits continue, and the highest confidence so far."""
+
+    first: Situation
+    peak: float
+
+
+class VisitJoiner:
+    """Joins the visits a camera sees at one zone and rule within join_s of each other into one situation.
+
+    SituationTracker ends a visit a few seconds after its last hit, and a new person after a gap is a
+    new visit: right for the offline analysis, where each visit is an event to count. On the bus, each
+    visit would be a new situation: one more merge row and one more end row in the case's history for
+    every walker through a gate. Here an ended visit's end is held back for join_s; a visit that
+    starts at the same zone and rule meanwhile continues the held situation (its start goes out as an
+    update of it, its later updates and end under the held id), and the end goes out only when no new
+    visit came within join_s. Health situations (no zone) pass unchanged: the camera's state follows them
+    at once.
+    """
+
+    def __init__(self, join_s: float = 60.0) -> None:
+        self.join_s = join_s
+        self._held: dict[tuple[str, str | None], tuple[Situation, _Joined]] = {}
+        self._joined: dict[str, _Joined] = {}  # id of a visit that continues another -> what it continues
+
+    def feed(self, ev: Situation) -> Situation | None:
+        """The event to publish for one pipeline event, or None while its end is held back."""
+        if ev.zone is None or self.join_s <= 0:
+            return ev
+        key = (ev.rule, ev.zone)
+        if ev.phase == "start":
+            held = self._held.pop(key, None)
+            if held is None:
+                self._joined[ev.id] = _Joined(ev, ev.confidence)
+                return ev
+            joined = held[1]
+            joined.peak = max(joined.peak, ev.confidence)
+            self._joined[ev.id] = joined
+            return replace(joined.first, phase="update", at_s=ev.at_s, box=ev.box, confidence=ev.confidence,
+                           track=ev.track)
+        joined = self._joined.get(ev.id) or _Joined(ev, ev.confidence)
+        joined.peak = max(joined.peak, ev.confidence)
+        if ev.phase == "update":
+            return replace(joined.first, phase="update", at_s=ev.at_s, box=ev.box, confidence=ev.confidence,
+                           track=ev.track)
+        self._joined.pop(ev.id, None)
+        self._held[key] = (replace(joined.first, phase="end", at_s=ev.at_s, end_s=ev.end_s, box=ev.box,
+                                   confidence=joined.peak, track=ev.track), joined)
+        return None
+
+    def due(self, t: float) -> list[Situation]:
+        """The held ends no new visit came for within join_s, as of stream time t."""
+        out = [end for key, (end, _) in list(self._held.items()) if t - end.at_s >= self.join_s]
+        for end in out:
+            del self._held[(end.rule, end.zone)]
+        return out
+
+    def flush(self) -> list[Situation]:
+        """Every held end (the camera stops)."""
+        out = [end for end, _ in self._held.values()]
+        self._held.clear()
+        return out

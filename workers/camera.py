@@ -31,6 +31,7 @@ from video.config import CameraConfig
 from video.detectors import Detector, make_detector
 from video.media import MediaRecorder, Privacy, write_latest
 from video.pipeline import CameraPipeline
+from video.situations import Situation, VisitJoiner
 from video.sources import FrameSource, Sample
 from geodata.bus import InvalidMessage, LiveCamera, publish_incident, publish_live
 from workers.camera_events import HealthReport, Publish, health_of, situation_message, wall_time
@@ -59,6 +60,8 @@ class CameraWorkerConfig:
     blur_faces: bool = True
     clip_pre_s: float = 3.0
     clip_post_s: float = 3.0
+    # Visits to one zone and rule this close together are one situation on the bus (video.situations.VisitJoiner).
+    join_visits_s: float = 60.0
     # A runner may sit in a blocking read for the source's read timeout (5 s) before it sees a stop.
     stop_timeout_s: float = 8.0
     # How often the camera page's "latest snapshot" is refreshed.
@@ -94,6 +97,8 @@ class CameraRunner(threading.Thread):
         self.source = FrameSource(config.url, fps=config.fps, width=settings.analysis_width, loop=True,
                                   realtime=True)
         self.pipeline = CameraPipeline(config, detector=settings.detector(), analysis_width=settings.analysis_width)
+        self.joiner = VisitJoiner(settings.join_visits_s)
+        self._clock = (0.0, time.time())  # the last sample's stream and wall time
         privacy = Privacy(config.privacy if settings.blur_faces else "off")
         self.recorder = MediaRecorder(media_dir, config.code, config.fps, settings.clip_pre_s,
                                       settings.clip_post_s, privacy)
@@ -116,12 +121,17 @@ class CameraRunner(threading.Thread):
                 self.step(sample)
             except Exception:
                 logger.exception("camera %s: frame dropped after an analysis error", self.config.code)
+        # Visits that ended here end on the bus too, with no cool-down left to wait for.
+        t, wall = self._clock
+        for ev in self.joiner.flush():
+            self._publish(ev, wall_time(wall - (t - ev.at_s)), [])
         self.recorder.flush()
         logger.info("camera %s: stopped", self.config.code)
 
     def step(self, s: Sample) -> None:
         """Analyse one sample: pipeline events, media ring (with the tracked people to blur), health."""
         events = self.pipeline.feed(s.frame, s.t)
+        self._clock = (s.t, s.wall)
         if s.frame is not None:
             people = self.pipeline.people
             self.recorder.feed(s.frame, s.t, people)
@@ -135,13 +145,21 @@ class CameraRunner(threading.Thread):
             media: list[str] = []
             when = wall_time(s.wall - (s.t - ev.at_s))
             if ev.phase == "start" and s.frame is not None:
+                # Every visit gets its own pictures, also one the joiner makes an update of a situation.
                 polygon = next((z.polygon for z in self.config.zones if z.name == ev.zone), None)
                 media = self.recorder.start(ev.id, ev.at_s, when, ev.box, polygon,
                                             f"{self.config.code} {ev.rule}" + (f" @ {ev.zone}" if ev.zone else ""),
                                             person=ev.rule in ("intrusion", "loitering", "crowd"),
                                             clip=not health_problem)
-            self.outbox.put(Publish(self.gen, situation_message(self.config, ev, when, self.matters, media)))
+            out = self.joiner.feed(ev)
+            if out is not None:
+                self._publish(out, when, media)
+        for ev in self.joiner.due(s.t):
+            self._publish(ev, wall_time(s.wall - (s.t - ev.at_s)), [])
         self._report_health(s)
+
+    def _publish(self, ev: Situation, when, media: list[str]) -> None:
+        self.outbox.put(Publish(self.gen, situation_message(self.config, ev, when, self.matters, media)))
 
     def _report_health(self, s: Sample) -> None:
         last = self.source.last_frame_at

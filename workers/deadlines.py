@@ -2,8 +2,9 @@
 
 Each batch claims due cases with `FOR UPDATE SKIP LOCKED` in one transaction, re-checks every claimed
 row with `grid.deadlines.pending_actions` under the lock, applies the marks through
-`geodata.transitions` (mark_warned, mark_overdue, escalate with expect_level), commits, and only then
-publishes on `gridwatch:live`. Any number of instances may run: a row is held by one of them at a time,
+`geodata.transitions` (mark_warned, mark_overdue, escalate with expect_level), stages the live messages
+in `live_outbox` (geodata/live_outbox.py), commits, and only then publishes on `gridwatch:live`; a
+restarted worker publishes what a killed one committed and left unpublished. Any number of instances may run: a row is held by one of them at a time,
 and the marks are idempotent under the row lock, so no case is warned, marked or escalated twice.
 """
 
@@ -21,7 +22,8 @@ import redis
 
 from geodata import db
 from geodata.queries import q
-from geodata.transitions import TransitionResult, escalate, mark_overdue, mark_warned, publish_result
+from geodata import live_outbox
+from geodata.transitions import TransitionResult, escalate, mark_overdue, mark_warned
 from grid import deadlines
 from grid.lifecycle import LADDER, Level, Role
 from geodata.bus.stream import backoff
@@ -38,7 +40,8 @@ class DeadlineConfig:
     interval_s: float = 30.0
     batch_size: int = 200
     actor: str = ACTOR
-    # Live messages kept for Redis while it is away; the oldest are dropped beyond this.
+    # Committed batches kept in memory for Redis while it is away; beyond this the oldest wait in the
+    # outbox for the next start.
     max_unpublished: int = 10_000
 
 
@@ -51,6 +54,8 @@ class Tally:
     escalated: int = 0
     failed: int = 0
     results: list[TransitionResult] = field(default_factory=list)
+    # The outbox row of this batch's live messages (process_batch), published after the commit.
+    staged: live_outbox.Staged | None = None
 
     def add(self, other: "Tally") -> None:
         """Add another tally's counts (not its results)."""
@@ -114,20 +119,22 @@ def process_batch(conn: psycopg.Connection, limit: int = 200, *, now: datetime |
                 tally.overdue += r.action == "overdue"
                 tally.escalated += r.action == "escalate"
             tally.results.extend(done)
+        tally.staged = live_outbox.stage(conn, [m for r in tally.results for m in r.live_messages()])
     return tally, len(rows)
 
 
 def scan(conn: psycopg.Connection, batch_size: int = 200, *, now: datetime | None = None,
          actor: str = ACTOR, on_commit=None) -> Tally:
-    """Drain every case due now, batch by batch; `on_commit(results)` runs after each commit."""
+    """Drain every case due now, batch by batch; `on_commit(staged)` runs after each commit that has
+    live messages (their outbox row)."""
     total = Tally()
     skip: set[UUID] = set()
     while True:
         tally, claimed = process_batch(conn, batch_size, now=now, skip=skip, actor=actor)
         total.add(tally)
         total.results.extend(tally.results)
-        if on_commit is not None and tally.results:
-            on_commit(tally.results)
+        if on_commit is not None and tally.staged is not None:
+            on_commit(tally.staged)
         if claimed < batch_size:
             return total
 
@@ -142,30 +149,41 @@ class DeadlineWorker:
         self.stopping = False
         self.conn: psycopg.Connection | None = None
         self.redis: redis.Redis | None = None
-        self.unpublished: collections.deque[TransitionResult] = collections.deque(
+        self.unpublished: collections.deque[live_outbox.Staged] = collections.deque(
             maxlen=self.config.max_unpublished)
         self.totals = Tally()
 
-    def _queue(self, results: list[TransitionResult]) -> None:
-        self.unpublished.extend(results)
+    def _queue(self, staged: live_outbox.Staged) -> None:
+        self.unpublished.append(staged)
         self.flush()
 
+    def _client(self) -> redis.Redis:
+        if self.redis is None:
+            self.redis = redis.Redis.from_url(self.redis_url, socket_timeout=5, socket_connect_timeout=5)
+        return self.redis
+
     def flush(self) -> int:
-        """Publish committed changes not yet sent; keep them when Redis is away."""
+        """Publish committed batches not yet sent; keep them when Redis is away; return messages sent."""
         sent = 0
-        while self.unpublished:
+        while self.unpublished and self.conn is not None:
             try:
-                if self.redis is None:
-                    self.redis = redis.Redis.from_url(self.redis_url, socket_timeout=5, socket_connect_timeout=5)
-                publish_result(self.redis, self.unpublished[0])
+                sent += live_outbox.deliver(self.conn, self._client(), [self.unpublished[0]])
             except redis.RedisError as exc:
-                logger.warning("Redis unavailable (%s); %s committed change(s) kept for the live feed", exc,
+                logger.warning("Redis unavailable (%s); %s committed batch(es) kept for the live feed", exc,
                                len(self.unpublished))
                 self.redis = None
                 break
             self.unpublished.popleft()
-            sent += 1
         return sent
+
+    def _deliver_left(self) -> None:
+        # What a killed worker (this one before a restart, or another) committed and never published.
+        try:
+            if n := live_outbox.deliver_left(self.conn, self._client()):
+                logger.info("published %s live message(s) left unpublished by an earlier run", n)
+        except redis.RedisError as exc:
+            logger.warning("Redis unavailable (%s); earlier live messages stay in the outbox", exc)
+            self.redis = None
 
     def _drop_db(self) -> None:
         if self.conn is not None:
@@ -180,6 +198,7 @@ class DeadlineWorker:
         self.flush()
         if self.conn is None:
             self.conn = db.connect(self.database_url)
+            self._deliver_left()
         tally = scan(self.conn, self.config.batch_size, actor=self.config.actor, on_commit=self._queue)
         self.totals.add(tally)
         if tally.warned or tally.overdue or tally.escalated or tally.failed:

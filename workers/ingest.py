@@ -3,8 +3,10 @@
 Reads `gridwatch:incidents` in batches through the consumer group `ingest`, validates each entry
 (failures go to the dead-letter stream with the reason), locates and routes it, merges duplicates,
 and writes incidents, reports and their first history rows in one transaction per batch. Entries are
-acknowledged after the commit, then the live feed is published. Delivery is at least once; writes are
-idempotent on `event_id`, so a replayed entry creates nothing new.
+acknowledged after the commit, then the live feed is published from the batch's row in `live_outbox`
+(geodata/live_outbox.py), so a worker killed between its commit and its publish loses no live message:
+the next start publishes it. Delivery is at least once; writes are idempotent on `event_id`, so a
+replayed entry creates nothing new.
 """
 
 from __future__ import annotations
@@ -21,13 +23,13 @@ import numpy as np
 import psycopg
 import redis
 
-from geodata import db, ingest_repo
+from geodata import db, ingest_repo, live_outbox
 from geodata.ingest_repo import BatchWrite, Reference, as_json, point_ewkt
 from geodata.transitions import apply_transition
 from grid import deadlines, merging, routing
 from grid.lifecycle import FINAL_STATUSES, Role, Status, TransitionError
 from grid.locate import OUTSIDE
-from geodata.bus import LiveIncident, created_incident_json, publish_live
+from geodata.bus import LiveIncident, created_incident_json
 from geodata.bus.messages import IncidentMessage, InvalidMessage, Phase, parse_incident
 from geodata.bus import stream
 from workers.camera_position import camera_point
@@ -66,6 +68,8 @@ class Outcome:
     dead: int = 0
     # Live messages to publish after the commit (new cases as their JSON text already).
     live: list[LiveIncident | str] = field(default_factory=list)
+    # Those messages' outbox row, written in the batch's transaction.
+    staged: live_outbox.Staged | None = None
 
 
 class SkipEntry(Exception):
@@ -152,6 +156,7 @@ class Ingestor:
                 fresh.append((entry, msg, p.matter, p.lon, p.lat))
             if fresh:
                 self._plan_and_write(fresh, out)
+            out.staged = live_outbox.stage(self.conn, out.live)
         out.dead = len(rejected)
         return out, rejected
 
@@ -192,8 +197,10 @@ class Ingestor:
                 target = situations[situation_key]
                 action = "situation_" + msg.situation.phase.value
             elif msg.situation is None or msg.situation.phase is Phase.START:
-                hit = merging.merge_target(merging.Report(matter.code, lon, lat, msg.observed_at),
-                                           nearby.near(matter.code, lon, lat), matter.merge)
+                # A reporter who was shown the nearby cases and said "a different one" is believed.
+                report = merging.Report(matter.code, lon, lat, msg.observed_at,
+                                        merging.not_duplicate_ids(msg.attributes.get("not_duplicate_of")))
+                hit = merging.merge_target(report, nearby.near(matter.code, lon, lat), matter.merge)
                 target = UUID(hit.incident_id) if hit else None
             if target is not None and situation_key:
                 situations[situation_key] = target
@@ -360,7 +367,7 @@ class IngestWorker:
         stream.dead_letter(self.redis, rejected)
         rejected_ids = {e.id for e, _ in rejected}
         stream.ack(self.redis, [e.id for e in entries if e.id not in rejected_ids])
-        publish_live(self.redis, outcome.live)
+        live_outbox.deliver(self.ingestor.conn, self.redis, [outcome.staged])
         return outcome
 
     def _one_by_one(self, entries: list[stream.Entry]) -> Outcome:
@@ -375,7 +382,7 @@ class IngestWorker:
             stream.dead_letter(self.redis, rejected)
             if not rejected:
                 stream.ack(self.redis, [entry.id])
-            publish_live(self.redis, outcome.live)
+            live_outbox.deliver(self.ingestor.conn, self.redis, [outcome.staged])
             _add(total, outcome)
             total.dead += len(rejected)
         return total
@@ -387,9 +394,14 @@ class IngestWorker:
         last_trim = time.monotonic()
         idle_since = time.monotonic()
         pending_first = True
+        # After a start or an outage: batches committed and never published (by us or a killed worker).
+        left_owed = True
         while not self.stopping:
             try:
                 self._connect()
+                if left_owed:
+                    live_outbox.deliver_left(self.ingestor.conn, self.redis)
+                    left_owed = False
                 now = time.monotonic()
                 entries: list[stream.Entry] = []
                 if pending_first:
@@ -423,13 +435,13 @@ class IngestWorker:
                 failures += 1
                 logger.warning("Redis unavailable (%s); retrying", exc)
                 self.redis = None
-                pending_first = True
+                pending_first = left_owed = True
                 stream.wait(failures)
             except psycopg.OperationalError as exc:
                 failures += 1
                 logger.warning("PostGIS unavailable (%s); waiting, nothing is acknowledged", exc)
                 self._drop_db()
-                pending_first = True
+                pending_first = left_owed = True
                 stream.wait(failures)
         return self.totals
 

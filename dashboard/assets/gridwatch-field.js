@@ -108,17 +108,25 @@
     var fresh = known ? list.filter(function (t) { return known.indexOf(t.id) < 0; }) : [];
     localStorage.setItem("gridwatch.field.known", JSON.stringify(list.map(function (t) { return t.id; })));
     box.innerHTML = "";
-    list.forEach(function (t) {
+    list.forEach(function (t, i) {
+      t.n = i + 1;
       F.tasks[t.id] = t;
       var b = document.createElement("button");
       b.className = "gw-task" + (fresh.some(function (f) { return f.id === t.id; }) ? " gw-task-new" : "");
       b.setAttribute("data-id", t.id);
-      b.innerHTML = "<span></span><span></span>";
-      b.firstChild.textContent = t.matter + " · " + t.status_label;
-      b.lastChild.textContent = t.due;
+      b.setAttribute("data-n", String(t.n));
+      b.innerHTML = '<span class="gw-task-n"></span><span class="gw-task-main"><span class="gw-task-what"></span>' +
+                    '<span class="gw-task-where gw-note"></span></span><span class="gw-task-due"></span>';
+      b.querySelector(".gw-task-n").textContent = String(t.n);
+      b.querySelector(".gw-task-what").textContent = t.matter + " · " + t.status_label;
+      b.querySelector(".gw-task-where").textContent = t.place || "";
+      b.querySelector(".gw-task-due").setAttribute("data-due", t.due_at || "");
       box.appendChild(b);
     });
     if (!list.length) box.textContent = "—";
+    var count = $("field-task-count"); if (count) count.textContent = list.length ? " (" + list.length + ")" : "";
+    showTaskMarks(list);
+    tick();
     var badge = $("field-new");
     if (fresh.length) { badge.hidden = false; badge.textContent = tr("field.new_task") + " " + fresh.length; beep(); }
   }
@@ -131,6 +139,7 @@
         localStorage.setItem("gridwatch.field.me", JSON.stringify(j.me || null));
         F.me = j.me || null;
         renderTasks(j.tasks);
+        followMe();
       }).catch(function () {
         renderTasks(JSON.parse(localStorage.getItem("gridwatch.field.tasks") || "[]"));   // offline: last copy
         F.me = JSON.parse(localStorage.getItem("gridwatch.field.me") || "null");
@@ -141,20 +150,28 @@
     var t = F.tasks[id] || {};
     $("field-task").hidden = false;
     $("field-task-title").textContent = (t.matter || "") + " · " + (t.status_label || "");
-    $("field-task-body").textContent = (t.description || "") + "  " + (t.due || "");
+    $("field-task-num").textContent = t.n ? String(t.n) : "";
+    $("field-task-place").textContent = t.place || "—";
+    $("field-task-due").setAttribute("data-due", t.due_at || "");
+    $("field-task-body").textContent = t.description || "—";
+    $("field-task-photos").innerHTML = "";
     $("field-task-history").innerHTML = "";
+    tick();
     showTaskMap(t.pos);
     watchMe();
     fetch("/field/api/task/" + id, {credentials: "same-origin"}).then(function (r) { return r.json(); })
       .then(function (j) {
         if (!j.ok) return;
         if (j.task.pos && !(F.tasks[id] || {}).pos) showTaskMap(j.task.pos);   // a list cached before positions
-        var body = $("field-task-body");
-        // Stored photos are shown; a foreign URL (an Open311 media_url) is only a link, never fetched.
-        (j.task.media || []).filter(function (m) { return m.indexOf("://") < 0; }).slice(0, 1).forEach(function (m) {
-          var img = document.createElement("img");
-          img.src = "/media/" + m; img.style.maxWidth = "100%"; img.alt = j.task.matter;
-          body.appendChild(document.createElement("br")); body.appendChild(img);
+        var body = $("field-task-body"), gallery = $("field-task-photos");
+        // Stored photos of every report and step of the case are shown; a foreign URL (an Open311
+        // media_url) is only a link, never fetched.
+        gallery.innerHTML = "";
+        (j.photos || []).forEach(function (m) {
+          var a = document.createElement("a"), img = document.createElement("img");
+          a.href = "/media/" + m; a.target = "_blank"; a.rel = "noopener";
+          img.src = "/media/" + m; img.alt = j.task.matter; img.loading = "lazy";
+          a.appendChild(img); gallery.appendChild(a);
         });
         (j.task.media || []).filter(function (m) { return /^https?:\/\//i.test(m); }).forEach(function (m) {
           var a = document.createElement("a");
@@ -214,6 +231,57 @@
                   : {center: [pos[1], pos[0]], zoom: zoom};
     setTimeout(function () { set("field-task-map", {viewport: vp}); }, 60);
   }
+  function showTaskMarks(list) {
+    var set = window.dash_clientside && window.dash_clientside.set_props;
+    if (!set || !$("field-map")) return;   // a GeoJSON layer has no element of its own: its map does
+    var now = Date.now();
+    F.marks = {type: "FeatureCollection", features: list.filter(function (t) { return t.pos; }).map(function (t) {
+      return {type: "Feature", geometry: {type: "Point", coordinates: t.pos},
+              properties: {id: t.id, n: t.n, overdue: !!(t.due_at && Date.parse(t.due_at) < now)}};
+    })};
+    set("field-task-marks", {data: F.marks});
+    showMe();
+  }
+  function showMe() {
+    var set = window.dash_clientside && window.dash_clientside.set_props, me = F.gps || F.me;
+    if (!set || !$("field-map") || !me) return;
+    F.meShown = me;
+    set("field-me", {data: {type: "FeatureCollection", features: [feature(me, "me")]}});
+  }
+  // Layers set before Dash has finished mounting the map are dropped: set them again until they show.
+  function keepMap() {
+    var set = window.dash_clientside && window.dash_clientside.set_props;
+    if (!set || !$("field-map")) return;
+    if (F.marks && document.querySelectorAll("#field-map .gw-task-num").length !== F.marks.features.length) {
+      set("field-task-marks", {data: F.marks});
+    }
+    if ((F.gps || F.me) && !document.querySelector("#field-map .gw-task-pin[data-kind=me]")) showMe();
+  }
+  // The browser's position when the worker has allowed it (never asked for on load: the GPS button
+  // asks); else the last one the server knows.
+  function followMe() {
+    if (F.watching || !navigator.geolocation || !navigator.permissions) return;
+    F.watching = true;
+    navigator.permissions.query({name: "geolocation"}).then(function (p) {
+      if (p.state !== "granted") { F.watching = false; return; }
+      navigator.geolocation.watchPosition(function (pos) {
+        F.gps = F.toDisplay(pos.coords.longitude, pos.coords.latitude);
+        if (!F.point || F.point.how === "gps") setPoint(pos.coords.longitude, pos.coords.latitude, "gps");
+        showMe();
+      }, function () {}, {enableHighAccuracy: true, maximumAge: 30000, timeout: 20000});
+    }).catch(function () { F.watching = false; });
+  }
+  function tick() {
+    var fm = window.gridwatch.fieldMap;
+    if (!fm) return;
+    document.querySelectorAll("#field-root [data-due]").forEach(function (el) {
+      var left = fm.left(el.getAttribute("data-due"));
+      el.textContent = left ? tr(left.late ? "field.overdue_by" : "field.due_in", {left: left.text}) : tr("field.no_deadline");
+      el.setAttribute("data-seconds", left ? String(left.seconds) : "");
+      el.classList.toggle("gw-late", !!(left && left.late));
+    });
+  }
+  setInterval(function () { if ($("field-root")) { tick(); keepMap(); } }, 1000);
   function watchMe() {
     if (!navigator.geolocation) return;
     var id = F.open;
@@ -247,8 +315,11 @@
     navigator.geolocation.getCurrentPosition(function (p) {
         F.gps = F.toDisplay(p.coords.longitude, p.coords.latitude);
         setPoint(p.coords.longitude, p.coords.latitude, "gps");
+        showMe(); followMe();
       },
-      function () { $("field-pos").textContent = tr("field.no_gps"); }, {enableHighAccuracy: true, timeout: 8000});
+      // A fix that does not come keeps the position already placed (an earlier fix or a tap): say so only.
+      function () { if (F.point) msg(tr("field.no_gps")); else $("field-pos").textContent = tr("field.no_gps"); },
+      {enableHighAccuracy: true, timeout: 8000, maximumAge: 30000});
   }
   function send() {
     var sel = $("field-matter"), matter = sel && sel.value;
@@ -256,11 +327,72 @@
     if (!F.point) { msg(tr("field.need_position")); return; }
     var input = document.querySelector("#field-photo-slot input"), photo = input && input.files[0];
     if (photo && photo.size > MAX_PHOTO) { msg(tr("field.photo_large")); return; }
-    enqueue("/field/api/report", {matter: matter, lon: F.point.lon, lat: F.point.lat,
-      crs: F.point.how === "tap" ? "display" : "wgs84",
-      description: $("field-description").value || "", observed_at: new Date().toISOString()}, photo)
+    var fields = {matter: matter, lon: F.point.lon, lat: F.point.lat, crs: F.point.how === "tap" ? "display" : "wgs84",
+      description: $("field-description").value || "", observed_at: new Date().toISOString()};
+    if (!navigator.onLine) { sendNow(fields, photo, input); return; }
+    // Online: first the open cases of this matter it would merge into. No answer (a dead network that
+    // still says online) sends it as usual: ingest merges by the same rule anyway.
+    var q = "?matter=" + encodeURIComponent(matter) + "&lon=" + fields.lon + "&lat=" + fields.lat + "&crs=" + fields.crs;
+    var ask = fetch("/field/api/nearby" + q, {credentials: "same-origin"}).then(function (r) { return r.json(); });
+    var timeout = new Promise(function (ok) { setTimeout(function () { ok(null); }, 5000); });
+    $("field-send").disabled = true;
+    Promise.race([ask, timeout]).catch(function () { return null; }).then(function (j) {
+      $("field-send").disabled = false;
+      if (!j || !j.ok || !j.cases || !j.cases.length) { sendNow(fields, photo, input); return; }
+      F.asking = {fields: fields, photo: photo, input: input, cases: j.cases};
+      showNearby(j.cases);
+    });
+  }
+  function showNearby(cases) {
+    var box = $("field-nearby-list");
+    box.innerHTML = "";
+    cases.forEach(function (c) {
+      var row = document.createElement("div");
+      row.className = "gw-field-nearby-case"; row.setAttribute("data-id", c.id);
+      var txt = document.createElement("div");
+      txt.innerHTML = "<b></b><div class='gw-note'></div><div></div>";
+      txt.children[0].textContent = c.matter + " · " + tr("field.nearby_item", {m: Math.round(c.distance_m),
+        n: c.report_count, status: c.status_label});
+      txt.children[1].textContent = c.place || "";
+      txt.children[2].textContent = c.description || "—";
+      if (c.photos && c.photos.length) {
+        var img = document.createElement("img"); img.src = "/media/" + c.photos[0]; img.alt = c.matter;
+        row.appendChild(img);
+      }
+      row.appendChild(txt);
+      box.appendChild(row);
+    });
+    $("field-nearby").hidden = false;
+    // The cases on the map, around the report's point, at street level.
+    var set = window.dash_clientside && window.dash_clientside.set_props;
+    if (!set) return;
+    set("field-nearby-marks", {data: {type: "FeatureCollection", features: cases.map(function (c) {
+      return {type: "Feature", geometry: {type: "Point", coordinates: c.pos}, properties: {id: c.id}};
+    })}});
+    var pts = cases.map(function (c) { return c.pos; });
+    if (F.point) pts.push(F.point.how === "tap" ? [F.point.lon, F.point.lat] : F.toDisplay(F.point.lon, F.point.lat));
+    var lats = pts.map(function (p) { return p[1]; }), lons = pts.map(function (p) { return p[0]; });
+    set("field-map", {viewport: {bounds: [[Math.min.apply(null, lats), Math.min.apply(null, lons)],
+                                          [Math.max.apply(null, lats), Math.max.apply(null, lons)]],
+                                 options: {padding: [60, 60], maxZoom: 18}}});
+  }
+  function answerNearby(answer) {
+    var a = F.asking; F.asking = null;
+    $("field-nearby").hidden = true;
+    var set = window.dash_clientside && window.dash_clientside.set_props;
+    if (set) {
+      set("field-nearby-marks", {data: {type: "FeatureCollection", features: []}});
+      var view = JSON.parse($("field-root").getAttribute("data-view") || "null");
+      if (view) set("field-map", {viewport: {bounds: view}});
+    }
+    if (!a || answer === "cancel") return;
+    if (answer === "different") a.fields.not_duplicate_of = a.cases.map(function (c) { return c.id; }).join(",");
+    sendNow(a.fields, a.photo, a.input, answer === "same" ? tr("field.merged_hint") : null);
+  }
+  function sendNow(fields, photo, input, note) {
+    enqueue("/field/api/report", fields, photo)
       .then(function () {
-        msg(navigator.onLine ? tr("field.sent") : tr("field.offline"));
+        msg(navigator.onLine ? tr("field.sent") + (note ? " · " + note : "") : tr("field.offline"));
         $("field-description").value = ""; if (input) input.value = "";
       });
   }
@@ -294,6 +426,9 @@
     else if (el.id === "field-gps") locate();
     else if (el.id === "field-duty") duty();
     else if (el.id === "field-task-close") $("field-task").hidden = true;
+    else if (el.id === "field-nearby-same") answerNearby("same");
+    else if (el.id === "field-nearby-different") answerNearby("different");
+    else if (el.id === "field-nearby-cancel") answerNearby("cancel");
     else if (el.getAttribute("data-action")) act(el.getAttribute("data-action"));
     else if (el.classList.contains("gw-task")) openTask(el.getAttribute("data-id"));
   });

@@ -1,7 +1,7 @@
 /* The wall's live feed: EventSource on /live, markers drawn at once, resync after every (re)connect,
    a visible age when beats stop, and an alarm sound until the console acknowledges. */
 (function () {
-  var KEEP = 300;           // live markers kept on the map
+  var KEEP = 60;            // live markers kept on the map; the clusters hold every open case after the resync
   var STALE_S = 2.5;        // beats come every second; beyond this the wall says how old its data is
   var RECONNECT_S = 5;      // the watchdog reopens the stream when nothing arrived for this long
   var S = {es: null, lastBeat: 0, openedAt: 0, live: {}, order: [], syncTimer: null, alarms: [],
@@ -53,7 +53,15 @@
       while (S.order.length > KEEP) delete S.live[S.order.shift()];
       S.order = S.order.filter(function (k) { return S.live[k]; });
       renderLive();
-      if (isAlarm(m)) { S.alarms.push({id: id, text: m.matter_name || m.matter_code}); renderAlarm(); }
+      if (isAlarm(m)) {
+        // newest first, a bounded list and a count: a storm of thousands stays a two-line strip
+        var at = new Date().toLocaleTimeString("zh-CN", {timeZone: "Asia/Shanghai", hour12: false}).slice(0, 5);
+        S.alarms.unshift({id: id, text: at + " " + (m.matter_name || m.matter_code)});
+        if (S.alarms.length > 50) S.alarms.length = 50;
+        S.alarmTotal = (S.alarmTotal || 0) + 1;
+        if (window.gridwatch.wall) window.gridwatch.wall.alarmArrived();
+        renderAlarm();
+      }
       requestSync(200);
     } else if (m.type === "camera" || m.type === "worker" || m.type === "warning") {
       requestSync(400);
@@ -62,7 +70,12 @@
       setProps("wall-analysis-sync", {data: Date.now()});
     }
   }
+  // At most a few redraws a second: in a storm every message would otherwise rebuild every marker.
   function renderLive() {
+    if (S.liveTimer) return;
+    S.liveTimer = setTimeout(function () { S.liveTimer = null; drawLive(); }, 150);
+  }
+  function drawLive() {
     var feats = S.order.map(function (id) {
       var m = S.live[id];
       return {type: "Feature", geometry: {type: "Point", coordinates: [m.lon, m.lat]},
@@ -75,6 +88,7 @@
   function renderAlarm() {
     var el = document.getElementById("wall-alarm");
     if (!el) return;
+    if (window.gridwatch.wall) { window.gridwatch.wall.setAlarms(S.alarms, S.alarmTotal, strings()["wall.alarm"] || "ALARM"); return; }
     if (S.alarms.length) {
       el.hidden = false;
       el.textContent = (strings()["wall.alarm"] || "ALARM") + " · " + S.alarms.map(function (a) { return a.text; }).join(" · ");
@@ -134,7 +148,13 @@
   window.dash_clientside = window.dash_clientside || {};
   window.dash_clientside.gridwatch = Object.assign(window.dash_clientside.gridwatch || {}, {
     // The server's list of unacknowledged alarms is the truth after each sync.
-    wallAlarms: function (alarms) { S.alarms = (alarms || []).slice(); renderAlarm(); return S.alarms.length; }
+    wallAlarms: function (alarms) {
+      var a = alarms || {};
+      S.alarms = (Array.isArray(a) ? a : a.items || []).slice();
+      S.alarmTotal = Array.isArray(a) ? a.length : a.total || 0;
+      renderAlarm();
+      return S.alarmTotal;
+    }
   });
   window.gridwatch = window.gridwatch || {};
   window.gridwatch.live = S;

@@ -18,6 +18,7 @@ from pydantic import (AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, 
                       field_validator, model_validator)
 
 from grid.lifecycle import Level, Status
+from grid.merging import MAX_NOT_DUPLICATE_OF
 from grid.routing import Queue, Source
 
 # Beyond this a message is not a report but an attack or a bug; refuse before parsing.
@@ -109,6 +110,24 @@ class IncidentMessage(BaseModel):
             if problem:
                 raise ValueError(f"media[{i}]: {problem}")
         return refs
+
+    @field_validator("attributes")
+    @classmethod
+    def _not_duplicate_of(cls, attributes: dict[str, Any]) -> dict[str, Any]:
+        # The one attribute ingest acts on: the cases a reporter said this is not (never merged into).
+        if "not_duplicate_of" not in attributes:
+            return attributes
+        ids = attributes["not_duplicate_of"]
+        if not isinstance(ids, list) or len(ids) > MAX_NOT_DUPLICATE_OF:
+            raise ValueError(f"not_duplicate_of must be a list of at most {MAX_NOT_DUPLICATE_OF} incident ids")
+        for i, value in enumerate(ids):
+            try:
+                if not isinstance(value, str) or len(value) != 36:
+                    raise ValueError
+                UUID(value)
+            except ValueError:
+                raise ValueError(f"not_duplicate_of[{i}] is not an incident id (UUID text)") from None
+        return attributes
 
     @model_validator(mode="after")
     def _where(self) -> "IncidentMessage":

@@ -193,18 +193,6 @@ ORDER BY i.created_at DESC LIMIT 50;
 -- name: dash_camera_set_zones
 UPDATE camera SET config = jsonb_set(config, '{zones}', %(zones)s) WHERE code = %(code)s RETURNING code;
 
--- name: dash_alarms
--- High-priority camera situations (intrusion, crowd) not yet acknowledged on the console.
-SELECT i.id::text AS id, i.matter_code, m.name AS matter, m.name_en AS matter_en, i.camera_code, i.created_at,
-       i.street_code, i.community_code
-FROM incident i JOIN matter m ON m.code = i.matter_code
-WHERE i.priority = 1 AND m.family = 'crime' AND i.status NOT IN ('closed', 'cancelled')
-  AND i.created_at > now() - interval '1 day'
-  AND NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.action = 'alarm_ack' AND a.target = i.id::text)
-  AND (%(scope_street)s::text IS NULL OR i.street_code = %(scope_street)s)
-  AND (%(scope_community)s::text IS NULL OR i.community_code = %(scope_community)s)
-ORDER BY i.created_at DESC LIMIT 50;
-
 -- name: dash_hotspots
 -- Significant Gi* cells of the latest analysis run for one lattice and window, one family (NULL: every
 -- family), inside the user's area: sub-grid cells by code, squares whose interior meets the area.

@@ -20,8 +20,6 @@ from tests.dashboard import griddata
 ROOT = Path(__file__).resolve().parents[2]
 SERVE = Path(__file__).resolve().parent / "serve.py"
 SHOTS = ROOT / "test-artifacts" / "screenshots"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 DASH_REDIS_DB = 13  # its own Redis database: the per-test `redis_url` fixture flushes 15
 
 
@@ -35,8 +33,10 @@ def free_port() -> int:
 class Server:
     """The dashboard in a subprocess; can be stopped and started again on the same port."""
 
-    def __init__(self, db_url: str, redis_url: str, media: Path, port: int | None = None):
+    def __init__(self, db_url: str, redis_url: str, media: Path, port: int | None = None, *,
+                 open311_rates: tuple[str, str] | None = None):
         self.db_url, self.redis_url, self.media = db_url, redis_url, media
+        self.open311_rates = open311_rates  # (per key, per address) in Flask-Limiter notation; None: defaults
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
@@ -44,7 +44,7 @@ class Server:
     def start(self) -> "Server":
         """Start and wait until /healthz answers."""
         self.proc = subprocess.Popen([sys.executable, str(SERVE), self.db_url, self.redis_url, str(self.port),
-                                      str(self.media)], cwd=ROOT)
+                                      str(self.media), *(self.open311_rates or ())], cwd=ROOT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -109,17 +109,6 @@ def server(dash_db, dash_redis, tmp_path_factory):
 def ids(dash_db) -> dict:
     """Ids of the seeded verification event, alarm and worker task."""
     return dash_db[1]
-
-
-@pytest.fixture(scope="session")
-def browser():
-    """Debian's Chromium through Playwright (never a downloaded browser)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def login(browser, server: Server, role: str, *, size=(1920, 1080), username: str | None = None):

@@ -133,6 +133,7 @@ def _route_calls(ids):
         "/field/api/report": ("POST", "/field/api/report", {"event_id": "not-a-uuid"}),
         "/field/api/action": ("POST", "/field/api/action", {"event_id": "x"}),
         "/field/api/duty": ("POST", "/field/api/duty", {"on_duty": "1"}),
+        "/field/api/nearby": ("GET", "/field/api/nearby?matter=hazard_fire_exit&lon=114.31&lat=22.66", None),
         "/reports/csv": ("GET", "/reports/csv?from=2026-01-05&to=2026-01-11&level=street", None),
         "/reports/print": ("GET", "/reports/print?from=2026-01-05&to=2026-01-11&level=street", None),
     }

@@ -91,6 +91,7 @@ def test_wall_shows_hot_spots_and_refreshes_on_a_live_message(browser, server, d
 def test_console_turns_a_warning_into_a_case(browser, server, dash_db, dash_redis, analysed):
     rds = redis_lib.Redis.from_url(dash_redis)
     ctx, page = login(browser, server, "dispatcher")
+    page.click("#console-tab-analysis")  # the console keeps its analysis panel behind a tab
     item = page.locator("#console-warning-list li[data-kind=repeat]").first
     item.wait_for(timeout=15_000)
     wid = int(item.get_attribute("data-warning-id"))
@@ -116,6 +117,7 @@ def test_console_turns_a_warning_into_a_case(browser, server, dash_db, dash_redi
 @pytest.mark.browser
 def test_console_analysis_switches_family(browser, server, analysed):
     ctx, page = login(browser, server, "supervisor")
+    page.click("#console-tab-analysis")  # the console keeps its analysis panel behind a tab
     page.wait_for_selector("#console-legend-items", timeout=15_000)
     page.click("#console-analysis-family")
     page.get_by_role("option", name="化解矛盾纠纷").first.click()

@@ -109,6 +109,7 @@ def test_supervisor_moves_a_base_grid(browser, server, dash_db):
                   [22.6625, 114.3375])
     page.wait_for_function(f"document.getElementById('console-base-label').textContent.includes('{base}')",
                            timeout=10_000)
+    page.keyboard.press("4")  # the grid changes tab holds the move form
     _pick(page, "console-move-target", "六和社区第2网格")
     page.click("#console-move-preview")
     page.wait_for_function("document.getElementById('console-move-msg').textContent.includes('将移动')",

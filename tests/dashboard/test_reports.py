@@ -10,6 +10,7 @@ import pytest
 from dashboard.pages.reports.data import last_week
 from tests.dashboard.conftest import login, shot
 from tests.dashboard.test_access import api_login
+from tests.dashboard.test_reports_charts import PICKERS_READY, set_period
 
 
 def _period() -> tuple[str, str]:
@@ -28,12 +29,9 @@ def test_reports_page_table_csv_and_print(browser, server):
     first, last = _period()
     ctx, page = login(browser, server, "dispatcher")
     page.goto(server.base + "/reports")
-    page.wait_for_selector("#reports-root", timeout=15_000)
+    page.wait_for_function(PICKERS_READY, timeout=30_000)
     default = (page.input_value("#reports-from"), page.input_value("#reports-to"))
-    page.fill("#reports-from", first)
-    page.press("#reports-from", "Enter")
-    page.fill("#reports-to", last)
-    page.press("#reports-to", "Enter")
+    set_period(page, first, last)
     page.wait_for_function("document.getElementById('reports-indicators-table') && "
                            "document.getElementById('reports-indicators-table').textContent.includes('坪山街道')",
                            timeout=15_000)

@@ -72,6 +72,8 @@ def test_wall_shows_live_incidents_and_survives_a_lost_feed(browser, dash_db, da
     ctx, page = login(browser, srv, "wall")
     page.on("console", lambda m: print("console:", m.text[:160]))
     try:
+        # the live layer held: new markers are not waiting for its turn (wall/layers.py)
+        page.goto(srv.base + "/wall?layer=live")
         _wait_loaded(page)
         incident_id = uuid.uuid4()
         msg = LiveIncident(at=datetime.now(timezone.utc), id=incident_id, action="create", status="reported",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import signal
 import subprocess
 import sys
@@ -22,9 +23,11 @@ from tests.video import clips
 from tests.video.test_sources import free_port, start_rtsp, stop_rtsp
 from video.config import parse_config
 from video.situations import Situation
+from video.sources import Sample
+from video.synthetic import build
 from geodata.bus import (DEAD_STREAM, INCIDENT_STREAM, LIVE_CHANNEL, InvalidMessage, LiveCamera, parse_incident,
                          parse_live)
-from workers.camera import HEALTH_KEY, CameraWorker
+from workers.camera import HEALTH_KEY, CameraRunner, CameraWorker, CameraWorkerConfig
 from workers.camera_events import HealthReport, Publish, health_of, situation_message
 from workers.camera_leases import LEASE_PREFIX, Leases, fair_share
 from workers.ingest import IngestConfig, IngestWorker
@@ -62,6 +65,33 @@ def test_situation_messages_carry_matter_foot_media_and_dispatch():
     assert own.matter == "CRM-LOITER" and "dispatch" not in own.attributes
     fault = situation_message(CONFIG, situation("covered", None, box=None), at, {"covered": "MNT-CAMERA"})
     assert fault.matter == "MNT-CAMERA" and fault.foot is None and "covered" in fault.description
+
+
+def test_walkers_through_a_gate_one_after_another_are_one_situation_on_the_bus(tmp_path):
+    # Three walkers 5-7 s apart: three visits for the offline analysis, one start and one end on the bus.
+    scene = build("walk_through", 101, "drawn")
+    visits = [g for g in scene.truth if g["rule"] == "intrusion"]
+    assert len(visits) == 3
+    outbox: queue.Queue = queue.Queue()
+    runner = CameraRunner(scene.config, 1, outbox, tmp_path, CameraWorkerConfig(join_visits_s=20.0), dict(RULE_MATTERS))
+    frame = None
+    for frame, t in scene.frames():
+        runner.step(Sample(frame, t, 1000.0 + t))
+    # The empty street after the last walker, until the join window has passed.
+    for k in range(1, 130):
+        runner.step(Sample(frame, scene.duration + k * 0.2, 1000.0 + scene.duration + k * 0.2))
+    sent = []
+    while not outbox.empty():
+        item = outbox.get_nowait()
+        if isinstance(item, Publish) and item.message.attributes["rule"] == "intrusion":
+            sent.append(item.message)
+    assert [m.situation.phase.value for m in sent] == ["start", "update", "update", "end"]
+    assert len({m.situation.id for m in sent}) == 1
+    # Each walker's own pictures come with the message of its visit, each at the time it was seen.
+    assert all(len(m.media) == 2 for m in sent[:3]) and len({m.media[0] for m in sent[:3]}) == 3
+    for m, v in zip(sent[:3], visits):
+        assert abs(m.observed_at.timestamp() - 1000.0 - v["start_s"]) < 1.5
+    assert sent[3].observed_at.timestamp() - 1000.0 > visits[2]["end_s"]
 
 
 def test_messages_and_health_go_in_one_pipeline_and_a_refused_message_is_dropped(redis_url, tmp_path, caplog):

@@ -177,13 +177,14 @@ def test_marks_commit_while_redis_is_away_and_are_published_later(conn, small_gr
     worker = dl.DeadlineWorker(small_grid_url, "redis://127.0.0.1:1/0", dl.DeadlineConfig(interval_s=0.01))
     worker.run_once()
     assert _events(conn)[(iid, "escalate", "community")] == 1
-    assert len(worker.unpublished) == 2  # overdue + escalate, kept
+    # One committed batch, kept: overdue and escalate, each an incident and a warning message.
+    assert [len(s.payloads) for s in worker.unpublished] == [4]
     client = redis_lib.Redis.from_url(redis_url)
     sub = client.pubsub()
     sub.subscribe(LIVE_CHANNEL)
     sub.get_message(timeout=1)
     worker.redis_url = redis_url  # Redis is back
-    assert worker.flush() == 2 and not worker.unpublished
+    assert worker.flush() == 4 and not worker.unpublished
     got = []
     while (m := sub.get_message(timeout=0.5)) is not None:
         if m["type"] == "message":

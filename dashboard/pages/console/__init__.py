@@ -1,1 +1,1 @@
-"""/console: the page (page.py) and its analysis panel (analysis.py)."""
+"""/console: the page (page.py), its one-screen frame and queues (desk.py) and its analysis panel (analysis.py)."""

@@ -12,10 +12,11 @@ from dash import ALL, Input, Output, State, ctx, dcc, html
 
 from dashboard import access, basemap, context, data
 from dashboard.pages.console import analysis as console_analysis
+from dashboard.pages.console import desk
 from dashboard.components import fmt_time, make_badge, make_evidence, make_history, make_table, matter_name
 from dashboard.i18n import label, refused, t
 from dashboard.maps import feature_collection, fn, make_map, points
-from geodata import operations
+from geodata import operations, wall_repo
 from grid.lifecycle import Status
 from grid.refusals import Refusal
 
@@ -23,6 +24,10 @@ dash.register_page(__name__, path="/console", title="Console", name="console")
 PAGE = "console"
 logger = logging.getLogger(__name__)
 DESK_ACTIONS = ("verify", "dispatch", "redispatch", "escalate", "close", "reopen", "cancel")
+# Keys shown on the buttons; assets/console-keys.js presses the buttons (V and Enter verify, X false alarm).
+KEYS = {"verify": "V", "false_alarm": "X"}
+# The newest alarms listed; the rest are counted ("+37"), so a storm never pushes the queues off screen.
+ALARMS_SHOWN = 20
 FAMILIES = ("crime", "dispute", "hazard", "maintenance")
 # Above this many sub-grids the workers' labels show only from street-level zoom (they would overlap).
 DENSE_LABELS = 40
@@ -35,7 +40,7 @@ def _opts(prefix, values, lang):
 
 @context.page_layout(PAGE)
 def layout(user, lang, **_query):
-    """Queues on the left; the selected incident, the grid map and workload on the right."""
+    """One screen: alarms and tabbed queues on the left, the selected case in the middle, the map on the right."""
     cfg = context.cfg()
     layers = [dl.GeoJSON(id="console-ground", data=basemap.ground(), style=fn("outlineStyle"), interactive=False),
               # Workers' names as permanent labels: who covers which sub-grid is read at a glance.
@@ -44,79 +49,51 @@ def layout(user, lang, **_query):
               *console_analysis.make_layers(),
               dl.GeoJSON(id="console-basegrids", data=None, style=fn("baseGridStyle")),
               dl.GeoJSON(id="console-incident", data=None, pointToLayer=fn("fieldPoint"))]
+    incidents = [
+        html.Div([
+            dcc.Dropdown(id="console-filter-status", options=_opts("status", STATUSES, lang),
+                         placeholder=t("console.filter_status", lang), clearable=True),
+            dcc.Dropdown(id="console-filter-family", options=_opts("family", FAMILIES, lang),
+                         placeholder=t("console.filter_family", lang), clearable=True),
+            dcc.Dropdown(id="console-filter-priority", options=_opts("priority", (1, 2, 3), lang),
+                         placeholder=t("console.filter_priority", lang), clearable=True),
+            dcc.Checklist(id="console-filter-overdue",
+                          options=[{"label": t("console.filter_overdue", lang), "value": "overdue"}], value=[]),
+        ], className="gw-filters"),
+        html.Div(id="console-queue", className="gw-console-scroll"),
+    ]
+    actions = [html.Button([t(f"action.{a}", lang), *([" ", html.Kbd(KEYS[a])] if a in KEYS else [])],
+                           id={"type": "console-action", "index": a}, n_clicks=0, type="button",
+                           className="gw-danger" if a in ("cancel", "false_alarm") else "", **{"data-action": a})
+               for a in DESK_ACTIONS + ("false_alarm",)]
     return html.Div([
         dcc.Store(id="console-selected"), dcc.Store(id="console-done", data=0),
         dcc.Store(id="console-base"), dcc.Interval(id="console-interval", interval=15_000),
         html.Div([
-            html.Div([html.H2(t("console.alarms", lang)), html.Div(id="console-alarms")], className="gw-panel"),
-            html.Div([html.H2(t("console.verification", lang)), html.Div(id="console-verification",
-                                                                         className="gw-scroll")], className="gw-panel"),
+            html.Div([html.H2(t("console.alarms", lang)), html.Div(id="console-alarms", className="gw-console-scroll")],
+                     className="gw-panel gw-console-alarmbox"),
+            desk.make_tabs(lang),
             html.Div([
-                html.H2(t("console.queue", lang)),
-                html.Div([
-                    dcc.Dropdown(id="console-filter-status", options=_opts("status", STATUSES, lang),
-                                 placeholder=t("console.filter_status", lang), clearable=True),
-                    dcc.Dropdown(id="console-filter-family", options=_opts("family", FAMILIES, lang),
-                                 placeholder=t("console.filter_family", lang), clearable=True),
-                    dcc.Dropdown(id="console-filter-priority", options=_opts("priority", (1, 2, 3), lang),
-                                 placeholder=t("console.filter_priority", lang), clearable=True),
-                    dcc.Checklist(id="console-filter-overdue",
-                                  options=[{"label": t("console.filter_overdue", lang), "value": "overdue"}], value=[]),
-                ], className="gw-filters"),
-                html.Div(id="console-queue", className="gw-scroll"),
-            ], className="gw-panel"),
-            html.Div([html.H2(t("console.workload", lang)), html.Div(id="console-workload", className="gw-scroll")],
-                     className="gw-panel"),
-        ], className="gw-col"),
+                desk.make_pane("verification", html.Div(id="console-verification", className="gw-console-scroll")),
+                desk.make_pane("incidents", incidents),
+                desk.make_pane("workload", html.Div(id="console-workload", className="gw-console-scroll")),
+                desk.make_pane("grid", desk.make_grid_changes(lang)),
+                desk.make_pane("analysis", console_analysis.make_panel(lang)),
+            ], className="gw-panel gw-console-panes"),
+        ], className="gw-console-left"),
         html.Div([
+            html.Div(id="console-detail", children=t("console.select", lang), className="gw-console-detail"),
             html.Div([
-                html.Div(id="console-detail", children=t("console.select", lang)),
                 dcc.Dropdown(id="console-worker", placeholder=t("console.worker", lang)),
-                dcc.Textarea(id="console-note", placeholder=t("console.note", lang), style={"width": "100%"}),
-                html.Div([html.Button(t(f"action.{a}", lang), id={"type": "console-action", "index": a}, n_clicks=0,
-                                      className="gw-danger" if a == "cancel" else "")
-                          for a in DESK_ACTIONS], className="gw-actions"),
-                html.Div(id="console-msg", className="gw-msg"),
-            ], className="gw-panel"),
-            html.Div([
-                html.H2(t("console.move_base", lang)),
-                html.Div(make_map(PAGE, cfg, layers=layers, bounds=basemap.district_bounds()), className="gw-console-map"),
-                html.Div([
-                    html.Span(id="console-base-label"),
-                    dcc.Dropdown(id="console-move-target", placeholder=t("console.target_sub_grid", lang)),
-                    dcc.Input(id="console-move-reason", placeholder=t("console.reason", lang)),
-                    html.Button(t("console.preview", lang), id="console-move-preview", n_clicks=0,
-                                className="gw-secondary"),
-                    html.Button(t("console.confirm", lang), id="console-move-confirm", n_clicks=0),
-                ], className="gw-filters"),
-                html.Div(id="console-move-msg", className="gw-msg"),
-                html.H2(t("console.replace", lang)),
-                html.Div([
-                    dcc.Dropdown(id="console-replace-sub", placeholder=t("console.target_sub_grid", lang)),
-                    dcc.Dropdown(id="console-replace-role", value="primary", clearable=False,
-                                 options=[{"label": t("console.role_primary", lang), "value": "primary"},
-                                          {"label": t("console.role_backup", lang), "value": "backup"}]),
-                    dcc.Dropdown(id="console-replace-worker", placeholder=t("console.worker", lang)),
-                    dcc.Input(id="console-replace-reason", placeholder=t("console.reason", lang)),
-                    html.Button(t("console.preview", lang), id="console-replace-preview", n_clicks=0,
-                                className="gw-secondary"),
-                    html.Button(t("console.confirm", lang), id="console-replace-confirm", n_clicks=0),
-                ], className="gw-filters"),
-                html.Div(id="console-replace-msg", className="gw-msg"),
-            ], className="gw-panel"),
-            console_analysis.make_panel(lang),
-        ], className="gw-col"),
+                dcc.Textarea(id="console-note", placeholder=t("console.note", lang), rows=1),
+            ], className="gw-console-form"),
+            html.Div(actions, className="gw-actions"),
+            html.Div(id="console-msg", className="gw-msg"),
+            desk.make_key_hint(lang),
+        ], className="gw-panel gw-console-desk"),
+        html.Div(make_map(PAGE, cfg, layers=layers, bounds=basemap.district_bounds()),
+                 className="gw-panel gw-console-map"),
     ], id="console-root", className="gw-console")
-
-
-def _queue_table(name, rows, lang, tz):
-    headers = [t("console.filter_priority", lang), t("field.matter", lang), t("console.filter_status", lang),
-               t("console.worker", lang), t("field.due", lang, at="")]
-    cells = [[make_badge("priority", r["priority"], lang), matter_name(r, lang),
-              make_badge("status", r["status"], lang), r["worker"] or label("level", r["level"], lang),
-              html.Span(fmt_time(r["due_at"], tz, True), className="gw-family-crime" if r["overdue"] else "")]
-             for r in rows]
-    return make_table(PAGE, name, headers, cells, row_ids=[r["id"] for r in rows])
 
 
 @dash.callback(
@@ -141,17 +118,23 @@ def console_refresh(status, family, priority, overdue, _tick, _done):
         ver = data.queue(conn, user, verification=True)
         queue = data.queue(conn, user, verification=False, status=status, family=family, priority=priority,
                            overdue_only="overdue" in (overdue or []))
-        alarms = data.alarms(conn, user)
+        alarms, alarm_total = wall_repo.alarms(conn, access.scope_filter(user), limit=ALARMS_SHOWN)
         load = data.workload(conn, user, tz)
-    alarm_list = html.Ul([html.Li([matter_name(a, lang), " ", a["camera_code"] or "", " ",
-                                   fmt_time(a["created_at"], tz), " ",
-                                   html.Button(t("action.acknowledge", lang), n_clicks=0,
-                                               id={"type": "console-ack", "index": a["id"]})]) for a in alarms])
+        media = data.first_media(conn, [r["id"] for r in ver])
+    alarm_list = html.Ul([html.Li([html.Span(fmt_time(a["created_at"], tz), className="gw-muted"), " ",
+                                   matter_name(a, lang), " ", a["camera_code"] or "", " ",
+                                   html.Button(t("action.acknowledge", lang), n_clicks=0, type="button",
+                                               id={"type": "console-ack", "index": a["id"]})])
+                          for a in alarms]
+                         + ([html.Li(f"+{alarm_total - len(alarms)}", className="gw-more")]
+                            if alarm_total > len(alarms) else [])
+                         or [html.Li(t("console.empty", lang), className="gw-muted")],
+                         className="gw-console-alarms")
     workload = make_table(PAGE, "workload", [t("console.worker", lang), t("console.workload_open", lang),
                                              t("console.workload_overdue", lang), t("console.workload_ontime", lang)],
                           [[r["name"], r["open"], r["overdue"], r["on_time_week"]] for r in load if r["open"] or
                            r["on_time_week"]])
-    return _queue_table("verification", ver, lang, tz), _queue_table("queue", queue, lang, tz), alarm_list, workload
+    return desk.verification_table(ver, media, lang, tz), desk.queue_table(queue, lang, tz), alarm_list, workload
 
 
 @dash.callback(
@@ -189,14 +172,18 @@ def console_detail(incident_id, _done):
             return t("console.select", lang), [], None
         events = data.incident_events(conn, incident_id)
         load = data.workload(conn, user, tz)
+    names = {w["code"]: w["name"] for w in load}
     detail = html.Div([
         html.H2([matter_name(row, lang), " ", make_badge("status", row["status"], lang), " ",
                  make_badge("priority", row["priority"], lang), " ", label("level", row["level"], lang)]),
         html.Div(row["description"]),
         html.Div(f"{row['community_code'] or ''} · {row['sub_grid_code'] or ''} · {row['camera_code'] or ''}"),
+        html.Div([t("console.worker", lang), ": ",
+                  html.Span(desk.holder({**row, "worker": names.get(row["worker_code"])}, lang),
+                            id="console-detail-holder")]),
         make_evidence(PAGE, row["media"], lang),
         html.H2(t("console.history", lang)), make_history(events, lang, tz),
-    ], id="console-detail-body")
+    ], id="console-detail-body", **{"data-incident": row["id"]})  # console-keys.js acts only on what is shown
     options = [{"label": f"{w['name']} ({w['open']})", "value": w["code"]} for w in load]
     fc = points([row], context.display(), lambda r: {"id": r["id"]})
     return detail, options, fc
@@ -224,10 +211,15 @@ def console_act(_actions, _acks, incident_id, note, worker, done):
             row = _scoped_incident(conn, user, trig["index"])
             if row is None:
                 return t("console.out_of_scope", lang), done
-            data.audit(conn, user.username, "alarm_ack", trig["index"], data={"role": user.role})
+            # The wall's own record of acknowledgements: it stops showing and sounding the alarm at its next poll.
+            wall_repo.acknowledge_alarms(conn, [trig["index"]], user.username, user.role)
             return t("console.done", lang, action=t("action.acknowledge", lang)), (done or 0) + 1
-        action = trig["index"]
-        if action not in DESK_ACTIONS:
+        action = shown = trig["index"]
+        if action == "false_alarm":
+            # A cancel whose reason is already known: one key (X) is enough, the note adds detail.
+            action = "cancel"
+            note = t("console.false_alarm_note", lang) + (f": {note.strip()}" if (note or "").strip() else "")
+        elif action not in DESK_ACTIONS:
             raise dash.exceptions.PreventUpdate
         if _scoped_incident(conn, user, incident_id) is None:
             return t("console.select", lang), done
@@ -240,7 +232,7 @@ def console_act(_actions, _acks, incident_id, note, worker, done):
             conn.rollback()
             return failure(exc, lang), done
     publish_result(context.redis_client(), result)
-    return t("console.done", lang, action=label("action", action, lang)), (done or 0) + 1
+    return t("console.done", lang, action=label("action", shown, lang)), (done or 0) + 1
 
 
 @dash.callback(

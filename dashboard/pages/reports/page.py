@@ -1,5 +1,6 @@
 """/reports: indicators per street, community, sub-grid or worker for a period, the red/black lists, camera
-availability per day (from the health history), CSV, print."""
+availability per day (from the health history), CSV, print; beside the tables the period's charts per street
+(charts.py, the same figures the printed report draws)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import dash
 from dash import Input, Output, dcc, html
 
 from dashboard import access, context
+from dashboard.pages.reports import charts as reports_charts
 from dashboard.pages.reports import data as reports_data
 from dashboard.components import make_table
 from dashboard.i18n import t
@@ -17,20 +19,19 @@ from geodata import reports_repo
 
 dash.register_page(__name__, path="/reports", title="Reports", name="reports")
 PAGE = "reports"
+CHARTS = ("cases", "on_time", "cameras")
 logger = logging.getLogger(__name__)
 
 
 @context.page_layout(PAGE)
 def layout(user, lang, **_query):
-    """Period (default last week, CST) and level on top; the indicators table and the ranking below."""
+    """Period (default last week, CST) and level on top; the tables on the left, the charts beside them."""
     first, last = reports_data.last_week(context.cfg().timezone)
     return html.Div([
         html.H2(t("reports.title", lang)),
         html.Div([
-            html.Label([t("reports.from", lang), " ", dcc.Input(id="reports-from", type="date", value=first,
-                                                                debounce=True)]),
-            html.Label([t("reports.to", lang), " ", dcc.Input(id="reports-to", type="date", value=last,
-                                                              debounce=True)]),
+            html.Label([t("reports.from", lang), " ", _date_picker("reports-from", first)]),
+            html.Label([t("reports.to", lang), " ", _date_picker("reports-to", last)]),
             dcc.Dropdown(id="reports-level", value="street", clearable=False,
                          options=[{"label": t(f"reports.level.{v}", lang), "value": v}
                                   for v in reports_data.LEVELS]),
@@ -38,13 +39,27 @@ def layout(user, lang, **_query):
             html.A(t("reports.print", lang), id="reports-print", className="gw-btn", href="", target="_blank"),
         ], className="gw-filters"),
         html.Div(id="reports-period", className="gw-msg"),
-        html.Div(id="reports-table", className="gw-panel"),
-        html.H2(t("analysis.redblack", lang)),
-        html.Div(id="reports-ranking", className="gw-panel"),
-        html.H2(t("reports.cameras", lang)),
-        html.P(t("reports.cameras_note", lang), className="gw-msg"),
-        html.Div(id="reports-cameras", className="gw-panel"),
+        html.Div([
+            html.Div([
+                html.Div(id="reports-table", className="gw-panel"),
+                html.H2(t("analysis.redblack", lang)),
+                html.Div(id="reports-ranking", className="gw-panel"),
+                html.H2(t("reports.cameras", lang)),
+                html.P(t("reports.cameras_note", lang), className="gw-msg"),
+                html.Div(id="reports-cameras", className="gw-panel"),
+            ], className="gw-reports-tables"),
+            html.Div([dcc.Graph(id=f"reports-chart-{key}", className="gw-panel gw-reports-chart",
+                                config={"displayModeBar": False, "responsive": True}) for key in CHARTS],
+                     id="reports-charts", className="gw-reports-charts"),
+        ], className="gw-reports-body"),
     ], id="reports-root", className="gw-reports")
+
+
+def _date_picker(id_: str, day: str) -> dcc.DatePickerSingle:
+    # The browser's own date input follows the machine's locale ("11/23/2026", cut to "11/23/2" when narrow);
+    # the picker shows ISO days whatever the locale, as the CSV and the printed report name them.
+    return dcc.DatePickerSingle(id=id_, date=day, display_format="YYYY-MM-DD", first_day_of_week=1,
+                                className="gw-reports-date")
 
 
 def _cell(v, col: str):
@@ -60,7 +75,8 @@ def _cell(v, col: str):
 @dash.callback(
     Output("reports-table", "children"), Output("reports-ranking", "children"), Output("reports-cameras", "children"),
     Output("reports-period", "children"), Output("reports-csv", "href"), Output("reports-print", "href"),
-    Input("reports-from", "value"), Input("reports-to", "value"), Input("reports-level", "value"),
+    *(Output(f"reports-chart-{key}", "figure") for key in CHARTS),
+    Input("reports-from", "date"), Input("reports-to", "date"), Input("reports-level", "value"),
 )
 @access.guard(PAGE)
 def reports_refresh(first, last, level):
@@ -70,12 +86,16 @@ def reports_refresh(first, last, level):
     try:
         p = reports_data.period(first, last)
     except ValueError as exc:
-        return "", "", "", t("reports.bad_period", lang, why=exc), "", ""
+        return ("", "", "", t("reports.bad_period", lang, why=exc), "", "", *(reports_charts.empty_figure() for _ in CHARTS))
     with context.pool().connection() as conn:
-        # One load of the period's camera time serves both the indicators and the per-day table.
+        # One load of the period's cases and camera time serves the tables and the charts.
+        incidents = reports_repo.period_incidents(conn, p)
         cams = reports_repo.camera_availability(conn, p)
-        table = reports_data.indicators(conn, user, p, level, cameras=cams)
+        table = reports_data.indicators(conn, user, p, level, incidents, cams)
+        streets = table if level == "street" else reports_data.indicators(conn, user, p, "street", incidents, cams)
         days = reports_data.camera_days(cams, user)
+    figures = [reports_charts.figure(c, t("reports.empty", lang))
+               for c in reports_charts.report_charts(incidents, streets, lambda key: t(key, lang))]
     rank = reports_data.ranking(table, level)
     cols = reports_data.columns(table)
     body = (make_table(PAGE, "indicators", [t(f"col.{c}", lang) for c in cols],
@@ -92,4 +112,4 @@ def reports_refresh(first, last, level):
                if days["cameras"].any() else t("reports.empty", lang))
     query = urlencode({"from": first, "to": last, "level": level})
     return (body, ranking, cameras, t("reports.period", lang, label=p.label()), f"/reports/csv?{query}",
-            f"/reports/print?{query}")
+            f"/reports/print?{query}", *figures)

@@ -1,4 +1,5 @@
-"""The printable period reports (self-contained HTML for A4, an SVG map, no scripts): the district's and an area's.
+"""The printable period reports (self-contained HTML for A4, no scripts): the district's and an area's, each with
+an SVG map and the /reports page's charts as inline SVG (`charts_html`).
 
 Headers and headings are the catalogue's pairs printed as 'zh (en)' (`i18n.bilingual`), so the paper says
 what the screen says.
@@ -17,6 +18,7 @@ import shapely
 from dashboard.access import SessionUser
 from dashboard.analysis_view import code_in_scope
 from dashboard.i18n import bilingual, t
+from dashboard.pages.reports import chart_svg, charts
 from dashboard.pages.reports import data as reports_data
 from geodata import analysis_repo, reports_repo
 from grid.camera_availability import AVAILABILITY_COLUMNS, availability_rates
@@ -99,6 +101,12 @@ def map_svg(communities: pd.DataFrame, values: pd.Series, title: str, *, width: 
             f'text-anchor="end">{html.escape(title)}</text>{"".join(paths)}{"".join(labels)}{"".join(legend)}</svg>')
 
 
+def charts_html(incidents: pd.DataFrame, streets: pd.DataFrame) -> str:
+    """The /reports page's charts (`charts.report_charts`, the one source of both) as inline SVG figures."""
+    figs = "".join(chart_svg.figure_html(c) for c in charts.report_charts(incidents, streets, bilingual))
+    return f"<h2>{html.escape(bilingual('reports.charts'))}</h2><div class='charts'>{figs}</div>"
+
+
 def _rate_map(communities: pd.DataFrame, on_time_rate: pd.Series) -> str:
     # The on-time rate in per cent, low rates dark: the map both printed reports open with.
     return map_svg(communities, on_time_rate * 100, bilingual("col.on_time_rate", "%"), fmt=lambda v: f"{v:.1f} %",
@@ -117,6 +125,8 @@ thead { display: table-header-group; } tr { page-break-inside: avoid; }
 th { background: #eee; } .meta { color: #444; } .map { page-break-inside: avoid; margin: 2mm 0; }
 .red td:first-child { border-left: 1.2mm solid #b00; } .black td:first-child { border-left: 1.2mm solid #000; }
 section { page-break-before: auto; } .pb { page-break-before: always; }
+.chart { margin: 2mm 0 4mm; page-break-inside: avoid; } .chart svg { width: 100%; height: auto; }
+.chart figcaption { font-weight: bold; margin-bottom: 1mm; }
 """
 
 
@@ -142,6 +152,7 @@ def render_report(conn: psycopg.Connection, period: Period, *, generated_at: dat
     if total is not None:
         parts.append(table_html(pd.DataFrame([total]).assign(code="全区", name="district"), cols, "全区汇总 (district total)"))
     parts.append(f"<div class='map'>{svg}</div>")
+    parts.append(charts_html(df, tables["street"]))
     for lvl, limit in (("street", None), ("community", None)):
         level_name = bilingual(f"reports.level.{lvl}")
         parts.append(f"<h2>{level_name}</h2>" + table_html(tables[lvl], cols, level_name, limit))
@@ -196,7 +207,9 @@ h1 { font-size: 15pt; } h2 { font-size: 12pt; margin-top: 6mm; }
 table { border-collapse: collapse; width: 100%; margin: 2mm 0; page-break-inside: auto; }
 th, td { border: 0.2mm solid #999; padding: 0.8mm 1.2mm; text-align: right; }
 th:nth-child(-n+2), td:nth-child(-n+2) { text-align: left; } caption { text-align: left; font-weight: bold; }
-tr { page-break-inside: avoid; } .map svg { width: 170mm; height: auto; }"""
+tr { page-break-inside: avoid; } .map svg { width: 170mm; height: auto; }
+.chart { margin: 2mm 0 4mm; page-break-inside: avoid; } .chart svg { width: 100%; height: auto; }
+.chart figcaption { font-weight: bold; margin-bottom: 1mm; }"""
 
 
 def print_html(conn, user: SessionUser, p: Period) -> str:
@@ -212,8 +225,11 @@ def print_html(conn, user: SessionUser, p: Period) -> str:
     shapes = geometry[[code_in_scope(user, c) for c in geometry["code"]]]
     if len(shapes):
         parts.append("<div class='map'>" + _rate_map(shapes, comm.set_index("code")["on_time_rate"]) + "</div>")
+    streets = reports_data.indicators(conn, user, p, "street", incidents, cams)
+    parts.append(charts_html(incidents, streets))
+    tables = {"community": comm, "street": streets}
     for level in reports_data.LEVELS:
-        table = comm if level == "community" else reports_data.indicators(conn, user, p, level, incidents, cams)
+        table = tables[level] if level in tables else reports_data.indicators(conn, user, p, level, incidents, cams)
         parts.append(table_html(table, reports_data.columns(table), t(f"reports.level.{level}", "zh")))
         parts.append(table_html(reports_data.ranking(table, level), list(reports_data.RANK_COLUMNS),
                                 "红黑榜 (red/black)"))

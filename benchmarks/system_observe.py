@@ -1,0 +1,235 @@
+"""What benchmarks/system.py watches: every entry on the stream, every live message, three wall browsers.
+
+- StreamAudit reads `gridwatch:incidents` through a consumer group of its own (created before any
+  producer starts), so it sees every event_id from every source and when Redis took it (the entry
+  id's milliseconds); it acknowledges what it read, so ingest's trimming is not held up.
+- LiveFeed subscribes to `gridwatch:live`: creates by id, and the other report actions (merge,
+  situation phases) counted per incident, since those messages carry the incident's id only.
+- Walls: headless Chromium logged in as wall accounts on /wall; an init script wraps the page's
+  EventSource and records when each create message reached the page, and a MutationObserver when its
+  marker first appeared on the map.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import orjson
+import redis
+
+from geodata.bus import INCIDENT_STREAM, LIVE_CHANNEL
+
+AUDIT_GROUP = "bench-audit"
+REPORT_ACTIONS = ("merge", "situation_update", "situation_end")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+# Runs before the wall's own scripts: its `new EventSource("/live")` gets ours, which also records.
+WALL_PROBE = """(() => {
+  window.__gwCreate = {}; window.__gwMarker = {}; window.__gwRepeat = 0; window.__gwMessages = 0;
+  window.__gwLate = 0; window.__gwStopAt = 0;
+  const Native = window.EventSource;
+  function Recording(url, opts) {
+    const es = new Native(url, opts);
+    let wallHandler = null;
+    // The wall sets es.onmessage: kept here and called after recording, unless the run is over.
+    Object.defineProperty(es, 'onmessage', {set(f) { wallHandler = f; }, get() { return wallHandler; }});
+    es.addEventListener('message', (ev) => {
+      if (window.__gwStopAt && Date.now() > window.__gwStopAt) { window.__gwLate++; return; }
+      window.__gwMessages++;
+      if (ev.data.indexOf('"action":"create"') >= 0) {
+        const m = JSON.parse(ev.data);
+        if (m.type === 'incident') {
+          if (m.id in window.__gwCreate) window.__gwRepeat++; else window.__gwCreate[m.id] = Date.now();
+        }
+      }
+      if (wallHandler) wallHandler.call(es, ev);
+    });
+    return es;
+  }
+  Recording.prototype = Native.prototype;
+  Object.assign(Recording, {CONNECTING: 0, OPEN: 1, CLOSED: 2});
+  window.EventSource = Recording;
+  const watch = () => new MutationObserver(() => {
+    if (window.__gwStopAt && Date.now() > window.__gwStopAt) return;
+    const now = Date.now();
+    for (const el of document.querySelectorAll('.gw-live-marker[data-id]'))
+      if (!(el.dataset.id in window.__gwMarker)) window.__gwMarker[el.dataset.id] = now;
+  }).observe(document.body, {childList: true, subtree: true});
+  if (document.body) watch(); else document.addEventListener('DOMContentLoaded', watch);
+})();"""
+
+
+class StreamAudit(threading.Thread):
+    """Every entry added to the incident stream after start(): event_id -> (source, ms, camera?)."""
+
+    def __init__(self, redis_url: str):
+        super().__init__(daemon=True, name="bench-stream-audit")
+        self.client = redis.Redis.from_url(redis_url)
+        try:
+            self.client.xgroup_create(INCIDENT_STREAM, AUDIT_GROUP, id="$", mkstream=True)
+        except redis.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+        self.entries: dict[str, tuple[str, int]] = {}
+        self.repeated = 0
+        self.unreadable = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            reply = self.client.xreadgroup(AUDIT_GROUP, "audit", {INCIDENT_STREAM: ">"}, count=2000, block=200)
+            ids = []
+            for _, items in reply or []:
+                for entry_id, fields in items:
+                    ids.append(entry_id)
+                    try:
+                        msg = orjson.loads(fields[b"data"])
+                        event_id, source = str(msg["event_id"]).lower(), msg["source"]
+                    except (KeyError, TypeError, ValueError):
+                        self.unreadable += 1
+                        continue
+                    if event_id in self.entries:
+                        self.repeated += 1
+                    else:
+                        self.entries[event_id] = (source, int(entry_id.split(b"-")[0]))
+            if ids:
+                self.client.xack(INCIDENT_STREAM, AUDIT_GROUP, *ids)
+
+    def lag(self) -> int:
+        for g in self.client.xinfo_groups(INCIDENT_STREAM):
+            if g["name"] in (AUDIT_GROUP, AUDIT_GROUP.encode()):
+                return (g.get("lag") or 0) + g["pending"]
+        return 0
+
+
+class LiveFeed(threading.Thread):
+    """The live channel as a subscriber sees it."""
+
+    def __init__(self, redis_url: str):
+        super().__init__(daemon=True, name="bench-live-feed")
+        self.client = redis.Redis.from_url(redis_url)
+        self.pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+        self.pubsub.subscribe(LIVE_CHANNEL)
+        self.created: dict[str, float] = {}
+        self.created_again: Counter = Counter()
+        self.report_actions: Counter = Counter()  # incident id -> merge / situation messages
+        self.messages = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            m = self.pubsub.get_message(timeout=0.2)
+            if not m:
+                continue
+            self.messages += 1
+            p = orjson.loads(m["data"])
+            if p.get("type") != "incident":
+                continue
+            if p.get("action") == "create":
+                if p["id"] in self.created:
+                    self.created_again[p["id"]] += 1
+                else:
+                    self.created[p["id"]] = time.time()
+            elif p.get("action") in REPORT_ACTIONS:
+                self.report_actions[p["id"]] += 1
+
+
+class SseReader(threading.Thread):
+    """GET /live with a wall's session cookies, as the wall's EventSource does; records creates."""
+
+    def __init__(self, base: str, cookies: dict[str, str]):
+        super().__init__(daemon=True, name="bench-sse")
+        self.base, self.cookies = base, cookies
+        self.created: dict[str, float] = {}
+        self.repeated = 0
+        self.connects = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        import requests
+
+        while not self.stop.is_set():
+            try:
+                with requests.get(self.base + "/live", cookies=self.cookies, stream=True, timeout=(5, 30)) as r:
+                    self.connects += 1
+                    for line in r.iter_lines():
+                        if self.stop.is_set():
+                            return
+                        if not line.startswith(b"data: ") or b'"action":"create"' not in line:
+                            continue
+                        m = orjson.loads(line[6:])
+                        if m.get("type") != "incident":
+                            continue
+                        if m["id"] in self.created:
+                            self.repeated += 1
+                        else:
+                            self.created[m["id"]] = time.time()
+            except Exception:  # noqa: BLE001 - a dropped stream is reconnected, as EventSource does
+                time.sleep(1.0)
+
+
+class Walls:
+    """n wall browsers (one Chromium, a context each) on /wall, recording what reached them and when."""
+
+    def __init__(self, base: str, accounts: list[tuple[str, str]]):
+        from playwright.sync_api import sync_playwright
+
+        self.base = base
+        self._pw = sync_playwright().start()
+        self.browser = self._pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        self.pages = []
+        for username, password in accounts:
+            ctx = self.browser.new_context(viewport={"width": 1920, "height": 1080})
+            ctx.add_init_script(WALL_PROBE)
+            page = ctx.new_page()
+            page.goto(base + "/login")
+            page.fill("#login-username", username)
+            page.fill("#login-password", password)
+            page.click("#login-submit")
+            page.wait_for_load_state("domcontentloaded")
+            page.goto(base + "/wall")
+            self.pages.append(page)
+        for page in self.pages:
+            page.wait_for_selector("#wall-status[data-state=live]", timeout=120_000)
+
+    def stop_at(self, epoch_s: float) -> None:
+        """From this time on, the walls only count what still arrives (as late)."""
+        for page in self.pages:
+            page.evaluate("(t) => { window.__gwStopAt = t; }", epoch_s * 1000)
+
+    def cookies(self) -> dict[str, str]:
+        """The first wall's session cookies."""
+        return {c["name"]: c["value"] for c in self.pages[0].context.cookies()}
+
+    def driver_pid(self) -> int | None:
+        """The Playwright driver (node), a child of ours and the parent of Chromium."""
+        me = str(os.getpid())
+        for entry in os.listdir("/proc"):
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+                if stat[stat.rfind(")") + 2:].split()[1] == me and \
+                        b"playwright" in Path(f"/proc/{entry}/cmdline").read_bytes():
+                    return int(entry)
+            except (OSError, ValueError, IndexError):
+                continue
+        return None
+
+    def collect(self) -> list[dict]:
+        out = []
+        for page in self.pages:
+            out.append(page.evaluate("""() => ({created: window.__gwCreate, markers: window.__gwMarker,
+                repeated: window.__gwRepeat, messages: window.__gwMessages, late: window.__gwLate,
+                state: (document.getElementById('wall-status') || {}).getAttribute
+                       ? document.getElementById('wall-status').getAttribute('data-state') : null})"""))
+        return out
+
+    def close(self) -> None:
+        try:
+            self.browser.close()
+        finally:
+            self._pw.stop()

@@ -1,0 +1,300 @@
+"""/wall: the command center's display. Read from metres away, never clicked, never scrolled; live by push.
+
+One screen at 1920x1080 or 3840x2160: KPIs and two charts left, the alarm strip above the map (never
+over it), the map with its layers taking turns, camera availability and the lists right. Lists show
+what fits and "+N" for the rest (assets/wall.js trims them after each render).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import dash
+import dash_leaflet as dl
+from dash import Input, Output, dcc, html
+
+from dashboard import access, analysis_view, basemap, context, data
+from dashboard.access import scope_filter
+from dashboard.components import fmt_time, make_kpi, matter_name
+from dashboard.i18n import label, t
+from dashboard.maps import feature_collection, fn, make_map, points
+from dashboard.pages.wall import charts, layers
+from geodata import wall_repo
+
+dash.register_page(__name__, path="/wall", title="Wall", name="wall")
+PAGE = "wall"
+ANALYSIS_REFRESH_MS = 180_000  # results change every few minutes; the live message is the fast path
+CHART_REFRESH_MS = 120_000     # hourly figures and 30-day rates: a couple of minutes is fresh enough
+ALARMS_SHOWN = 20              # the strip shows what fits of these two lines, and "+N" for the rest
+GRAPH_CONFIG = {"staticPlot": True, "displayModeBar": False, "responsive": True}
+
+
+def _sub_grid_shapes(user):
+    disp = context.display()
+
+    def make():
+        with context.pool().connection() as conn:
+            rows = data.sub_grids(conn, user)
+        return feature_collection(rows, "geojson", disp, lambda r: {"code": r["code"], "name": r["name"],
+                                                                    "workers": r["workers"] or ""})
+    return context.cache().get(("sub_grids", user.scope_code), make)
+
+
+def _more(key: str) -> html.Span:
+    return html.Span(id=f"wall-{key}-more", className="gw-more", hidden=True)
+
+
+def _panel(key: str, title: str, body, cls: str = "") -> html.Section:
+    return html.Section([html.H2([html.Span(title, className="gw-wall-h"), _more(key)]), body],
+                        className=f"gw-wall-panel {cls}".strip(), id=f"wall-{key}-panel")
+
+
+def _graph(key: str) -> dcc.Graph:
+    return dcc.Graph(id=f"wall-chart-{key}", config=GRAPH_CONFIG, className="gw-wall-graph",
+                     style={"width": "100%", "height": "100%"})
+
+
+@context.page_layout(PAGE)
+def layout(user, lang, layer=None, **_query):
+    """The wall; `?layer=cameras` (one of layers.TURNS) holds one layer instead of taking turns."""
+    cfg = context.cfg()
+    ground, lines = basemap.ground(), basemap.lines()
+    held = layer if layer in layers.TURNS else ""
+    panes = [
+        dl.Pane([dl.GeoJSON(id="wall-subgrids", data=None, style=fn("subGridStyle"), interactive=False)],
+                name="wall-subgrid-pane", style={"zIndex": 350}),
+        # GeoJSON layers are re-added on every data change, so plain layer order would let the sub-grid
+        # shading, refreshed more often, end up over the hot spots: each turn has a pane of its own.
+        dl.Pane([dl.GeoJSON(id="wall-hotspots", data=None, style=fn("hotspotStyle"), interactive=False),
+                 dl.GeoJSON(id="wall-emerging", data=None, style=fn("emergingStyle"), interactive=False)],
+                name="wall-analysis-pane", style={"zIndex": 450}),
+        dl.GeoJSON(id="wall-outlines", data=lines, style=fn("outlineStyle"), interactive=False),
+        dl.Pane([dl.GeoJSON(id="wall-cameras", data=None, pointToLayer={"variable": "gridwatch.wall.cameraPoint"},
+                            interactive=False)], name="wall-cameras-pane", style={"zIndex": 600}),
+        dl.Pane([dl.GeoJSON(id="wall-workers", data=None, pointToLayer={"variable": "gridwatch.wall.workerPoint"},
+                            interactive=False)], name="wall-workers-pane", style={"zIndex": 610}),
+        dl.Pane([dl.GeoJSON(id="wall-clusters", data=None, pointToLayer={"variable": "gridwatch.wall.clusterPoint"},
+                            interactive=False)], name="wall-clusters-pane", style={"zIndex": 620}),
+        dl.Pane([dl.GeoJSON(id="wall-live", data=None, pointToLayer={"variable": "gridwatch.wall.livePoint"},
+                            interactive=False)], name="wall-live-pane", style={"zIndex": 650}),
+    ]
+    map_layers = [dl.GeoJSON(id="wall-ground", data=ground, style=fn("outlineStyle"), interactive=False), *panes]
+    kpis = ["today", "open", "overdue", "on_time", "cameras_online"]
+    names = {k: t(f"wall.layer.{k}", lang) for k in layers.TURNS}
+    legends = html.Div([
+        html.Div([html.Div(names["live"], className="gw-legend-title"),
+                  html.Div(layers.live_legend(lang), className="gw-legend")],
+                 className="gw-wall-legend-box", **{"data-layer": "live"}),
+        html.Div([html.Div(id="wall-analysis-title", className="gw-analysis-title"), html.Div(id="wall-legend")],
+                 className="gw-wall-legend-box", id="wall-analysis", **{"data-layer": "analysis"}),
+        html.Div([html.Div(names["cameras"], className="gw-legend-title"),
+                  html.Div(id="wall-camera-legend", className="gw-legend")],
+                 className="gw-wall-legend-box", **{"data-layer": "cameras"}),
+        html.Div([html.Div(names["workers"], className="gw-legend-title"),
+                  html.Div(id="wall-worker-legend", className="gw-legend")],
+                 className="gw-wall-legend-box", **{"data-layer": "workers"}),
+    ], className="gw-wall-legends", id="wall-legends")
+    return html.Div([
+        dcc.Store(id="wall-sync", data=0),
+        dcc.Store(id="wall-alarms", data={"items": [], "total": 0}),
+        dcc.Store(id="wall-alarm-count", data=0),
+        dcc.Store(id="wall-charts", data=None),
+        dcc.Interval(id="wall-interval", interval=30_000),
+        dcc.Interval(id="wall-alarm-interval", interval=5_000),
+        dcc.Interval(id="wall-chart-interval", interval=CHART_REFRESH_MS),
+        # Set by assets/gridwatch-live.js on an `analysis` or `early_warning` message; the interval covers a lost feed.
+        dcc.Store(id="wall-analysis-sync", data=0),
+        dcc.Interval(id="wall-analysis-interval", interval=ANALYSIS_REFRESH_MS),
+        html.Header([
+            html.Div(t("app.title", lang), className="gw-wall-title"),
+            html.Div(names[held or "live"], id="wall-layer-name", className="gw-wall-layer-name"),
+            html.Div(id="wall-clock", className="gw-wall-clock"),
+            html.Div(t("wall.live_ok", lang), id="wall-status", className="gw-wall-status"),
+            html.Button(t("wall.sound_on", lang), id="wall-sound", className="gw-wall-sound", hidden=True),
+        ], className="gw-wall-head"),
+        html.Aside([
+            html.Div([make_kpi(PAGE, k, "—", lang) for k in kpis], id="wall-kpis", className="gw-wall-kpis"),
+            _panel("hourly", t("wall.chart_hourly", lang), _graph("hourly"), "gw-wall-chart"),
+            _panel("ontime", t("wall.chart_on_time", lang), _graph("ontime"), "gw-wall-chart"),
+        ], className="gw-wall-left"),
+        html.Div([
+            html.Div(id="wall-alarm", className="gw-wall-alarm", hidden=True),
+            html.Div(t("wall.no_alarms", lang), className="gw-wall-noalarm"),
+        ], className="gw-wall-alarmrow", id="wall-alarmrow"),
+        html.Section([
+            make_map(PAGE, cfg, layers=map_layers, zoomControl=False, dragging=False,
+                     scrollWheelZoom=False, doubleClickZoom=False, keyboard=False, zoomSnap=0.1,
+                     bounds=basemap.district_bounds(), boundsOptions={"padding": [12, 12]}),
+            legends,
+        ], className="gw-wall-map", id="wall-mapbox"),
+        html.Aside([
+            _panel("cameras", t("wall.chart_cameras", lang), _graph("cameras"), "gw-wall-chart"),
+            _panel("ticker", t("wall.ticker", lang), html.Ul(id="wall-ticker", className="gw-ticker",
+                                                             **{"data-fit": "ticker"}), "gw-wall-list"),
+            _panel("ranking", t("wall.ranking", lang), html.Ol(id="wall-ranking", className="gw-ranking",
+                                                               **{"data-fit": "ranking"}), "gw-wall-list"),
+            _panel("warnings", t("analysis.warnings", lang),
+                   html.Div(id="wall-warnings", className="gw-wall-warnings", **{"data-fit": "warnings"}),
+                   "gw-wall-list"),
+            _panel("redblack", t("analysis.redblack", lang),
+                   html.Div(id="wall-redblack", className="gw-wall-redblack", **{"data-fit": "redblack"}),
+                   "gw-wall-list"),
+        ], className="gw-wall-right"),
+    ], id="wall-root", className="gw-wall",
+        **{"data-layer": held or "live", "data-held": held, "data-turn-s": str(layers.TURN_S),
+           "data-layer-names": json.dumps(names, ensure_ascii=False)})
+
+
+def _kpi_values(k: dict) -> list:
+    rate = "—" if k["on_time_rate"] is None else f"{k['on_time_rate'] * 100:.1f}%"
+    return [f"{k['today']:,}", f"{k['open']:,}", f"{k['overdue']:,}", rate,
+            f"{k['cameras_online']}/{k['cameras']}"]
+
+
+def _alarm_store(rows: list[dict], total: int, lang: str, tz: str) -> dict:
+    return {"total": total, "items": [
+        {"id": a["id"], "text": f"{fmt_time(a['created_at'], tz)[:5]} {matter_name(a, lang)} {a['camera_code'] or ''}"}
+        for a in rows]}
+
+
+@dash.callback(
+    Output("wall-kpi-today-value", "children"), Output("wall-kpi-open-value", "children"),
+    Output("wall-kpi-overdue-value", "children"), Output("wall-kpi-on_time-value", "children"),
+    Output("wall-kpi-cameras_online-value", "children"), Output("wall-kpi-overdue", "className"),
+    Output("wall-ticker", "children"), Output("wall-ranking", "children"),
+    Output("wall-subgrids", "data"), Output("wall-clusters", "data"), Output("wall-cameras", "data"),
+    Output("wall-workers", "data"), Output("wall-alarms", "data"),
+    Output("wall-camera-legend", "children"), Output("wall-worker-legend", "children"),
+    Input("wall-sync", "data"), Input("wall-interval", "n_intervals"),
+)
+@access.guard(PAGE)
+def wall_refresh(_sync, _tick):
+    """Recompute everything the wall shows from the database (on load, resync, and every 30 s)."""
+    user = context.user()
+    lang = context.lang()
+    cfg, disp = context.cfg(), context.display()
+    scope = scope_filter(user)
+    shapes = _sub_grid_shapes(user)
+    with context.pool().connection() as conn:
+        k = data.kpis(conn, user, cfg.timezone)
+        latest = data.latest(conn, user)
+        ranking = data.street_ranking(conn, user)
+        counts = data.open_by_sub_grid(conn)
+        clusters = wall_repo.clusters(conn, scope, layers.cluster_cell(k["open"]), layers.MAX_CLUSTERS)
+        cams = data.cameras(conn)
+        workers = data.grid_worker_positions(conn, user)
+        alarms, total = wall_repo.alarms(conn, scope, ALARMS_SHOWN)
+    subgrids = {"type": "FeatureCollection", "features": [
+        {**f, "properties": {**f["properties"], "open": counts.get(f["properties"]["code"], {}).get("open", 0)}}
+        for f in shapes["features"]]}
+    ticker = [html.Li([html.Span(fmt_time(r["created_at"], cfg.timezone)[:5], className="gw-ticker-time"),
+                       html.Span(matter_name(r, lang), className=f"gw-family-{r['family']}"),
+                       html.Span((r["community_en"] if lang == "en" else r["community"]) or ""),
+                       html.Span(label("status", r["status"], lang), className=f"gw-badge gw-status-{r['status']}")])
+              for r in latest] or [html.Li(t("wall.no_incidents", lang))]
+    top = max([r["open"] for r in ranking] + [1])
+    rank = [html.Li([html.Span((r["name_en"] if lang == "en" else r["name"]) or r["code"], className="gw-rank-name"),
+                     html.Span(html.I(style={"width": f"{100 * r['open'] / top:.0f}%"}), className="gw-bar"),
+                     html.Span(f"{r['open']:,}", className="gw-rank-n"),
+                     html.Span(f"{r['overdue']:,}", className="gw-rank-overdue")]) for r in ranking]
+    cluster_fc = points(clusters, disp, lambda r: {"n": r["n"], "priority": r["priority"], "family": r["family"],
+                                                   "overdue": r["overdue"], "id": r["id"] if r["n"] == 1 else None})
+    cam_fc = points(cams, disp, lambda r: {"code": r["code"], "health": r["health"]})
+    worker_fc = points(workers, disp, lambda r: {"code": r["code"], "on_duty": r["on_duty"]})
+    kpi_cls = "gw-kpi gw-kpi-alert" if k["overdue"] else "gw-kpi"
+    return (*_kpi_values(k), kpi_cls, ticker, rank, subgrids, cluster_fc, cam_fc, worker_fc,
+            _alarm_store(alarms, total, lang, cfg.timezone), layers.camera_legend(cams, lang),
+            layers.worker_legend(workers, lang))
+
+
+@dash.callback(
+    Output("wall-alarms", "data", allow_duplicate=True),
+    Input("wall-alarm-interval", "n_intervals"),
+    prevent_initial_call=True,
+)
+@access.guard(PAGE)
+def wall_alarms(_tick):
+    """Unacknowledged alarms, polled often so an acknowledgement on the console silences the wall."""
+    user, lang = context.user(), context.lang()
+    with context.pool().connection() as conn:
+        alarms, total = wall_repo.alarms(conn, scope_filter(user), ALARMS_SHOWN)
+    return _alarm_store(alarms, total, lang, context.cfg().timezone)
+
+
+_AVAILABILITY: dict = {}  # day start -> (monotonic time, rows): seven days of health logs move slowly
+AVAILABILITY_TTL_S = 600.0
+
+
+def _availability(conn, start: datetime) -> list[dict]:
+    key = start.isoformat()
+    hit = _AVAILABILITY.get(key)
+    if hit and time.monotonic() - hit[0] < AVAILABILITY_TTL_S:
+        return hit[1]
+    rows = wall_repo.street_availability(conn, start)
+    _AVAILABILITY.clear()  # one day kept: yesterday's entry goes at midnight
+    _AVAILABILITY[key] = (time.monotonic(), rows)
+    return rows
+
+
+@dash.callback(
+    Output("wall-charts", "data"),
+    Input("wall-chart-interval", "n_intervals"),
+)
+@access.guard(PAGE)
+def wall_charts(_tick):
+    """Today per hour against the last 7 days, on-time closure over 30 days, camera availability per street."""
+    user, lang = context.user(), context.lang()
+    tz = context.cfg().timezone
+    scope = scope_filter(user)
+    start = data.day_start(tz)
+    now_hour = datetime.now(ZoneInfo(tz)).hour
+
+    with context.pool().connection() as conn:
+        hourly = wall_repo.hourly(conn, scope, start)
+        closing = wall_repo.on_time_daily(conn, scope, wall_repo.since_days(start, 30))
+        streets = _availability(conn, start)
+    if not user.district_wide:
+        streets = [s for s in streets if s["code"] == scope["scope_street"]]
+    return {"hourly": charts.hourly(hourly, lang, now_hour), "ontime": charts.on_time(closing, lang),
+            "cameras": charts.cameras(streets, lang)}
+
+
+@dash.callback(
+    Output("wall-hotspots", "data"), Output("wall-emerging", "data"), Output("wall-legend", "children"),
+    Output("wall-analysis-title", "children"), Output("wall-warnings", "children"),
+    Output("wall-redblack", "children"),
+    Input("wall-analysis-sync", "data"), Input("wall-analysis-interval", "n_intervals"),
+)
+@access.guard(PAGE)
+def wall_analysis(_sync, _tick):
+    """Hot spots of every family (30 days), emerging classes, open warnings and the red/black lists."""
+    user, lang = context.user(), context.lang()
+    tz, disp = context.cfg().timezone, context.display()
+    with context.pool().connection() as conn:
+        hot, classes = analysis_view.hotspot_layer(conn, user, disp)
+        emerging, patterns = analysis_view.emerging_layer(conn, user, disp)
+        warnings = analysis_view.open_warnings(conn, user, limit=6)
+        ranks = {lvl: analysis_view.red_black(conn, user, lvl) for lvl in ("street", "community")}
+        when = analysis_view.computed_label(conn, lang, tz)
+    title = [html.Div(t("analysis.hotspots", lang, days=analysis_view.WINDOW_DAYS,
+                        family=t("analysis.all_families", lang))), html.Div(when, className="gw-muted")]
+    return (hot, emerging, analysis_view.make_legend(PAGE, classes, patterns, lang), title,
+            analysis_view.make_warning_list(PAGE, warnings, lang, tz, actions=False),
+            analysis_view.make_red_black(PAGE, ranks, lang))
+
+
+dash.clientside_callback(
+    dash.ClientsideFunction(namespace="gridwatch", function_name="wallAlarms"),
+    Output("wall-alarm-count", "data"),
+    Input("wall-alarms", "data"),
+)
+
+dash.clientside_callback(
+    dash.ClientsideFunction(namespace="gridwatch_wall", function_name="charts"),
+    Output("wall-chart-hourly", "figure"), Output("wall-chart-ontime", "figure"),
+    Output("wall-chart-cameras", "figure"),
+    Input("wall-charts", "data"),
+)
