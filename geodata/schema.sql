@@ -707,6 +707,7 @@ ALTER TABLE public.sub_grid_assignment ADD CONSTRAINT sub_grid_assignment_worker
 
 CREATE INDEX analysis_run_computed_idx ON public.analysis_run USING btree (computed_at DESC);
 CREATE UNIQUE INDEX api_key_name_live_idx ON public.api_key USING btree (name) WHERE (revoked_at IS NULL);
+CREATE INDEX audit_log_alarm_ack_idx ON public.audit_log USING btree (target) WHERE (action = 'alarm_ack'::text);
 CREATE INDEX audit_log_at_idx ON public.audit_log USING btree (at);
 CREATE INDEX base_grid_community_idx ON public.base_grid USING btree (community_code);
 CREATE INDEX base_grid_geom_idx ON public.base_grid USING gist (geom);
