@@ -10,6 +10,11 @@ message -> marker, and bus -> marker), callback p95 (browser round trips of /_da
 the browser's JS heap and the server's RSS before and after (goals <= 2 s, <= 1 s, <= 300 ms, <= +10 %),
 each beside the same figure measured in the quiet part of the run.
 
+The dashboard is served as production serves it (`gridwatch dashboard`: gunicorn, gthread workers,
+--dash-workers of them, 2 by default); the server's RSS is that of gunicorn's master and workers together.
+Every alarm of the storm is accounted for: drawn as a live marker, merged into an earlier case, or
+counted in the strip's total ("+N").
+
 Uses the services of `gridwatch services up` (or GRIDWATCH_DATABASE_URL / GRIDWATCH_REDIS_URL): a
 scratch database is made, migrated and seeded with the demo, then dropped; Redis database 12.
 Goals (issue 5): first render <= 2 s, live delay p95 <= 1 s, soak growth <= 10 %.
@@ -20,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import socket
 import statistics
 import subprocess
@@ -65,23 +71,36 @@ def _with_db(url: str, name: str) -> str:
     return psycopg.conninfo.make_conninfo(**info)
 
 
-def serve(db_url: str, redis_url: str, port: int, media: str) -> None:
-    """Child mode: run the dashboard on 127.0.0.1:port."""
-    from dashboard.app import create_app
+def serve(db_url: str, redis_url: str, port: int, media: str, workers: int) -> None:
+    """Child mode: run the dashboard on 127.0.0.1:port as production does (`gridwatch dashboard`:
+    gunicorn, gthread workers), so threads, processes and the per-process caches are the real ones."""
     from dashboard.config import DashboardConfig
+    from workers.cli.dashboard_cmd import DashboardServer, gunicorn_options
 
     logging.basicConfig(level=logging.WARNING)
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    app = create_app(DashboardConfig(database_url=db_url, redis_url=redis_url, secret_key=uuid.uuid4().hex,
-                                     media_dir=Path(media)))
-    app.server.run(host="127.0.0.1", port=port, threaded=True, use_reloader=False)
+    options = gunicorn_options(argparse.Namespace(host="127.0.0.1", port=port, workers=workers, tls_cert=None,
+                                                  tls_key=None))
+    options["loglevel"] = "warning"
+    # One secret for every worker: a session made by one is read by the other.
+    config = DashboardConfig(database_url=db_url, redis_url=redis_url, secret_key=uuid.uuid4().hex,
+                             media_dir=Path(media))
+    DashboardServer(config, options).run()
 
 
 def _rss_kb(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
+    """Resident memory of a process and all its descendants (gunicorn's master and its workers), in kB."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
 
 
 def _login(browser, base: str):
@@ -139,6 +158,10 @@ def _live_delays(page, rds, pts, gap_s: float) -> list[float]:
 
 CALLBACK_TIMES = """() => performance.getEntriesByType('resource')
     .filter(e => e.name.includes('_dash-update-component')).map(e => e.duration)"""
+
+
+def _load() -> str:
+    return " ".join(f"{v:.1f}" for v in os.getloadavg())
 
 
 def _p95(values: list[float]) -> float:
@@ -252,12 +275,21 @@ def storm(page, proc, db_url: str, redis_url: str, alarms: int, seconds: float, 
     live = sorted((seen[k] - live_at[k]) / 1000 for k in sent if k in seen and k in live_at)
     e2e = sorted((seen[k] - v) / 1000 for k, v in sent.items() if k in seen)
     missed = sum(1 for k in sent if k not in seen)
+    # Every alarm accounted for: drawn as a live marker, merged into an earlier case (no marker of its
+    # own), or at least counted in the strip's total ("+N"), which is the server's count after a resync.
+    with psycopg.connect(db_url) as conn:
+        created = {r[0] for r in conn.execute("SELECT id::text FROM incident WHERE id = ANY(%s::uuid[])",
+                                              (list(sent),)).fetchall()}
+    strip_total = page.evaluate("(window.gridwatch.wall && window.gridwatch.wall.alarms.total) || 0")
+    undrawn = sum(1 for k in created if k not in seen)
     time.sleep(15)  # the storm is over: resyncs settle, timers quiet down
     page.evaluate("window.gc && window.gc()")
     heap1, rss1 = page.evaluate("performance.memory.usedJSHeapSize"), _rss_kb(proc.pid)
     rds.close()
-    print(f"storm: {alarms} alarms published in {took:.0f} s; ingest created {worker.totals.created}, "
-          f"merged {worker.totals.merged}; {missed} never drawn as a live marker")
+    print(f"storm: {alarms} alarms published in {took:.0f} s (load average {_load()}); ingest created "
+          f"{worker.totals.created}, merged {worker.totals.merged}; {alarms - missed} drawn as a live marker, "
+          f"{missed} not ({missed - undrawn} of them merged into an earlier case, {undrawn} new cases undrawn); "
+          f"the strip counts {strip_total} alarms (shown + \"+N\") of {len(created)} new cases")
     lp = _p95(live)
     print(f"live delay during the storm (live message -> marker): p50 {statistics.median(live) * 1000:.0f} ms, "
           f"p95 {lp * 1000:.0f} ms over {len(live)} (goal p95 <= 1000 ms); "
@@ -274,6 +306,11 @@ def storm(page, proc, db_url: str, redis_url: str, alarms: int, seconds: float, 
 
 def main(argv: list[str] | None = None) -> int:
     """Seed, serve, measure, print."""
+    argv = sys.argv[1:] if argv is None else argv
+    if "--live-view" in argv:
+        # The live view's run (issue 14) is its own module with its own options: benchmarks/live_view.py.
+        from benchmarks import live_view
+        return live_view.main([a for a in argv if a != "--live-view"])
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--messages", type=int, default=100)
@@ -282,10 +319,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--storm-open", type=int, default=40000, help="open incidents before the storm")
     ap.add_argument("--storm-alarms", type=int, default=2000, help="high-priority camera events in the storm")
     ap.add_argument("--storm-seconds", type=float, default=60.0, help="published within this many seconds")
-    ap.add_argument("--serve", nargs=4, help=argparse.SUPPRESS)
+    ap.add_argument("--dash-workers", type=int, default=2,
+                    help="gunicorn worker processes of the dashboard (`gridwatch dashboard --workers`)")
+    ap.add_argument("--serve", nargs=5, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.serve:
-        serve(args.serve[0], args.serve[1], int(args.serve[2]), args.serve[3])
+        serve(args.serve[0], args.serve[1], int(args.serve[2]), args.serve[3], int(args.serve[4]))
         return 0
 
     from playwright.sync_api import sync_playwright
@@ -310,7 +349,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.storm:
             top_up_open(db_url, redis_url, args.storm_open)
         port = _free_port()
-        proc = subprocess.Popen([sys.executable, __file__, "--serve", db_url, redis_url, str(port), "/tmp"], cwd=ROOT)
+        proc = subprocess.Popen([sys.executable, __file__, "--serve", db_url, redis_url, str(port), "/tmp",
+                                 str(args.dash_workers)], cwd=ROOT)
         base = f"http://127.0.0.1:{port}"
         for _ in range(300):
             try:
@@ -324,7 +364,8 @@ def main(argv: list[str] | None = None) -> int:
             _render_once(browser, base)  # warm caches (outlines, sub-grid shapes) like a running server
             renders = [_render_once(browser, base) for _ in range(args.runs)]
             print(f"first full render of /wall: median {statistics.median(renders):.2f} s, "
-                  f"max {max(renders):.2f} s over {args.runs} runs (goal <= 2 s)")
+                  f"max {max(renders):.2f} s over {args.runs} runs (goal <= 2 s); load average {_load()}; "
+                  f"gunicorn, {args.dash_workers} workers")
             ctx, page = _login(browser, base)
             page.wait_for_selector("#wall-status[data-state=live]", timeout=30_000)
             page.evaluate("performance.setResourceTimingBufferSize(100000); performance.clearResourceTimings()")

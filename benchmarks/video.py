@@ -153,7 +153,7 @@ def settings_line() -> str:
     worker = CameraWorkerConfig()
     config = parse_config(dict(CONFIG, code="BENCH-00"), "bench")
     det = make_detector()
-    params = ", ".join(f"{k} {getattr(det, k)}" for k in ("scale", "crop_height", "weight_threshold")
+    params = ", ".join(f"{k} {getattr(det, k)}" for k in ("scale", "window_padding", "crop_height", "weight_threshold")
                        if hasattr(det, k))
     privacy = getattr(config, "privacy", "faces (Haar search)") if worker.blur_faces else "off"
     return (f"settings: analysis width {worker.analysis_width} px, {config.fps:g} fps, detector "

@@ -35,6 +35,9 @@ LANDING: dict[str, str] = {"wall": "/wall", "dispatcher": "/console", "superviso
 
 PUBLIC = None  # a route anyone may call, logged in or not
 ANY_USER = frozenset(ROLES)
+# A camera's live view (dashboard/camera_live.py): people who verify and repair, supervisors only for
+# cameras of their area (camera_visible); not the wall, whose screen anyone in the room reads, nor grid workers.
+LIVE_VIEW_ROLES = frozenset({"dispatcher", "supervisor", "maintenance", "admin"})
 # Flask routes of the dashboard (not Dash's own): rule -> roles (PUBLIC: no login needed).
 ROUTE_ROLES: dict[str, frozenset[str] | None] = {
     "/login": PUBLIC,
@@ -44,6 +47,8 @@ ROUTE_ROLES: dict[str, frozenset[str] | None] = {
     "/lang/<lang_code>": ANY_USER,
     "/live": frozenset({"wall", "dispatcher", "supervisor", "admin", "grid_worker", "maintenance"}),
     "/media/<path:name>": frozenset({"dispatcher", "supervisor", "maintenance", "admin", "grid_worker"}),
+    "/cameras/<code>/live": LIVE_VIEW_ROLES,
+    "/cameras/<code>/live/status": LIVE_VIEW_ROLES,
     "/field/api/tasks": PAGE_ROLES["field"],
     "/field/api/task/<incident_id>": PAGE_ROLES["field"],
     "/field/api/report": PAGE_ROLES["field"],
@@ -138,6 +143,11 @@ def in_scope(user: SessionUser, street_code: str | None, community_code: str | N
     if f["scope_community"] and community_code != f["scope_community"]:
         return False
     return True
+
+
+def camera_visible(user: SessionUser, street_code: str | None, community_code: str | None) -> bool:
+    """True when the user may watch a camera standing in this street and community (supervisors: their area)."""
+    return user.role in LIVE_VIEW_ROLES and in_scope(user, street_code, community_code)
 
 
 def live_visible(user: SessionUser, msg: dict) -> bool:

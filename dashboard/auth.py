@@ -155,7 +155,20 @@ def before_request():
     path = flask.request.path
     if path.startswith(access.STATIC_PREFIXES) or path.startswith(access.API_PREFIXES):
         return None
+    had_login = flask.session.get("user_id") is not None
     user = access.current_user()
+    if flask.request.method in _UNSAFE and user is None and path != "/login":
+        # Who before CSRF: every unsafe route but the login form needs an account, and a session that
+        # just ended (logout, idle timeout, account disabled) has no CSRF token left to match, so the
+        # CSRF refusal would name the wrong reason. 401 tells the page to log in again.
+        cookie = flask.current_app.config["SESSION_COOKIE_NAME"] in flask.request.cookies
+        lapsed = had_login or (cookie and getattr(flask.session, "new", False))
+        key = "api.session_ended" if lapsed else "api.login_required"
+        logger.warning("%s %s refused: %s", flask.request.method, path,
+                       "the session is no longer valid" if lapsed else "no login")
+        if path.startswith("/field/api/"):
+            return doors.tablet_error(401, key)
+        return flask.Response(t(key, lang()), status=401)
     if flask.request.method in _UNSAFE and not _csrf_ok():
         logger.warning("CSRF check failed for %s %s", flask.request.method, path)
         if path == "/login":

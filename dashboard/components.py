@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from dash import html
+from werkzeug.security import safe_join
 
 from dashboard.i18n import label, t
 
@@ -69,8 +72,22 @@ def media_url(path: str) -> str:
     return path if "://" in path else f"/media/{path}"
 
 
-def make_evidence(page: str, media: list, lang: str) -> html.Div:
-    """The first snapshot and the first clip of an incident, side by side."""
+def media_on_disk(root: Path | None, name: str) -> bool:
+    """Whether a stored media path names a file under `root` (None: not checked, taken as present)."""
+    if root is None:
+        return True
+    path = safe_join(str(root), name)
+    return path is not None and os.path.isfile(path)
+
+
+def make_missing(lang: str, class_name: str = "gw-media-missing") -> html.Span:
+    """What stands where a stored snapshot's file is gone: a sentence, never a broken-image icon."""
+    return html.Span(t("media.missing_snapshot", lang), className=class_name, **{"data-media-missing": "1"})
+
+
+def make_evidence(page: str, media: list, lang: str, *, root: Path | None = None) -> html.Div:
+    """The first snapshot and the first clip of an incident, side by side; with `root`, a snapshot whose
+    file is missing there is a placeholder saying so."""
     paths = [m for m in media or [] if isinstance(m, str)]
     # A foreign URL (an Open311 media_url) is never loaded by a staff browser: shown as a link only.
     stored = [m for m in paths if "://" not in m]
@@ -79,8 +96,9 @@ def make_evidence(page: str, media: list, lang: str) -> html.Div:
     clip = next((m for m in stored if m.lower().endswith(CLIP_EXT)), None)
     items = []
     if image:
-        items.append(html.Figure([html.Img(src=media_url(image), id=f"{page}-snapshot"),
-                                  html.Figcaption(t("console.snapshot", lang))]))
+        shown = (html.Img(src=media_url(image), id=f"{page}-snapshot") if media_on_disk(root, image)
+                 else make_missing(lang, "gw-media-missing gw-evidence-missing"))
+        items.append(html.Figure([shown, html.Figcaption(t("console.snapshot", lang))]))
     if clip:
         # preload="metadata": the duration shows without fetching the whole clip until someone plays it.
         items.append(html.Figure([html.Video(src=media_url(clip), controls=True, preload="metadata",

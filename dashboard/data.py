@@ -36,24 +36,42 @@ def week_start(tz: str) -> datetime:
 
 
 class TTLCache:
-    """A tiny per-process cache for rarely changing read models (outlines, matters)."""
+    """A tiny per-process cache for read models: rarely changing ones (outlines, matters) and the wall's
+    short-lived aggregates that every wall of one scope shares."""
 
     def __init__(self, ttl_s: float):
         self.ttl_s = ttl_s
         self._lock = threading.Lock()
         self._data: dict = {}
+        self._making: dict = {}  # key -> the lock of the one request making it now
 
-    def get(self, key, make):
-        """The cached value of key, made again by make() when older than the TTL."""
-        now = time.monotonic()
+    def get(self, key, make, ttl_s: float | None = None):
+        """The cached value of key, made again by make() when older than the TTL (`ttl_s` or the cache's).
+
+        Single flight: when many requests miss the same key at once (every wall resyncing after one
+        alarm), one runs make() and the others wait for its value instead of repeating the queries.
+        """
+        ttl = self.ttl_s if ttl_s is None else ttl_s
         with self._lock:
             hit = self._data.get(key)
-            if hit and now - hit[0] < self.ttl_s:
+            if hit and time.monotonic() - hit[0] < ttl:
                 return hit[1]
-        value = make()
-        with self._lock:
-            self._data[key] = (now, value)
-        return value
+            maker = self._making.setdefault(key, threading.Lock())
+        with maker:
+            with self._lock:
+                hit = self._data.get(key)
+                if hit and time.monotonic() - hit[0] < ttl:
+                    return hit[1]  # made by the request we waited for
+            made_at = time.monotonic()
+            try:
+                value = make()
+                with self._lock:
+                    self._data[key] = (made_at, value)
+            finally:
+                with self._lock:
+                    if self._making.get(key) is maker:
+                        del self._making[key]
+            return value
 
     def clear(self) -> None:
         """Forget everything (after a base grid moved)."""
@@ -228,6 +246,12 @@ def set_zones(conn, code: str, zones: list) -> bool:
     """Save a camera's zone list into its config (commits)."""
     with conn.transaction():
         return _one(conn, "dash_camera_set_zones", {"code": code, "zones": Jsonb(zones)}) is not None
+
+
+def set_lines(conn, code: str, lines: list) -> bool:
+    """Save a camera's counting lines into its config (commits)."""
+    with conn.transaction():
+        return _one(conn, "dash_camera_set_lines", {"code": code, "lines": Jsonb(lines)}) is not None
 
 
 def hotspot_cells(conn, user: SessionUser, lattice: str, family: str | None, window_days: int,

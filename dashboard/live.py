@@ -2,6 +2,8 @@
 
 Only what `parse_live` reads is relayed: a payload that is not a live message we know is logged with
 the reason and dropped, so a buggy or newer producer can neither reach a browser nor stop the feed.
+A client too slow for the feed is not cut off: its queued messages are dropped and it gets a `resync`
+event, on which the page reloads its state from the server and goes on listening.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ logger = logging.getLogger(__name__)
 
 BEAT_S = 1.0  # the wall shows "n s old" counted from the last beat or message
 RECHECK_S = 2.0  # how often an open stream asks whether its session and account still hold
+# How long one account check serves every stream of that account in this process. Just under the
+# recheck period, so a lone stream still asks afresh at each of its rechecks.
+ACCOUNT_TTL_S = 0.9 * RECHECK_S
 CLIENT_QUEUE = 2000
 bp = flask.Blueprint("live", __name__)
 
@@ -67,17 +72,24 @@ class LiveHub:
             try:
                 sub.put_nowait(item)
             except queue.Full:
-                # A stuck client: cut it off; its browser reconnects and resyncs.
-                self._evict(sub)
+                self._resync(sub, item)
 
-    def _evict(self, q: queue.Queue) -> None:
-        self.unsubscribe(q)
+    @staticmethod
+    def _resync(q: queue.Queue, item) -> None:
+        # A client that fell 2,000 messages behind (a slow link, a storm): what it has not read is
+        # stale by now. Dropping it and asking the page to reload its state costs one reload, where
+        # cutting the stream cost a reconnect and a reload, and then the same again at the next storm.
+        # The notice counts the messages dropped (beats aside, earlier notices included), so nothing
+        # goes missing unannounced.
+        dropped = int(item[0] == "msg")
         try:
             while True:
-                q.get_nowait()
+                kind, queued = q.get_nowait()
+                dropped += 1 if kind == "msg" else queued if kind == "resync" else 0
         except queue.Empty:
             pass
-        q.put_nowait(("overflow", None))
+        # This thread is the only producer, so the emptied queue has room for the notice.
+        q.put_nowait(("resync", dropped))
 
     def _relay(self, raw) -> None:
         try:
@@ -146,14 +158,52 @@ def enrich(msg: dict, names: dict[str, dict], workers: dict[str, str | None]) ->
     return {**msg, "family": m["family"], "matter_name": m["name"], "matter_name_en": m["name_en"]}
 
 
+class AccountChecks:
+    """Whether accounts are still enabled, asked of PostGIS at most once per account every `ttl_s`.
+
+    Every open stream rechecks its account every RECHECK_S: a wall of 3 screens, or a dispatcher with
+    several tabs, would ask the same question once per stream. One answer serves all streams of the
+    account in this process; a per-account lock makes the streams that ask together wait for one query.
+    """
+
+    def __init__(self, load, ttl_s: float = ACCOUNT_TTL_S):
+        self._load = load  # account id -> bool (enabled), the one database query
+        self.ttl_s = ttl_s
+        self._answers: dict[int, tuple[float, bool]] = {}
+        self._locks: dict[int, threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    def enabled(self, account_id: int) -> bool:
+        """True when the account is enabled, as read at most `ttl_s` ago."""
+        with self._lock:
+            lock = self._locks.setdefault(account_id, threading.Lock())
+        with lock:
+            got = self._answers.get(account_id)
+            if got is not None and time.monotonic() - got[0] < self.ttl_s:
+                return got[1]
+            alive = bool(self._load(account_id))
+            self._answers[account_id] = (time.monotonic(), alive)
+            return alive
+
+
+def account_checks(app) -> AccountChecks:
+    """The process's shared account checks of the live streams."""
+    checks = app.extensions.get("gridwatch_live_accounts")
+    if checks is None:
+        def load(account_id: int) -> bool:
+            with app.app_context():
+                return access.account(account_id) is not None
+        checks = app.extensions.setdefault("gridwatch_live_accounts", AccountChecks(load))
+    return checks
+
+
 def session_gone(app, sid: str | None, user: access.SessionUser) -> str | None:
     """Why an open stream must end (its session logged out or expired, its account disabled), or None."""
     # A stream lives for hours after the request that opened it: logout and `user disable` must reach it.
     if sid is None or not app.config["GRIDWATCH_REDIS"].exists(sessions.redis_key(sid)):
         return "session ended"
-    with app.app_context():
-        if access.account(user.id) is None:
-            return "account disabled or gone"
+    if not account_checks(app).enabled(user.id):
+        return "account disabled or gone"
     return None
 
 
@@ -196,8 +246,9 @@ def live():
                     continue
                 if kind == "beat":
                     yield _sse("beat", {"at": item})
-                elif kind == "overflow":
-                    return
+                elif kind == "resync":
+                    logger.info("live stream of %s fell behind: %s messages dropped, resync", user.username, item)
+                    yield _sse("resync", {"at": time.time(), "dropped": item})
                 else:
                     # Enriched first: the scope check reads the family and the worker's area it adds.
                     msg = enrich(item, names, _worker_communities(app))

@@ -20,7 +20,7 @@ import flask
 from flask_limiter import Limiter
 from psycopg.rows import dict_row
 
-from dashboard import context
+from dashboard import context, numbers
 from dashboard.i18n import label
 from geodata import api_keys
 from geodata.queries import q
@@ -123,9 +123,10 @@ def _number(form, name: str, low: float, high: float) -> float:
     if raw is None or raw == "":
         raise ValueError(f"{name} is required")
     try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a number, got {raw!r}") from None
+        # ASCII digits only: float() would read "２２.６" too (dashboard/numbers.py).
+        value = numbers.decimal(raw, name)
+    except numbers.BadNumber as exc:
+        raise ValueError(str(exc)) from None
     if not math.isfinite(value) or not low <= value <= high:
         raise ValueError(f"{name} must be between {low} and {high}, got {raw}")
     return value
@@ -226,7 +227,7 @@ def _date(name: str) -> datetime | None:
 def _query(ids: list[str] | None):
     args = flask.request.args
     try:
-        uuids = [str(uuid.UUID(i)) for i in ids] if ids else None
+        uuids = [numbers.uuid_text(i, "service_request_id") for i in ids] if ids else None
         start, end = _date("start_date"), _date("end_date")
     except ValueError as exc:
         return _error(400, str(exc) if "zone" in str(exc) else f"bad request id or date: {exc}")

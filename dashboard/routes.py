@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
+import os
 from datetime import datetime, timezone
 
 import flask
 from werkzeug.security import safe_join
 
-from dashboard import access, context, data, photos
+from dashboard import access, camera_live, context, data, numbers, photos
 from dashboard.components import fmt_time, matter_name
 from dashboard.i18n import label, refused, t
 from dashboard.pages.field import tablet as field_tablet
@@ -51,13 +51,17 @@ def media(name: str):
         return flask.jsonify(_error_body("api.not_found", path=flask.request.path)), 404
     with context.pool().connection() as conn:
         data.audit(conn, user.username, "media_view", name, data={"role": user.role})
+    if not os.path.isfile(safe_join(str(root), name)):
+        # A short JSON 404 naming the file, not Flask's HTML page: pages show a placeholder instead.
+        return flask.jsonify(_error_body("media.not_found", name=name)), 404
     return flask.send_from_directory(root, name, max_age=0)
 
 
 def _event_id(raw) -> str | None:
+    # ASCII only: uuid.UUID() reads full-width digits too (dashboard/numbers.py).
     try:
-        return str(uuid.UUID(str(raw)))
-    except (ValueError, TypeError):
+        return numbers.uuid_text(raw, "id")
+    except numbers.BadNumber:
         return None
 
 
@@ -75,10 +79,8 @@ def _checked_photos() -> list[photos.Photo]:
 
 
 def _floats(form, *names):
-    try:
-        return tuple(float(form.get(n)) if form.get(n) not in (None, "") else None for n in names)
-    except ValueError:
-        return tuple(None for _ in names)
+    """The named fields as floats, None when absent; BadNumber names one that is not an ASCII number."""
+    return tuple(numbers.decimal(form.get(n), n) if form.get(n) not in (None, "") else None for n in names)
 
 
 @bp.route("/field-sw.js")
@@ -151,7 +153,10 @@ def field_report():
     sent_key = f"gridwatch:field:sent:{event_id}"
     if r.exists(sent_key):
         return flask.jsonify({"ok": True, "event_id": event_id, "duplicate": True})
-    lon, lat = _floats(form, "lon", "lat")
+    try:
+        lon, lat = _floats(form, "lon", "lat")
+    except numbers.BadNumber as exc:
+        return _error(400, exc.key, **exc.params)
     if lon is None or lat is None:
         return _error(400, "field.need_position")
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
@@ -199,6 +204,9 @@ def field_report():
 
 # The nearby-case prompt: the open cases a report here would merge into (dashboard/pages/field/tablet.py).
 bp.add_url_rule("/field/api/nearby", "field_nearby", field_tablet.nearby_view)
+# A camera's live view: frames the camera worker publishes while someone watches (dashboard/camera_live.py).
+bp.add_url_rule("/cameras/<code>/live", "camera_live", camera_live.stream_view)
+bp.add_url_rule("/cameras/<code>/live/status", "camera_live_status", camera_live.status_view)
 
 
 @bp.route("/field/api/action", methods=["POST"])
@@ -258,7 +266,10 @@ def field_duty():
     user = context.user()
     form = flask.request.form
     on_duty = form.get("on_duty") in ("1", "true", "on")
-    lon, lat = _floats(form, "lon", "lat")
+    try:
+        lon, lat = _floats(form, "lon", "lat")
+    except numbers.BadNumber as exc:
+        return _error(400, exc.key, **exc.params)
     if lon is not None and not (-180 <= lon <= 180 and -90 <= (lat or 0) <= 90):
         lon = lat = None
     with context.pool().connection() as conn:

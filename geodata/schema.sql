@@ -362,6 +362,16 @@ CREATE TABLE public.camera (
     created_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
+CREATE TABLE public.camera_count (
+    camera_code text NOT NULL,
+    bucket_start timestamp with time zone NOT NULL,
+    kind text NOT NULL,
+    name text NOT NULL,
+    class text NOT NULL,
+    direction text,
+    count integer NOT NULL
+);
+
 CREATE TABLE public.camera_health_log (
     id bigint DEFAULT nextval('camera_health_log_id_seq'::regclass) NOT NULL,
     camera_code text NOT NULL,
@@ -625,6 +635,13 @@ ALTER TABLE public.base_grid ADD CONSTRAINT base_grid_sub_grid_code_community_co
 ALTER TABLE public.camera ADD CONSTRAINT camera_heading_check CHECK (((heading IS NULL) OR ((heading >= (0)::double precision) AND (heading < (360)::double precision))));
 ALTER TABLE public.camera ADD CONSTRAINT camera_health_check CHECK ((health = ANY (ARRAY['unknown'::text, 'online'::text, 'degraded'::text, 'offline'::text])));
 ALTER TABLE public.camera ADD CONSTRAINT camera_pkey PRIMARY KEY (code);
+ALTER TABLE public.camera_count ADD CONSTRAINT camera_count_class_check CHECK ((class = ANY (ARRAY['person'::text, 'vehicle'::text])));
+ALTER TABLE public.camera_count ADD CONSTRAINT camera_count_count_check CHECK ((count >= 0));
+ALTER TABLE public.camera_count ADD CONSTRAINT camera_count_direction_check CHECK ((direction = ANY (ARRAY['in'::text, 'out'::text])));
+ALTER TABLE public.camera_count ADD CONSTRAINT camera_count_direction_of_lines CHECK (((kind = 'line'::text) = (direction IS NOT NULL)));
+ALTER TABLE public.camera_count ADD CONSTRAINT camera_count_key UNIQUE NULLS NOT DISTINCT (camera_code, bucket_start, kind, name, class, direction);
+ALTER TABLE public.camera_count ADD CONSTRAINT camera_count_kind_check CHECK ((kind = ANY (ARRAY['zone'::text, 'line'::text])));
+ALTER TABLE public.camera_count ADD CONSTRAINT camera_count_name_check CHECK (((length(name) >= 1) AND (length(name) <= 64)));
 ALTER TABLE public.camera_health_log ADD CONSTRAINT camera_health_log_health_from_check CHECK ((health_from = ANY (ARRAY['unknown'::text, 'online'::text, 'degraded'::text, 'offline'::text])));
 ALTER TABLE public.camera_health_log ADD CONSTRAINT camera_health_log_health_to_check CHECK ((health_to = ANY (ARRAY['unknown'::text, 'online'::text, 'degraded'::text, 'offline'::text])));
 ALTER TABLE public.camera_health_log ADD CONSTRAINT camera_health_log_pkey PRIMARY KEY (id);

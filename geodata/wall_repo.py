@@ -66,6 +66,57 @@ def since_days(day_start: datetime, days: int) -> datetime:
     return day_start - timedelta(days=days - 1)
 
 
-def clusters(conn: psycopg.Connection, scope: dict, cell: float, limit: int) -> list[dict]:
-    """Open incidents per cell of `cell` degrees, biggest first: n, priority, family, lon, lat, id, overdue."""
-    return _rows(conn, "wall_clusters", {**scope, "cell": cell, "limit": limit})
+def kpis_closed(conn: psycopg.Connection, scope: dict, day_start: datetime) -> dict:
+    """Cases created today, cases closed (and on time) over 30 days, cameras (online) in all."""
+    return _rows(conn, "wall_kpis_closed", {**scope, "day_start": day_start})[0]
+
+
+def streets(conn: psycopg.Connection, scope: dict) -> list[dict]:
+    """The streets of the area: code, name, name_en."""
+    return _rows(conn, "wall_streets", scope)
+
+
+def open_count(conn: psycopg.Connection, scope: dict) -> int:
+    """How many cases of the area are open."""
+    return int(_rows(conn, "wall_open_count", scope)[0]["n"])
+
+
+def open_rollup(conn: psycopg.Connection, scope: dict, cell: float) -> dict:
+    """Open cases of the area counted in one pass: `open` and `overdue` in all, `sub_grids` {code: open},
+    `streets` {code: (open, overdue)}, and `cells`, one row per cell of `cell` degrees and family
+    (cx, cy, family, n, overdue, priority, sx, sy: the sums of the cases' coordinates)."""
+    out: dict = {"open": 0, "overdue": 0, "sub_grids": {}, "streets": {}, "cells": []}
+    for r in _rows(conn, "wall_open_rollup", {**scope, "cell": cell}):
+        if r["kind"] == "all":
+            out["open"], out["overdue"] = int(r["n"]), int(r["overdue"])
+        elif r["kind"] == "sub_grid" and r["sub_grid_code"] is not None:
+            out["sub_grids"][r["sub_grid_code"]] = int(r["n"])
+        elif r["kind"] == "street" and r["street_code"] is not None:
+            out["streets"][r["street_code"]] = (int(r["n"]), int(r["overdue"]))
+        elif r["kind"] == "cell" and r["cx"] is not None:  # a case without a position has no cell
+            out["cells"].append(r)
+    return out
+
+
+def merge_cells(cells: list[dict], factor: int, limit: int) -> list[dict]:
+    """Clusters of `factor` x `factor` cells of open_rollup, biggest first, at most `limit`: n, priority,
+    family (the commonest; ties: the first by name), lon and lat (the cases' mean), overdue."""
+    merged: dict[tuple[int, int], dict] = {}
+    for c in cells:
+        key = (c["cx"] // factor, c["cy"] // factor)
+        m = merged.setdefault(key, {"n": 0, "priority": None, "overdue": 0, "sx": 0.0, "sy": 0.0, "families": {}})
+        n = int(c["n"])
+        m["n"] += n
+        m["overdue"] += int(c["overdue"])
+        m["priority"] = c["priority"] if m["priority"] is None else min(m["priority"], c["priority"])
+        m["sx"] += c["sx"]
+        m["sy"] += c["sy"]
+        m["families"][c["family"]] = m["families"].get(c["family"], 0) + n
+    out = []
+    for key, m in sorted(merged.items(), key=lambda kv: (-kv[1]["n"], kv[0]))[:limit]:
+        family = min(m["families"], key=lambda f: (-m["families"][f], f))
+        # rounded to 0.1 m: the wall compares snapshots by digest to send only what changed, and a
+        # float sum's last bits follow the order the rows came in
+        out.append({"n": m["n"], "priority": m["priority"], "family": family, "overdue": m["overdue"],
+                    "lon": round(m["sx"] / m["n"], 6), "lat": round(m["sy"] / m["n"], 6)})
+    return out

@@ -100,7 +100,8 @@ TRANSITIONS: tuple[Transition, ...] = (
        summary="handled; feedback with note and photo, waits for verification"),
     _t("close", [S.RESOLVED], S.CLOSED, _DESK,
        summary="verified and closed by a supervisor or dispatcher; on-time is decided here"),
-    _t("reopen", [S.RESOLVED], S.IN_PROGRESS, _DESK, note=True,
+    # System: only the camera's recheck (复核), when the object is still in view after resolution.
+    _t("reopen", [S.RESOLVED], S.IN_PROGRESS, _DESK + (R.SYSTEM,), note=True,
        summary="verification failed: back to the same worker, with the reason"),
     _t("return", _WORKING, S.RETURNED, (R.GRID_WORKER, R.MAINTENANCE, R.ADMIN), note=True,
        summary="not mine / wrong place: back to the desk for re-dispatch, with the reason"),
@@ -117,6 +118,9 @@ TRANSITIONS: tuple[Transition, ...] = (
        summary="the camera situation behind the case goes on (latest phase recorded)"),
     _t("situation_end", OPEN_STATUSES, None, [R.SYSTEM],
        summary="the camera situation behind the case has ended (the case stays open until handled)"),
+    # The camera's recheck that decides nothing: the object is gone (the "after" snapshot), or it could not tell.
+    _t("recheck", [S.RESOLVED], None, [R.SYSTEM],
+       summary="the camera looked again after resolution: gone, or unknown with why; the status stays"),
 )
 del S, R
 

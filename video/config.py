@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from shapely.geometry import Polygon
+from shapely.geometry import LineString, Point, Polygon
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +148,47 @@ class Zone(_Strict):
         return rules
 
 
+LineClass = Literal["person", "vehicle"]
+
+
+class Line(_Strict):
+    """A counting line across the picture (issue 14): tracks that cross it are counted in or out."""
+
+    name: str = Field(min_length=1, max_length=64, title="Name", description="Line name, unique per camera.")
+    points: list[UnitPoint] = Field(
+        min_length=2, max_length=16, title="Points",
+        description="Vertices [x, y] in 0-1 image coordinates of an open polyline (2 for a straight line).",
+    )
+    in_side: UnitPoint = Field(
+        title="In side", description="A point [x, y] on the side of the line that counts as 'in'.",
+    )
+    classes: list[LineClass] = Field(
+        default_factory=lambda: ["person", "vehicle"], min_length=1, max_length=2, title="Classes",
+        description="What is counted: 'person', 'vehicle' or both.",
+    )
+
+    @field_validator("points")
+    @classmethod
+    def _valid_line(cls, pts: list[list[float]]) -> list[list[float]]:
+        line = LineString(pts)
+        if not line.is_simple or line.length <= 1e-3:
+            raise ValueError("points must make a simple line of some length (no self-crossing, length > 0.001)")
+        return pts
+
+    @field_validator("classes")
+    @classmethod
+    def _unique_classes(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError(f"classes repeated: {v}")
+        return v
+
+    @model_validator(mode="after")
+    def _side_off_the_line(self) -> Line:
+        if LineString(self.points).distance(Point(self.in_side)) <= 1e-3:
+            raise ValueError("in_side must lie off the line, on the side that counts as 'in'")
+        return self
+
+
 class Health(_Strict):
     """Video quality diagnosis: seconds each problem must last before a maintenance case opens."""
 
@@ -198,6 +239,10 @@ class CameraConfig(_Strict):
     )
     fps: float = Field(default=5.0, gt=0, le=30, title="Analysis rate", description="Frames analysed per second.")
     zones: list[Zone] = Field(default_factory=list, title="Zones", description="Analytic zones of this camera.")
+    lines: list[Line] = Field(
+        default_factory=list, max_length=16, title="Lines",
+        description="Counting lines: crossings in and out per line and class (docs/cameras.md).",
+    )
     health: Health = Field(default_factory=Health, title="Health", description="Video quality diagnosis thresholds.")
     privacy: Literal["tracks", "faces", "off"] = Field(
         default="tracks", title="Privacy",
@@ -224,6 +269,15 @@ class CameraConfig(_Strict):
         if dupes:
             raise ValueError(f"zone names must be unique; repeated: {', '.join(dupes)}")
         return zones
+
+    @field_validator("lines")
+    @classmethod
+    def _unique_line_names(cls, lines: list[Line]) -> list[Line]:
+        names = [ln.name for ln in lines]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"line names must be unique; repeated: {', '.join(dupes)}")
+        return lines
 
     @field_validator("calibration")
     @classmethod

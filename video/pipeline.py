@@ -15,12 +15,15 @@ from video.calibration import Calibration
 from video.config import CameraConfig
 from video.detections import PERSON, VEHICLE, Detections, box_cover, box_iou
 from video.detectors import Detector, make_detector
+from video.lines import Crossing, LineCounter, TrackPoint, count_present
 from video.motion import MotionGate, shared_thumbnails
+from video.moving import VehicleTracks
 from video.quality import QualityMonitor
 from video.rules import Hit, Person, RuleEngine, StillObject
 from video.situations import Situation, SituationTracker
 from video.still_kind import StillKinds
 from video.tracker import Tracker
+from video.zones import PolygonZone
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +56,8 @@ class CameraPipeline:
         self.situations = SituationTracker(config.code, cooldown_s=cooldown_s)
         # Privacy blurs where the tracker knows people are, so people are tracked even without person rules.
         self._needs_people = config.privacy != "off" or any(
-            r.kind in ("intrusion", "loitering", "crowd") for z in config.zones for r in z.rules)
+            r.kind in ("intrusion", "loitering", "crowd") for z in config.zones for r in z.rules) or any(
+            "person" in ln.classes for ln in config.lines)
         # The boxes (0-1 xyxy) of the people the tracker holds in the last analysed frame: what media blurs.
         self.people = np.zeros((0, 4), np.float32)
         self._needs_objects = any(r.kind in ("object_left", "vehicle_stopped") for z in config.zones for r in z.rules)
@@ -63,10 +67,28 @@ class CameraPipeline:
         # Still blobs a person was with, and when last: a thing is left from when nobody is with it.
         self._attended: list[tuple[np.ndarray, float]] = []
         self.last_t = 0.0
+        # Issue 14, read by the camera worker after each feed(): the line crossings found in that frame,
+        # and how many of each class ((zone, 'person'|'vehicle') -> n) are in each zone in that frame.
+        self.crossings: list[Crossing] = []
+        self.present: dict[tuple[str, str], int] = {}
+        # The rule hits of the last frame, None when it said nothing about the scene (no frame, covered,
+        # frozen, moved): what a camera's recheck of a resolved case watches.
+        self.hits: list[Hit] | None = None
+        self.counter = LineCounter(config.lines)
+        self._count_zones = [PolygonZone.from_config(z) for z in config.zones]
+        # Moving vehicles are followed (video.moving) where the camera asks about vehicles: a vehicle line
+        # or a vehicle_stopped rule. It costs about 1.5 motion gates a frame, too much to pay on every
+        # camera with a people-only zone on a busy street (issue 11's all-busy run).
+        self.vehicles = VehicleTracks(config.zones, self.kinds.calibration) if any(
+            "vehicle" in ln.classes for ln in config.lines) or any(
+            r.kind == "vehicle_stopped" for z in config.zones for r in z.rules) else None
 
     def feed(self, frame: np.ndarray | None, t: float) -> list[Situation]:
         """Analyse one frame taken at t seconds (None: the source delivered nothing); return events."""
         self.last_t = t
+        self.crossings = []
+        self.present = {}
+        self.hits = None
         if frame is None:
             diag = self.quality.no_frame(t)
             return self.situations.update(_health_hits(diag.problems), t)
@@ -79,7 +101,8 @@ class CameraPipeline:
         hits = _health_hits(diag.problems)
         trusted = not (diag.raw & {"frozen", "covered"}) and "moved" not in diag.problems
         if trusted:
-            hits += self._analyse(frame, t)
+            self.hits = self._analyse(frame, t)
+            hits += self.hits
         else:
             # A covered or frozen picture says nothing about the scene: keep models, drop motion history.
             self.gate.reset()
@@ -102,6 +125,7 @@ class CameraPipeline:
         scale = np.array([w, h, w, h], np.float32)
         motion = self.gate.update(frame)
         people: list[Person] = []
+        dets = Detections.empty()
         if self._needs_people:
             rois = self._rois(motion.boxes * scale, t, w, h)
             dets = self.detector.detect(frame, rois) if len(rois) else Detections.empty()
@@ -115,7 +139,27 @@ class CameraPipeline:
         if self._needs_objects:
             still = self.stationary.update(frame, t)
             objects = self._classify(still, t, scale, frame)
+        self._count(frame, t, people, objects, dets)
         return self.rules.evaluate(t, people, objects)
+
+    def _count(self, frame: np.ndarray, t: float, people: list[Person], objects: list[StillObject],
+               dets: Detections) -> None:
+        """Line crossings and zone counts of this frame (issue 14): people by foot, vehicles by box centre."""
+        vehicles = [] if self.vehicles is None else self.vehicles.update(
+            frame, t, self.people, dets if self._asks_vehicles else None)
+        # Feet below the bottom edge (someone close, filling the picture) stand at that edge, as in zones.
+        points = [TrackPoint(p.track, "person", ((p.box[0] + p.box[2]) / 2, min(max(p.box[3], 0.0), 1.0)))
+                  for p in people]
+        # A blob's bottom edge creeps while a car enters the picture or its shadow changes: the centre is steadier.
+        points += [TrackPoint(i, "vehicle", ((b[0] + b[2]) / 2, (b[1] + b[3]) / 2)) for i, b in vehicles]
+        self.crossings = self.counter.update(t, points)
+        boxes = [b for _, b in vehicles]
+        # A parked vehicle is background to the moving blobs but a stationary vehicle, named once per
+        # zone whose size range fits it: one vehicle per box.
+        for o in objects:
+            if o.kind == "vehicle" and not (boxes and box_iou(np.array([o.box]), np.array(boxes)).max() >= 0.3):
+                boxes.append(o.box)
+        self.present = count_present(self._count_zones, [p.box for p in people], boxes)
 
     def _rois(self, boxes: np.ndarray, t: float, w: int, h: int) -> np.ndarray:
         boxes = boxes[(boxes[:, 3] - boxes[:, 1]) >= 0.04 * h] if len(boxes) else boxes
@@ -249,12 +293,15 @@ def _health_hits(problems: frozenset[str]) -> list[Hit]:
 
 def analyze_frames(frames: Iterable[tuple[np.ndarray | None, float]], config: CameraConfig,
                    pipeline: CameraPipeline | None = None) -> Iterator[dict]:
-    """Run the pipeline over (frame, seconds) pairs; yield one JSON-ready dict per ended situation."""
+    """Run the pipeline over (frame, seconds) pairs; yield one JSON-ready dict per ended situation and
+    per line crossing (rule `line_crossing`, as it happens)."""
     pipe = pipeline or CameraPipeline(config)
     for frame, t in frames:
         for ev in pipe.feed(frame, t):
             if ev.phase == "end":
                 yield ev.as_line()
+        for crossing in pipe.crossings:
+            yield crossing.as_line()
     for ev in pipe.finish():
         yield ev.as_line()
 

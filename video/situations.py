@@ -39,7 +39,8 @@ class Situation:
             "end_s": None if self.end_s is None else round(self.end_s, 2),
             "box": None if self.box is None else [round(float(v), 4) for v in self.box],
             "confidence": round(float(self.confidence), 3),
-            "track": self.track,
+            # An integer id when a track raised it (a numpy integer would not serialise), else null.
+            "track": None if self.track is None else int(self.track),
         }
 
 

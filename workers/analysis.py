@@ -3,7 +3,10 @@
 A refresh loads the incidents of the last 35 days in one query, computes everything in memory
 (workers/analysis_compute.py), stores it in one transaction stamped with `computed_at`, then
 publishes on `gridwatch:live`: an `early_warning` message per new warning and one `analysis`
-message saying new results exist (docs/analysis.md). It runs every `interval_s` and whenever a
+message saying new results exist (docs/analysis.md). The worker writes those messages to
+`live_outbox` in the refresh's own transaction and publishes them from there after the commit
+(geodata/live_outbox.py), as ingest and deadlines do: killed between commit and publish, or cut from
+Redis, it publishes them at its next start, once. It runs every `interval_s` and whenever a
 request is pushed on the Redis list `gridwatch:analysis:request`. A warning becomes a case through
 the incident stream, like every other new case (`geodata.warning_cases.make_case`).
 """
@@ -21,7 +24,7 @@ import psycopg
 import redis
 
 from geodata import analysis_repo as repo
-from geodata import db
+from geodata import db, live_outbox
 from workers import analysis_compute as compute
 from geodata.bus import LIVE_CHANNEL, LiveAnalysis, publish_live
 from geodata.warning_cases import warning_message
@@ -62,6 +65,8 @@ class RunResult:
     timings: dict[str, float] = field(default_factory=dict)
     summary: dict = field(default_factory=dict)
     new_warnings: list[dict] = field(default_factory=list)
+    # The run's live messages in `live_outbox`, committed with the results (refresh with outbox=True).
+    staged: live_outbox.Staged | None = None
 
 
 class Analyzer:
@@ -80,8 +85,12 @@ class Analyzer:
                         len(self._lattices.square_lattice.cells), len(self._lattices.sub_lattice.cells))
         return self._lattices
 
-    def refresh(self, conn: psycopg.Connection, as_of: datetime | None = None) -> RunResult:
-        """One full refresh at ``as_of`` (default now), stored in one transaction; ``conn`` must autocommit."""
+    def refresh(self, conn: psycopg.Connection, as_of: datetime | None = None, *, outbox: bool = False) -> RunResult:
+        """One full refresh at ``as_of`` (default now), stored in one transaction; ``conn`` must autocommit.
+
+        With ``outbox`` its live messages are written to `live_outbox` in that transaction (then
+        `publish` them with the connection); without, nothing is owed to the feed until `publish`.
+        """
         if not conn.autocommit:
             # Otherwise the first read opens a transaction and the write block becomes a mere savepoint.
             raise ValueError("the analysis connection must be in autocommit mode")
@@ -141,9 +150,13 @@ class Analyzer:
             seconds = time.perf_counter() - began
             repo.finish_run(conn, run_id, seconds, summary)
             repo.prune_runs(conn, cfg.keep_runs)
+            result = RunResult(run_id, computed_at, seconds, timings, summary, [w for w in stored if w["inserted"]])
+            if outbox:
+                # In the results' transaction: committed results always have their messages owed.
+                result.staged = live_outbox.stage(conn, live_messages(result))
         logger.info("analysis run %s: %s incidents, %s new warning(s) in %.2f s", run_id, len(incidents),
                     summary["new_warnings"], seconds, extra={"run_id": run_id})
-        return RunResult(run_id, computed_at, seconds, timings, summary, [w for w in stored if w["inserted"]])
+        return result
 
 
 def _class_counts(hot: pd.DataFrame) -> dict[str, int]:
@@ -162,10 +175,23 @@ def ready_message(result: RunResult) -> LiveAnalysis:
                         seconds=round(result.seconds, 3), new_warnings=len(result.new_warnings))
 
 
-def publish(client: redis.Redis, result: RunResult, channel: str = LIVE_CHANNEL) -> int:
-    """Publish the new warnings, then the ready message (after the commit); return how many were sent."""
-    return publish_live(client, [*(warning_message(w) for w in result.new_warnings), ready_message(result)],
-                        channel)
+def live_messages(result: RunResult) -> list:
+    """The run's live messages in order: each new warning, then the ready message."""
+    return [*(warning_message(w) for w in result.new_warnings), ready_message(result)]
+
+
+def publish(client: redis.Redis, result: RunResult, channel: str = LIVE_CHANNEL,
+            conn: psycopg.Connection | None = None) -> int:
+    """Publish the run's live messages after its commit; return how many were sent now.
+
+    A run refreshed with the outbox is published from its `live_outbox` row (``conn`` deletes it),
+    exactly once; one without is published directly.
+    """
+    if result.staged is not None:
+        if conn is None:
+            raise ValueError("a run staged in live_outbox is published with its connection")
+        return live_outbox.deliver(conn, client, [result.staged], channel)
+    return publish_live(client, live_messages(result), channel)
 
 
 # ---- the worker --------------------------------------------------------------------------------------
@@ -180,29 +206,40 @@ class AnalysisWorker:
         self.stopping = False
 
     def run_once(self, conn: psycopg.Connection, client: redis.Redis) -> RunResult:
-        """One refresh, then its live messages."""
-        result = self.analyzer.refresh(conn)
-        publish(client, result)
+        """One refresh, committed with its live messages in the outbox, then those published."""
+        result = self.analyzer.refresh(conn, outbox=True)
+        publish(client, result, conn=conn)
         return result
 
     def run(self, once: bool = False) -> int:
         """Loop until stopped (or one run with ``once``); return the number of runs."""
         runs = 0
-        client = redis.Redis.from_url(self.redis_url)
+        client = redis.Redis.from_url(self.redis_url, socket_timeout=10, socket_connect_timeout=5)
+        conn: psycopg.Connection | None = None
+        # After a start or an outage: messages committed and never published (by us or a killed worker).
+        left_owed = True
         try:
-            with db.connect(self.database_url, autocommit=True) as conn:
-                while not self.stopping:
-                    try:
-                        self.run_once(conn, client)
-                        runs += 1
-                    except (psycopg.Error, redis.RedisError) as exc:
-                        logger.error("analysis refresh failed: %s", exc)
-                        conn.rollback()
-                    if once:
-                        break
-                    self._wait(client)
+            while not self.stopping:
+                try:
+                    if conn is None or conn.closed:
+                        conn = db.connect(self.database_url, autocommit=True)
+                    if left_owed:
+                        if n := live_outbox.deliver_left(conn, client):
+                            logger.info("published %s live message(s) left in the outbox", n)
+                        left_owed = False
+                    self.run_once(conn, client)
+                    runs += 1
+                except (psycopg.Error, redis.RedisError) as exc:
+                    # A run committed before the failure keeps its messages in the outbox: sent next time.
+                    logger.error("analysis refresh failed: %s", exc)
+                    left_owed = True
+                    conn = _drop(conn)
+                if once:
+                    break
+                self._wait(client)
         finally:
             client.close()
+            _drop(conn)
         return runs
 
     def _wait(self, client: redis.Redis) -> None:
@@ -217,6 +254,16 @@ class AnalysisWorker:
             except redis.RedisError as exc:
                 logger.warning("analysis request list unavailable: %s", exc)
                 time.sleep(1)
+
+
+def _drop(conn: psycopg.Connection | None) -> None:
+    """Close a connection that may be broken (a new one is opened for the next run)."""
+    if conn is not None:
+        try:
+            conn.close()
+        except psycopg.Error:
+            pass
+    return None
 
 
 def request_refresh(client: redis.Redis, by: str) -> None:

@@ -24,6 +24,7 @@ from pathlib import Path
 import psycopg
 import redis
 
+from geodata import camera_counts as counts_repo
 from geodata import cameras as camera_repo
 from geodata import db
 from grid.camera_matters import RULE_MATTERS, resolve_matters
@@ -33,9 +34,12 @@ from video.media import MediaRecorder, Privacy, write_latest
 from video.pipeline import CameraPipeline
 from video.situations import Situation, VisitJoiner
 from video.sources import FrameSource, Sample
-from geodata.bus import InvalidMessage, LiveCamera, publish_incident, publish_live
+from geodata.bus import InvalidMessage, LiveCamera, LiveCameraCounts, publish_incident, publish_live
 from workers.camera_events import HealthReport, Publish, health_of, situation_message, wall_time
 from workers.camera_leases import Leases, fair_share
+from workers.count_buckets import CountBuckets, CountsReport
+from workers.camera_live import LiveRelay, LiveTap
+from workers.camera_recheck import LookDone, Looks, RecheckConfig, Rechecker
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +75,12 @@ class CameraWorkerConfig:
     model: str | None = None
     model_size: tuple[int, int] = (640, 640)
     model_layout: str = "auto"
+    # The second look at resolved camera cases (workers/camera_recheck.py).
+    recheck: RecheckConfig = field(default_factory=RecheckConfig)
+    # Zone peaks and line crossings are counted per bucket (issue 14); the open bucket's partial counts
+    # are stored and published at most this often, so the chart on /cameras moves within the bucket.
+    count_bucket_s: int = counts_repo.BUCKET_S
+    count_partial_s: float = 30.0
 
     def detector(self) -> Detector | None:
         """A fresh detector for one camera thread, or None for the pipeline's default (HOG)."""
@@ -84,7 +94,8 @@ class CameraRunner(threading.Thread):
     """One camera: source -> pipeline -> events and media, in its own thread."""
 
     def __init__(self, config: CameraConfig, gen: int, outbox: queue.Queue, media_dir: Path,
-                 settings: CameraWorkerConfig, matters: dict[str, str]) -> None:
+                 settings: CameraWorkerConfig, matters: dict[str, str],
+                 counts_seed: LiveCameraCounts | None = None) -> None:
         super().__init__(name=f"camera-{config.code}", daemon=True)
         self.config = config
         self.gen = gen
@@ -98,11 +109,18 @@ class CameraRunner(threading.Thread):
                                   realtime=True)
         self.pipeline = CameraPipeline(config, detector=settings.detector(), analysis_width=settings.analysis_width)
         self.joiner = VisitJoiner(settings.join_visits_s)
+        # Only cameras with zones or lines count anything.
+        self.counts = (CountBuckets(config, settings.count_bucket_s, settings.count_partial_s)
+                       if config.zones or config.lines else None)
+        if self.counts is not None and counts_seed is not None:
+            self.counts.seed(counts_seed.bucket_start, counts_seed.zones, counts_seed.lines)
         self._clock = (0.0, time.time())  # the last sample's stream and wall time
         privacy = Privacy(config.privacy if settings.blur_faces else "off")
         self.recorder = MediaRecorder(media_dir, config.code, config.fps, settings.clip_pre_s,
                                       settings.clip_post_s, privacy)
+        self.live = LiveTap(privacy)  # frames for the dashboard's live view, only while someone watches
         self.problems: set[str] = set()
+        self.looks = Looks()  # rechecks of resolved cases the worker asks for (workers/camera_recheck.py)
         self.started = time.monotonic()
         self._last_health: tuple[str, str | None] | None = None
         self._health_at = 0.0
@@ -126,15 +144,25 @@ class CameraRunner(threading.Thread):
         for ev in self.joiner.flush():
             self._publish(ev, wall_time(wall - (t - ev.at_s)), [])
         self.recorder.flush()
+        if self.counts is not None:
+            # The open bucket is written as it stands; a runner taking over within it counts on from it.
+            last = self.counts.close(wall)
+            if last is not None:
+                self.outbox.put(CountsReport(self.gen, last))
         logger.info("camera %s: stopped", self.config.code)
 
     def step(self, s: Sample) -> None:
         """Analyse one sample: pipeline events, media ring (with the tracked people to blur), health."""
         events = self.pipeline.feed(s.frame, s.t)
         self._clock = (s.t, s.wall)
+        if self.counts is not None and s.frame is not None:
+            # Only analysed frames count: an offline camera's buckets are missing, not zero.
+            for counts in self.counts.feed(s.wall, self.pipeline.present, self.pipeline.crossings):
+                self.outbox.put(CountsReport(self.gen, counts))
         if s.frame is not None:
             people = self.pipeline.people
             self.recorder.feed(s.frame, s.t, people)
+            self.live.feed(s.frame, s.t, s.wall, people)
             if s.t - self._latest_at >= self.settings.latest_every_s:
                 write_latest(self.media_dir, self.config.code, s.frame, self.recorder.privacy, people)
                 self._latest_at = s.t
@@ -156,6 +184,7 @@ class CameraRunner(threading.Thread):
                 self._publish(out, when, media)
         for ev in self.joiner.due(s.t):
             self._publish(ev, wall_time(s.wall - (s.t - ev.at_s)), [])
+        self.looks.step(self, s)
         self._report_health(s)
 
     def _publish(self, ev: Situation, when, media: list[str]) -> None:
@@ -185,6 +214,7 @@ class CameraWorker:
         self.config = config or CameraWorkerConfig()
         self.worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}"
         self.leases = Leases(self.redis, self.worker_id, int(self.config.lease_s * 1000))
+        self.live = LiveRelay(self.redis, self.worker_id)
         self.outbox: queue.Queue = queue.Queue()
         self.retry: deque = deque(maxlen=10_000)
         self.runners: dict[str, CameraRunner] = {}
@@ -196,6 +226,7 @@ class CameraWorker:
         self._gen = 0
         self._published: dict[str, str] = {}
         self._renewed_at = time.monotonic()
+        self.rechecker = Rechecker(self, self.config.recheck)
 
     # ---- main loop -------------------------------------------------------------------------
     def run(self, max_s: float | None = None) -> None:
@@ -212,6 +243,8 @@ class CameraWorker:
                 if now - last_lease >= renew_every:
                     last_lease = now
                     self._guard(self._lease_round)
+                self._guard(self.live.tick, self.runners)
+                self._guard(self.rechecker.round)
                 self._guard(self._drain, 0.2)
         finally:
             self.shutdown()
@@ -317,7 +350,8 @@ class CameraWorker:
 
     def _start_runner(self, config: CameraConfig) -> None:
         self._gen += 1
-        runner = CameraRunner(config, self._gen, self.outbox, self.media_dir, self.config, self.matters)
+        runner = CameraRunner(config, self._gen, self.outbox, self.media_dir, self.config, self.matters,
+                              counts_seed=self._stored_counts(config))
         self.runners[config.code] = runner
         runner.start()
         logger.info("camera %s: leased by %s", config.code, self.worker_id)
@@ -344,7 +378,7 @@ class CameraWorker:
                 break
         current = {r.gen for r in self.runners.values()}
         # A runner that lost its lease may still have spoken: only the current owner's words count.
-        items = [i for i in items if i.gen in current or isinstance(i, Publish)]
+        items = [i for i in items if i.gen in current or isinstance(i, (Publish, CountsReport))]
         if not items:
             return
         try:
@@ -360,7 +394,9 @@ class CameraWorker:
             if isinstance(i, HealthReport):
                 reports[i.code] = i
         sent = []
+        looks = [i for i in items if isinstance(i, LookDone)]
         with self.redis.pipeline(transaction=False) as pipe:
+            looks = self.rechecker.queue(pipe, looks)
             for p in publishes:
                 try:
                     publish_incident(pipe, p.message)
@@ -379,6 +415,11 @@ class CameraWorker:
                 })
                 pipe.expire(key, int(max(60, 6 * self.config.lease_s)))
             pipe.execute()
+        self.rechecker.sent(looks)
+        # After the stream entries: a Redis failure above re-queues these with the rest, unwritten.
+        counts = [i for i in items if isinstance(i, CountsReport)]
+        if counts:
+            self._write_counts(counts)
         for p in sent:
             logger.info("camera %s: %s %s %s -> incident stream", p.message.camera, p.message.attributes.get("rule"),
                         p.message.situation.phase.value, p.message.matter)
@@ -401,3 +442,47 @@ class CameraWorker:
         for r in changed:
             self._published[r.code] = f"{r.health}/{r.problem}"
             logger.info("camera %s: health %s%s", r.code, r.health, f" ({r.problem})" if r.problem else "")
+
+    # ---- counts (issue 14) ---------------------------------------------------------------------
+    def _stored_counts(self, config: CameraConfig) -> LiveCameraCounts | None:
+        """The stored counts of the camera's open bucket, for a runner that starts within it."""
+        if not (config.zones or config.lines):
+            return None
+        start = wall_time(counts_repo.bucket_of(time.time(), self.config.count_bucket_s))
+        try:
+            conn = self._db()
+            zones, lines = counts_repo.stored_bucket(conn, config.code, start)
+            conn.rollback()
+        except psycopg.Error as exc:
+            # Counting from zero loses nothing stored: the upsert keeps the larger count per row.
+            logger.warning("camera %s: stored counts unreadable (%s); counting from zero", config.code, exc)
+            self._close_db()
+            return None
+        if not zones and not lines:
+            return None
+        return LiveCameraCounts(at=datetime.now(timezone.utc), camera=config.code, bucket_start=start,
+                                bucket_s=self.config.count_bucket_s, closed=False, zones=zones, lines=lines)
+
+    def _write_counts(self, reports: list[CountsReport]) -> None:
+        """Store each bucket (one transaction each), then publish it on gridwatch:live."""
+        # Of several partial reports of one bucket only the newest is worth a write.
+        latest: dict[tuple[str, datetime], LiveCameraCounts] = {}
+        for r in reports:
+            key = (r.counts.camera, r.counts.bucket_start)
+            if r.counts.closed or not (key in latest and latest[key].closed):
+                latest[key] = r.counts
+        stored: list[LiveCameraCounts] = []
+        try:
+            conn = self._db()
+            for counts in latest.values():
+                counts_repo.write_bucket(conn, counts)
+                stored.append(counts)
+            publish_live(self.redis, stored)
+        except (redis.RedisError, psycopg.Error) as exc:
+            if isinstance(exc, psycopg.Error):
+                self._close_db()
+            # Closed buckets wait for the next round (writing one twice is harmless: an upsert that keeps
+            # the larger count); a partial one will be overtaken by the next anyway.
+            kept = [r for r in reports if r.counts.closed]
+            logger.warning("camera counts not stored or published yet (%s); %s closed bucket(s) kept", exc, len(kept))
+            self.retry.extend(kept)

@@ -30,7 +30,8 @@ from grid import deadlines, merging, routing
 from grid.lifecycle import FINAL_STATUSES, Role, Status, TransitionError
 from grid.locate import OUTSIDE
 from geodata.bus import LiveIncident, created_incident_json
-from geodata.bus.messages import IncidentMessage, InvalidMessage, Phase, parse_incident
+from geodata.bus.messages import IncidentMessage, InvalidMessage, Phase, RecheckMessage, parse_stream
+from geodata.rechecks import RecheckRefused, apply_recheck
 from geodata.bus import stream
 from workers.camera_position import camera_point
 
@@ -113,14 +114,17 @@ class Ingestor:
         out = Outcome()
         rejected: list[tuple[stream.Entry, str]] = []
         parsed: list[tuple[stream.Entry, IncidentMessage]] = []
+        rechecks: list[tuple[stream.Entry, RecheckMessage]] = []
         for entry in entries:
             if entry.data is None:
                 rejected.append((entry, "entry has no 'data' field"))
                 continue
             try:
-                parsed.append((entry, parse_incident(entry.data)))
+                msg = parse_stream(entry.data)
             except InvalidMessage as exc:
                 rejected.append((entry, exc.reason))
+                continue
+            (rechecks if isinstance(msg, RecheckMessage) else parsed).append((entry, msg))
         with self.conn.transaction():
             # Checked every batch (one cheap row): a base grid moved a moment ago routes to its new
             # sub-grid's worker from the next batch on, not seconds later.
@@ -156,6 +160,8 @@ class Ingestor:
                 fresh.append((entry, msg, p.matter, p.lon, p.lat))
             if fresh:
                 self._plan_and_write(fresh, out)
+            for entry, msg in rechecks:
+                self._recheck(entry, msg, out, rejected)
             out.staged = live_outbox.stage(self.conn, out.live)
         out.dead = len(rejected)
         return out, rejected
@@ -234,6 +240,19 @@ class Ingestor:
                 update_at[target] = None
             self._attach(target, msg, action, _status(locked.get(target)), out)
 
+    def _recheck(self, entry: stream.Entry, msg: RecheckMessage, out: Outcome,
+                 rejected: list[tuple[stream.Entry, str]]) -> None:
+        """A camera's second look at a resolved case (geodata/rechecks.py); one that cannot apply is dead-lettered."""
+        try:
+            applied = apply_recheck(self.conn, msg)
+        except (RecheckRefused, TransitionError) as exc:
+            rejected.append((entry, getattr(exc, "reason", None) or str(exc)))
+            return
+        if applied.result is None:
+            logger.info("recheck %s of incident %s changes nothing: %s", msg.event_id, msg.incident_id, applied.why)
+            return
+        out.live.extend(m for m in applied.result.live_messages() if isinstance(m, LiveIncident))
+
     def _auto_dispatch(self, msg: IncidentMessage) -> bool:
         """A camera rule may say `dispatch: auto`; the camera worker copies it into attributes."""
         if msg.attributes.get("dispatch") == "auto":
@@ -280,7 +299,9 @@ class Ingestor:
             # Cannot happen for a locked open case; if it does, the report is kept and the case unharmed.
             logger.warning("report %s kept on incident %s without %s: %s", msg.event_id, target, action, exc)
             return
-        out.live.extend(m for m in result.live_messages() if isinstance(m, LiveIncident))
+        # Named by the report that caused it: a merge's message carries the case id, not the report's.
+        out.live.extend(m.model_copy(update={"event_id": msg.event_id}) for m in result.live_messages()
+                        if isinstance(m, LiveIncident))
 
     def _create(self, batch: BatchWrite, msg, matter, lon, lat, loc: routing.Location,
                 decision: routing.Decision, status: Status, now: datetime,

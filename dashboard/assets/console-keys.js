@@ -140,10 +140,14 @@
       var tabs = TABS.map(function (k, i) { return i === on ? 'gw-tab gw-tab-active' : 'gw-tab'; });
       return panes.concat(tabs);
     },
-    // Row counts of the two queues for their tabs, read from the tables the server sent.
+    // Row counts of the two queues for their tabs, read from the tables the server sent: the whole count
+    // (data-total), not only the rows listed.
     counts: function (verification, queue) {
       function n(table) {
-        try { return '(' + table.props.children[1].props.children.length + ')'; } catch (e) { return ''; }
+        try {
+          var total = table.props['data-total'];
+          return '(' + (total != null ? total : table.props.children[1].props.children.length) + ')';
+        } catch (e) { return ''; }
       }
       return [n(verification), n(queue)];
     }

@@ -446,7 +446,11 @@
     }
     showPending(); loadTasks(); flush();
     // New tasks arrive on the live feed; polling below covers a dropped stream.
-    if (!F.es) { F.es = new EventSource("/live"); F.es.onmessage = function () { loadTasks(); }; }
+    if (!F.es) {
+      F.es = new EventSource("/live"); F.es.onmessage = function () { loadTasks(); };
+      // Messages were dropped for a slow link: reload the list, which is the whole state here.
+      F.es.addEventListener("resync", function () { loadTasks(); });
+    }
   }
   window.addEventListener("online", function () { $("field-net") && ($("field-net").textContent = ""); flush(); });
   window.addEventListener("offline", function () { $("field-net") && ($("field-net").textContent = tr("field.offline")); });

@@ -16,14 +16,33 @@
     if (window.dash_clientside && window.dash_clientside.set_props) window.dash_clientside.set_props(id, props);
   }
   // Throttled, not debounced: a steady stream of messages must not postpone the resync forever,
-  // and one resync a second per wall is plenty for the figures, ticker and ranking.
+  // and one resync a second per wall is plenty for the figures, ticker and ranking. In a storm (more
+  // than STORM_RATE incident messages a second) one every STORM_SYNC_MS: the live markers and the
+  // strip already show each alarm at once, and every resync redraws the clusters and the shading,
+  // work the wall's browser and server then need for the live feed.
+  var SYNC_MS = 1000, STORM_SYNC_MS = 3000, STORM_RATE = 5;
+  function countMessage() {
+    // messages per second, decaying over about two seconds
+    var now = Date.now(), dt = (now - (S.rateAt || now)) / 1000;
+    S.rate = (S.rate || 0) * Math.exp(-dt / 2) + 0.5; S.rateAt = now;
+  }
   function requestSync(delay) {
     if (S.syncTimer) return;
-    var wait = Math.max(delay, 1000 - (Date.now() - (S.lastSync || 0)));
+    var gap = (S.rate || 0) * Math.exp(-(Date.now() - (S.rateAt || 0)) / 2000) > STORM_RATE ? STORM_SYNC_MS : SYNC_MS;
+    var wait = Math.max(delay, gap - (Date.now() - (S.lastSync || 0)));
     S.syncTimer = setTimeout(function () {
       S.syncTimer = null; S.lastSync = Date.now();
       setProps("wall-sync", {data: Date.now()});
     }, wait);
+  }
+  // The server shares one snapshot per area for up to a second (pages/wall/snapshot.py, SNAPSHOT_TTL_S):
+  // a resync soon after a message may get one read before that message's commit. One more resync
+  // TRAIL_MS after the last message of a burst is sure to get a later read, so the wall never stays
+  // on a stale figure until the 30 s interval.
+  var TRAIL_MS = 1500;
+  function trailingSync() {
+    clearTimeout(S.trailTimer);
+    S.trailTimer = setTimeout(function () { requestSync(0); }, TRAIL_MS);
   }
   function close() { if (S.es) { S.es.close(); S.es = null; } }
   function connect() {
@@ -35,6 +54,14 @@
       S.lastBeat = Date.now(); clearTimeout(S.syncTimer); S.syncTimer = null; S.lastSync = 0; requestSync(0);
     });
     es.addEventListener("beat", function () { S.lastBeat = Date.now(); });
+    // The server dropped messages this page was too slow to read: the live markers may be stale
+    // (a case closed meanwhile), so they go, and the wall reloads its state as after a reconnect.
+    es.addEventListener("resync", function () {
+      S.lastBeat = Date.now(); S.live = {}; S.order = []; renderLive();
+      S.resyncs = (S.resyncs || 0) + 1;
+      clearTimeout(S.syncTimer); S.syncTimer = null; S.lastSync = 0; requestSync(0);
+      setProps("wall-analysis-sync", {data: Date.now()});
+    });
     es.onmessage = function (ev) {
       S.lastBeat = Date.now();
       try { handle(JSON.parse(ev.data)); } catch (e) { console.warn("gridwatch live:", e); }
@@ -62,18 +89,27 @@
         if (window.gridwatch.wall) window.gridwatch.wall.alarmArrived();
         renderAlarm();
       }
+      countMessage();
       requestSync(200);
+      trailingSync();
     } else if (m.type === "camera" || m.type === "worker" || m.type === "warning") {
       requestSync(400);
+      trailingSync();
     } else if (m.type === "analysis" || m.type === "early_warning") {
       // New analysis results or a warning's change: redraw the hot spots, warnings and ranking.
       setProps("wall-analysis-sync", {data: Date.now()});
     }
   }
-  // At most a few redraws a second: in a storm every message would otherwise rebuild every marker.
+  // Batched per animation frame: whatever arrived since the last redraw is drawn in one, at the next
+  // frame at least DRAW_GAP_MS after the previous redraw. In a storm every message would otherwise
+  // rebuild every marker; a busy page simply gets bigger batches, never a queue of redraws.
+  var DRAW_GAP_MS = 100;
   function renderLive() {
-    if (S.liveTimer) return;
-    S.liveTimer = setTimeout(function () { S.liveTimer = null; drawLive(); }, 150);
+    if (S.liveFrame) return;
+    S.liveFrame = true;
+    var wait = Math.max(0, DRAW_GAP_MS - (Date.now() - (S.lastDraw || 0)));
+    var frame = function () { requestAnimationFrame(function () { S.liveFrame = false; S.lastDraw = Date.now(); drawLive(); }); };
+    if (wait) setTimeout(frame, wait); else frame();
   }
   function drawLive() {
     var feats = S.order.map(function (id) {

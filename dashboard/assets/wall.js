@@ -35,6 +35,13 @@
     return L.circleMarker(latlng, {radius: (on ? 8 : 5) * s, pane: "wall-workers-pane", color: on ? "#0b1220" : "#8c8c8c",
       weight: 2, fillColor: on ? "#95de64" : "#595959", fillOpacity: on ? 1 : 0.6, interactive: false});
   }
+  // Sub-grid shading: the shapes come once with the page, the open count per sub-grid with each
+  // refresh as the layer's hideout (a few kB instead of every polygon again).
+  function subGridStyle(feature, context) {
+    var counts = (context && context.hideout) || {};
+    var p = feature.properties;
+    return window.gridwatch.map.subGridStyle({properties: {open: counts[p.code] || 0, selected: p.selected}});
+  }
   // In a storm the newest markers shrink and stop pulsing, so they never merge into one red band.
   var CROWD = 15;
   function livePoint(feature, latlng) {
@@ -105,10 +112,17 @@
   // ---- the alarm strip: newest first, two lines at most, "+N" for the rest ------------------------
   var A = {items: [], total: 0, title: "", timer: null};
   var STRIP_MAX = 12;  // more never fit two lines; the rest is the "+N"
-  // Coalesced: in a storm hundreds of alarms a second arrive, and the strip is redrawn a few times a second.
+  // Coalesced: in a storm hundreds of alarms a second arrive; the strip (which measures its layout) is
+  // redrawn at the next animation frame, at most every STRIP_GAP_MS, with whatever arrived meanwhile.
+  var STRIP_GAP_MS = 200;
   function setAlarms(items, total, title) {
     A.items = items || []; A.total = total || 0; A.title = title || A.title;
-    if (!A.timer) A.timer = setTimeout(function () { A.timer = null; renderAlarms(); }, 200);
+    if (A.timer) return;
+    A.timer = true;
+    var wait = Math.max(0, STRIP_GAP_MS - (Date.now() - (A.drawn || 0)));
+    setTimeout(function () {
+      requestAnimationFrame(function () { A.timer = null; A.drawn = Date.now(); renderAlarms(); });
+    }, wait);
   }
   function renderAlarms() {
     var el = document.getElementById("wall-alarm");
@@ -181,6 +195,7 @@
 
   window.gridwatch = window.gridwatch || {};
   window.gridwatch.wall = {clusterPoint: clusterPoint, cameraPoint: cameraPoint, workerPoint: workerPoint,
+                           subGridStyle: subGridStyle,
                            livePoint: livePoint, alarmArrived: alarmArrived, setAlarms: setAlarms, show: show,
                            fit: fitAll, alarms: A};
   window.dash_clientside = window.dash_clientside || {};

@@ -10,9 +10,11 @@ from collections.abc import Iterable
 from redis.client import Pipeline
 from redis.exceptions import NoScriptError
 
-from geodata.bus.messages import (IncidentMessage, InvalidMessage, LiveAnalysis, LiveCamera, LiveEarlyWarning,
+from geodata.bus.messages import (IncidentMessage, InvalidMessage, LiveAnalysis, LiveCamera, LiveCameraCounts,
+                                  LiveEarlyWarning,
                                   LiveIncident, LiveMessage, LiveWarning, LiveGridWorker, created_incident_json, dump_live,
                                   incident_message, parse_incident, parse_live)
+from geodata.bus.messages import RecheckMessage, parse_stream
 
 logger = logging.getLogger(__name__)
 
@@ -29,22 +31,25 @@ DATA_FIELD = "data"
 
 __all__ = [
     "DATA_FIELD", "DEAD_STREAM", "INCIDENT_STREAM", "INGEST_GROUP", "LIVE_CHANNEL",
-    "IncidentMessage", "InvalidMessage", "LiveAnalysis", "LiveCamera", "LiveEarlyWarning", "LiveIncident", "LiveMessage", "LiveWarning",
+    "IncidentMessage", "InvalidMessage", "LiveAnalysis", "LiveCamera", "LiveCameraCounts", "LiveEarlyWarning", "LiveIncident", "LiveMessage", "LiveWarning",
     "LiveGridWorker", "created_incident_json", "dump_live", "incident_message", "parse_incident", "parse_live",
     "publish_incident", "publish_live",
 ]
 
 
-def publish_incident(client, msg: IncidentMessage) -> bytes | None:
-    """Add one message to the incident stream (the only code that does); return the entry id, or None
-    when `client` is a pipeline, whose replies come with its `execute()`."""
-    if not isinstance(msg, IncidentMessage):
-        raise TypeError(f"publish_incident takes an IncidentMessage, got {type(msg).__name__}")
+def publish_incident(client, msg: IncidentMessage | RecheckMessage) -> bytes | None:
+    """Add one message (a report, or a camera's `recheck`) to the incident stream (the only code that
+    does); return the entry id, or None when `client` is a pipeline, whose replies come with its `execute()`."""
+    if not isinstance(msg, (IncidentMessage, RecheckMessage)):
+        raise TypeError(f"publish_incident takes an IncidentMessage or RecheckMessage, got {type(msg).__name__}")
     data = msg.model_dump_json().encode()
     # Read back through the consumer's own door, so the producer hears InvalidMessage now instead of
     # ingest dead-lettering it later: a model built with model_construct or model_copy(update=...) was
     # never validated, and only the door bounds the size.
-    parse_incident(data)
+    if isinstance(msg, RecheckMessage):
+        parse_stream(data)
+    else:
+        parse_incident(data)
     entry_id = client.xadd(INCIDENT_STREAM, {DATA_FIELD: data})
     return None if isinstance(client, Pipeline) else entry_id
 

@@ -182,6 +182,81 @@ def parse_incident(raw: bytes | str) -> IncidentMessage:
         raise InvalidMessage(f"unreadable message: {exc or type(exc).__name__}") from None
 
 
+class RecheckResult(StrEnum):
+    """What a camera saw when it looked again at a resolved case's zone."""
+
+    PRESENT = "present"
+    GONE = "gone"
+    UNKNOWN = "unknown"
+
+
+class RecheckMessage(BaseModel):
+    """A camera's second look (复核) at a resolved camera case, on `gridwatch:incidents`, version 1."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    v: Literal[1] = Field(title="version", description="message format version; 1")
+    type: Literal["recheck"] = Field("recheck", title="type", description="'recheck': not an incident report")
+    event_id: UUID = Field(title="event id", description="idempotency key of this message")
+    incident_id: UUID = Field(title="incident id", description="the resolved camera case looked at")
+    camera: str = Field(pattern=_CODE, title="camera code")
+    rule: str = Field(min_length=1, max_length=64, title="rule kind", description="the case's rule")
+    zone: str = Field(min_length=1, max_length=64, title="zone name", description="the case's zone")
+    result: RecheckResult = Field(title="result", description="present, gone or unknown")
+    observed_at: AwareDatetime = Field(title="observed at", description="end of the look, ISO 8601 with offset")
+    media: list[str] = Field(default_factory=list, max_length=20, title="media",
+                             description="the fresh snapshot, relative to the media directory")
+    resolution: int | None = Field(None, ge=1, title="resolution",
+                                   description="id of the `resolve` history row this look follows")
+    reason: str | None = Field(None, min_length=1, max_length=500, title="reason",
+                               description="why the camera could not tell; required with unknown")
+
+    @field_validator("media")
+    @classmethod
+    def _media_refs(cls, refs: list[str]) -> list[str]:
+        for i, ref in enumerate(refs):
+            problem = media_problem(ref)
+            if problem:
+                raise ValueError(f"media[{i}]: {problem}")
+        return refs
+
+    @model_validator(mode="after")
+    def _unknown_says_why(self) -> "RecheckMessage":
+        if self.result is RecheckResult.UNKNOWN and not self.reason:
+            raise ValueError("an unknown result needs a reason (offline, covered, moved, not leased...)")
+        return self
+
+
+def recheck_message(**fields: Any) -> RecheckMessage:
+    """A RecheckMessage from Python values; raise InvalidMessage with the consumer's reason."""
+    try:
+        return RecheckMessage(**fields)
+    except ValidationError as exc:
+        raise InvalidMessage(_reason(exc)) from None
+
+
+StreamMessage = IncidentMessage | RecheckMessage
+
+
+def parse_stream(raw: bytes | str) -> StreamMessage:
+    """Parse one `gridwatch:incidents` entry: a `recheck` by its `type`, anything else as an incident report."""
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8", "surrogatepass")
+    # Reports are thousands a second: only an entry that names "recheck" at all pays for a second look.
+    if not isinstance(raw, (bytes, bytearray)) or b'"recheck"' not in raw or len(raw) > MAX_MESSAGE_BYTES:
+        return parse_incident(raw)
+    try:
+        top = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return parse_incident(raw)
+    if not (isinstance(top, dict) and top.get("type") == "recheck"):
+        return parse_incident(raw)
+    try:
+        return RecheckMessage.model_validate_json(raw)
+    except ValidationError as exc:
+        raise InvalidMessage(_reason(exc)) from None
+
+
 # ---- live pub/sub on gridwatch:live ------------------------------------------------------------
 
 class _Live(BaseModel):
@@ -215,6 +290,10 @@ class LiveIncident(_Live):
     lat: float
     report_count: int = 1
     due_at: datetime | None = None
+    # Added within version 1 (readers ignore what they do not know): which report caused this message,
+    # so a count of live messages per report is possible where merging would otherwise hide one.
+    event_id: UUID | None = Field(None, title="the report that caused it: its event_id on create (the case "
+                                  "id), merge and situation phases; None for people's transitions")
 
 
 class LiveWarning(_Live):
@@ -283,7 +362,57 @@ class LiveAnalysis(_Live):
     new_warnings: int = 0
 
 
-LiveMessage = Annotated[Union[LiveIncident, LiveWarning, LiveCamera, LiveGridWorker, LiveEarlyWarning, LiveAnalysis],
+class _Count(BaseModel):
+    # The wire names `class` and `in` are Python keywords: fields take them as aliases, and the JSON
+    # (model_dump, and so publish_live and the dashboard's relay) always uses the wire names.
+    model_config = ConfigDict(extra="ignore", frozen=True, validate_by_name=True, validate_by_alias=True,
+                              serialize_by_alias=True)
+
+    name: str = Field(min_length=1, max_length=64, title="zone or line name")
+    cls: Literal["person", "vehicle"] = Field(alias="class", title="what is counted")
+
+
+class ZoneCount(_Count):
+    """People or vehicles in one zone at the bucket's peak (the most in any one frame)."""
+
+    peak: int = Field(ge=0)
+
+
+class LineCount(_Count):
+    """Crossings of one counting line by one class in the bucket, per direction."""
+
+    in_: int = Field(ge=0, alias="in", title="crossings towards the line's in side")
+    out: int = Field(ge=0, title="crossings away from the in side")
+
+
+class LiveCameraCounts(_Live):
+    """A camera's counts for one time bucket (issue 14): zone peaks and line crossings.
+
+    `closed` is False for the partial counts of the bucket still open (sent at most every 30 s);
+    the closed bucket's message comes once, after its counts are stored in `camera_count`.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True, validate_by_name=True, validate_by_alias=True,
+                              serialize_by_alias=True)
+
+    type: Literal["camera_counts"] = "camera_counts"
+    camera: str = Field(pattern=_CODE)
+    bucket_start: datetime = Field(title="start of the bucket, aware")
+    bucket_s: int = Field(gt=0, le=86400, title="bucket length in seconds (300)")
+    closed: bool = Field(True, title="False while the bucket is still counting")
+    zones: list[ZoneCount] = Field(default_factory=list, max_length=512)
+    lines: list[LineCount] = Field(default_factory=list, max_length=512)
+
+    @field_validator("bucket_start")
+    @classmethod
+    def _aware(cls, v: datetime) -> datetime:
+        if v.tzinfo is None:
+            raise ValueError("bucket_start needs a time zone")
+        return v
+
+
+LiveMessage = Annotated[Union[LiveIncident, LiveWarning, LiveCamera, LiveGridWorker, LiveEarlyWarning, LiveAnalysis,
+                              LiveCameraCounts],
                         Field(discriminator="type")]
 _LIVE = TypeAdapter(LiveMessage)
 
@@ -311,11 +440,12 @@ def created_incident_json(*, at: datetime, id: UUID, actor: str, status: Status,
         "worker_code": worker_code, "matter_code": matter_code, "priority": priority,
         "base_grid_code": base_grid_code, "sub_grid_code": sub_grid_code, "community_code": community_code,
         "street_code": street_code, "outside": outside, "lon": lon, "lat": lat, "report_count": 1,
-        "due_at": due_at,
+        "due_at": due_at, "event_id": id,
     }).decode()
 
 
-def parse_live(raw: bytes | str) -> LiveIncident | LiveWarning | LiveCamera | LiveGridWorker | LiveEarlyWarning | LiveAnalysis:
+def parse_live(raw: bytes | str) -> (LiveIncident | LiveWarning | LiveCamera | LiveGridWorker | LiveEarlyWarning
+                                     | LiveAnalysis | LiveCameraCounts):
     """Parse one gridwatch:live payload; raise InvalidMessage when it is not one we know."""
     if not isinstance(raw, (bytes, bytearray, memoryview, str)):
         raise InvalidMessage(f"data must be bytes or text, got {type(raw).__name__}")

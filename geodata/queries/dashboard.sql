@@ -104,7 +104,9 @@ SELECT code, name, name_en, family, priority, deadline_hours FROM matter WHERE a
 SELECT i.id::text AS id, i.matter_code, m.name AS matter, m.name_en AS matter_en, m.family, i.priority,
        i.status, i.level, i.queue, i.worker_code, w.name AS worker, i.sub_grid_code, i.community_code,
        i.street_code, i.camera_code, i.created_at, i.due_at, i.overdue_at IS NOT NULL OR i.due_at < now() AS overdue,
-       i.description, i.report_count, ST_X(i.geom) AS lon, ST_Y(i.geom) AS lat
+       i.description, i.report_count, ST_X(i.geom) AS lon, ST_Y(i.geom) AS lat,
+       -- all matching rows, before LIMIT: the console lists the first rows and says "+N" for the rest
+       count(*) OVER () AS total
 FROM incident i JOIN matter m ON m.code = i.matter_code LEFT JOIN grid_worker w ON w.code = i.worker_code
 WHERE (%(verification)s::boolean IS NULL
        OR (%(verification)s AND i.status = 'reported' AND i.queue = 'verification')

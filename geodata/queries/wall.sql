@@ -50,19 +50,49 @@ FROM (SELECT DISTINCT unnest(%(ids)s::text[]) AS id) t
 WHERE NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.action = 'alarm_ack' AND a.target = t.id)
 RETURNING target;
 
--- name: wall_clusters
--- Open incidents per cell (%(cell)s degrees, chosen so a storm still gives few, separate circles), with
--- how many of them are overdue; a cell with one incident keeps its id.
-SELECT count(*) AS n, min(i.priority) AS priority,
-       mode() WITHIN GROUP (ORDER BY m.family) AS family,
-       avg(ST_X(i.geom)) AS lon, avg(ST_Y(i.geom)) AS lat,
-       (array_agg(i.id::text ORDER BY i.created_at DESC))[1] AS id,
-       count(*) FILTER (WHERE i.status NOT IN ('resolved') AND (i.overdue_at IS NOT NULL OR i.due_at < now()))
-           AS overdue
-FROM incident i JOIN matter m ON m.code = i.matter_code
-WHERE i.status NOT IN ('closed', 'cancelled') AND i.geom IS NOT NULL
+-- name: wall_open_count
+-- Open cases of the area (an index-only count): it sets the cluster cell of wall_open_rollup.
+SELECT count(*) AS n FROM incident i
+WHERE i.status NOT IN ('closed', 'cancelled')
   AND (%(scope_street)s::text IS NULL OR i.street_code = %(scope_street)s)
-  AND (%(scope_community)s::text IS NULL OR i.community_code = %(scope_community)s)
-GROUP BY ST_SnapToGrid(i.geom, %(cell)s)
-ORDER BY count(*) DESC
-LIMIT %(limit)s;
+  AND (%(scope_community)s::text IS NULL OR i.community_code = %(scope_community)s);
+
+-- name: wall_open_rollup
+-- Every figure the wall draws from open cases, in one pass over them (a storm has tens of thousands,
+-- read about once a second): per sub-grid, per street, per cell (%(cell)s degrees, the nearest grid
+-- point as ST_SnapToGrid) and family, and in all; `kind` says which. geodata.wall_repo merges a
+-- cell's families into one cluster. Grouping sets of plain columns aggregate by hashing, so no step
+-- sorts the open cases (as ST_SnapToGrid keys, mode() and ordered aggregates did).
+SELECT CASE WHEN GROUPING(o.sub_grid_code) = 0 THEN 'sub_grid' WHEN GROUPING(o.street_code) = 0 THEN 'street'
+            WHEN GROUPING(o.cx) = 0 THEN 'cell' ELSE 'all' END AS kind,
+       o.sub_grid_code, o.street_code, o.cx, o.cy, o.family,
+       count(*) AS n, count(*) FILTER (WHERE o.late) AS overdue, min(o.priority) AS priority,
+       sum(o.x) AS sx, sum(o.y) AS sy
+FROM (SELECT i.sub_grid_code, i.street_code, m.family, i.priority,
+             round(ST_X(i.geom) / %(cell)s)::int AS cx, round(ST_Y(i.geom) / %(cell)s)::int AS cy,
+             ST_X(i.geom) AS x, ST_Y(i.geom) AS y,
+             i.status <> 'resolved' AND (i.overdue_at IS NOT NULL OR i.due_at < now()) AS late
+      FROM incident i JOIN matter m ON m.code = i.matter_code
+      WHERE i.status NOT IN ('closed', 'cancelled')
+        AND (%(scope_street)s::text IS NULL OR i.street_code = %(scope_street)s)
+        AND (%(scope_community)s::text IS NULL OR i.community_code = %(scope_community)s)) o
+GROUP BY GROUPING SETS ((o.sub_grid_code), (o.street_code), (o.cx, o.cy, o.family), ());
+
+-- name: wall_kpis_closed
+-- The KPIs not drawn from open cases: cases today, closures (on time) over 30 days, cameras online.
+SELECT
+    (SELECT count(*) FROM incident i WHERE i.created_at >= %(day_start)s
+        AND (%(scope_street)s::text IS NULL OR i.street_code = %(scope_street)s)
+        AND (%(scope_community)s::text IS NULL OR i.community_code = %(scope_community)s)) AS today,
+    c.closed_on_time, c.closed,
+    (SELECT count(*) FILTER (WHERE health = 'online') FROM camera) AS cameras_online,
+    (SELECT count(*) FROM camera) AS cameras
+FROM (SELECT count(*) FILTER (WHERE i.on_time) AS closed_on_time, count(*) AS closed FROM incident i
+      WHERE i.status = 'closed' AND i.closed_at >= now() - interval '30 days'
+        AND (%(scope_street)s::text IS NULL OR i.street_code = %(scope_street)s)
+        AND (%(scope_community)s::text IS NULL OR i.community_code = %(scope_community)s)) c;
+
+-- name: wall_streets
+-- The streets of the area, for the ranking (a street with no open case is listed with 0).
+SELECT code, name, name_en FROM street
+WHERE (%(scope_street)s::text IS NULL OR code = %(scope_street)s) ORDER BY code;

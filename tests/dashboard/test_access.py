@@ -128,6 +128,10 @@ def _route_calls(ids):
         "/lang/<lang_code>": ("GET", "/lang/zh", None),
         "/live": ("STREAM", "/live", None),
         "/media/<path:name>": ("GET", "/media/none/missing.jpg", None),
+        # No such camera: allowed roles get 404 at once (no stream to hold open); tests/dashboard/test_camera_live.py
+        # watches real ones.
+        "/cameras/<code>/live": ("GET", "/cameras/NO-SUCH-CAM/live", None),
+        "/cameras/<code>/live/status": ("GET", "/cameras/NO-SUCH-CAM/live/status", None),
         "/field/api/tasks": ("GET", "/field/api/tasks", None),
         "/field/api/task/<incident_id>": ("GET", f"/field/api/task/{ids['task']}", None),
         "/field/api/report": ("POST", "/field/api/report", {"event_id": "not-a-uuid"}),
@@ -222,9 +226,13 @@ def test_login_is_rate_limited(browser, server):
 
 def test_supervisor_sees_only_its_street(sessions, server, ids):
     body = {"output": "..console-verification.children...console-queue.children...console-alarms.children..."
-                      "console-workload.children..",
+                      "console-workload.children...console-ack-all.children...console-ack-all.disabled..."
+                      "console-alarm-seen.data..",
             "outputs": [{"id": i, "property": "children"} for i in
-                        ("console-verification", "console-queue", "console-alarms", "console-workload")],
+                        ("console-verification", "console-queue", "console-alarms", "console-workload")]
+                       + [{"id": "console-ack-all", "property": "children"},
+                          {"id": "console-ack-all", "property": "disabled"},
+                          {"id": "console-alarm-seen", "property": "data"}],
             "inputs": [{"id": i, "property": p, "value": v} for i, p, v in (
                 ("console-filter-status", "value", None), ("console-filter-family", "value", None),
                 ("console-filter-priority", "value", None), ("console-filter-overdue", "value", []),

@@ -58,11 +58,13 @@ def _close_task(ctx, server, deps, task_id: str) -> str:
     """The console's close button on a task that is still with its worker: refused by the table."""
     button = {"index": "close", "type": "console-action"}
     out = _callback(ctx, server, deps, "console-msg.children",
-                    inputs=[[{"id": button, "property": "n_clicks", "value": 1}], []],
+                    inputs=[[{"id": button, "property": "n_clicks", "value": 1}], [],
+                            {"id": "console-ack-all", "property": "n_clicks", "value": 0}],
                     state=[{"id": "console-selected", "property": "data", "value": task_id},
                            {"id": "console-note", "property": "value", "value": None},
                            {"id": "console-worker", "property": "value", "value": None},
-                           {"id": "console-done", "property": "data", "value": 0}],
+                           {"id": "console-done", "property": "data", "value": 0},
+                           {"id": "console-alarm-seen", "property": "data", "value": None}],
                     changed=json.dumps(button, separators=(",", ":"), sort_keys=True) + ".n_clicks")
     return out["console-msg"]["children"]
 

@@ -51,11 +51,32 @@ def test_hourly_and_clusters_count_every_case_once(grid_db):
     open_n, overdue_n = conn.execute(
         "SELECT count(*), count(*) FILTER (WHERE status <> 'resolved' AND (overdue_at IS NOT NULL OR due_at < now())) "
         "FROM incident WHERE status NOT IN ('closed', 'cancelled')").fetchone()
+    assert wall_repo.open_count(conn, ALL) == open_n
+    sizes = []
     for cell in (layers.BASE_CELL_DEG, layers.cluster_cell(40_000)):
-        cl = wall_repo.clusters(conn, ALL, cell, 300)
+        rollup = wall_repo.open_rollup(conn, ALL, cell)
+        assert rollup["open"] == open_n and rollup["overdue"] == overdue_n
+        assert sum(rollup["sub_grids"].values()) == open_n == sum(n for n, _ in rollup["streets"].values())
+        assert sum(o for _, o in rollup["streets"].values()) == overdue_n
+        cl = wall_repo.merge_cells(rollup["cells"], 1, 300)
         assert sum(r["n"] for r in cl) == open_n and sum(r["overdue"] for r in cl) == overdue_n
-    assert len(wall_repo.clusters(conn, ALL, layers.cluster_cell(40_000), 300)) <= len(
-        wall_repo.clusters(conn, ALL, layers.BASE_CELL_DEG, 300))
+        sizes.append(len(cl))
+    assert sizes[1] <= sizes[0]
+
+
+def test_merged_cells_keep_the_commonest_family_the_top_priority_and_the_mean_position():
+    cells = [  # two base cells of one 2x2 block, and one of the next block
+        {"cx": 10, "cy": 20, "family": "crime", "n": 1, "overdue": 1, "priority": 1, "sx": 1.0, "sy": 2.0},
+        {"cx": 11, "cy": 21, "family": "hazard", "n": 2, "overdue": 0, "priority": 2, "sx": 2.2, "sy": 4.2},
+        {"cx": 12, "cy": 20, "family": "dispute", "n": 1, "overdue": 0, "priority": 3, "sx": 1.2, "sy": 2.0},
+    ]
+    big, small = wall_repo.merge_cells(cells, 2, 300)
+    assert big == {"n": 3, "priority": 1, "family": "hazard", "overdue": 1, "lon": 1.066667, "lat": 2.066667}
+    assert small["n"] == 1 and small["family"] == "dispute" and small["lon"] == 1.2
+    assert len(wall_repo.merge_cells(cells, 1, 300)) == 3 and len(wall_repo.merge_cells(cells, 1, 2)) == 2
+    # a tie goes to the first family by name, as SQL's mode() would
+    tie = wall_repo.merge_cells([{**cells[0], "family": "hazard"}, {**cells[0], "family": "crime"}], 1, 300)
+    assert tie[0]["family"] == "crime" and tie[0]["n"] == 2
 
 
 @pytest.mark.parametrize("open_count,cell", [

@@ -234,7 +234,7 @@ def test_the_fast_created_message_is_the_live_incident_it_announces(fields):
     common = {"at": datetime(2024, 5, 1, 9, 30, tzinfo=timezone(timedelta(hours=8))), "id": uuid.UUID(EVENT),
               "matter_code": "HZ-01", "priority": 2, "lon": 114.35, "lat": 22.7}
     text = created_incident_json(**common, **fields)
-    model = LiveIncident(**common, **fields, action="create", level="grid", report_count=1)
+    model = LiveIncident(**common, **fields, action="create", level="grid", report_count=1, event_id=common["id"])
     assert parse_live(text) == model
     assert list(json.loads(text)) == list(json.loads(dump_live(model)))
 

@@ -76,8 +76,9 @@ def run(args, settings) -> int:
         if as_of is not None and as_of.tzinfo is None:
             raise SystemExit("--as-of needs an offset, e.g. 2024-05-01T09:00:00+08:00")
         with db.connect(settings.require_database(), autocommit=True) as conn:
-            result = analysis.Analyzer().refresh(conn, as_of=as_of)
-        analysis.publish(client, result)
+            # Through the live outbox: a publish that fails is done by the next worker to start.
+            result = analysis.Analyzer().refresh(conn, as_of=as_of, outbox=True)
+            analysis.publish(client, result, conn=conn)
     finally:
         client.close()
     print(f"run {result.run_id} at {result.computed_at.isoformat()} in {result.seconds:.2f} s")

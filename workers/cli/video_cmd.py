@@ -1,4 +1,4 @@
-"""gridwatch video analyze CLIP --camera CONFIG.json: offline analysis, one JSON line per situation."""
+"""gridwatch video analyze CLIP --camera CONFIG.json: offline analysis, one JSON line per situation and per line crossing."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ def register(sub) -> None:
     """Add the `video` command and its `analyze` action."""
     p = sub.add_parser("video", help="video analytics tools")
     vsub = p.add_subparsers(dest="video_command", required=True)
-    a = vsub.add_parser("analyze", help="run the camera pipeline on a clip and print its situations")
+    a = vsub.add_parser("analyze", help="run the camera pipeline on a clip and print its situations and line crossings")
     a.add_argument("clip", help="video file")
     a.add_argument("--camera", required=True, help="camera config JSON (see docs/cameras.md)")
     a.add_argument("--fps", type=float, default=None, help="analysis rate (default: the config's fps)")
@@ -25,7 +25,7 @@ def register(sub) -> None:
 
 
 def run(args, settings) -> int:
-    """Analyse the clip and print one JSON object per situation; 2 on a bad config or clip."""
+    """Analyse the clip and print one JSON object per situation and per line crossing; 2 on a bad config or clip."""
     import cv2
 
     from video.config import ConfigError, load_config

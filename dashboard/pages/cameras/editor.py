@@ -16,7 +16,9 @@ from grid.camera_matters import RULE_MATTERS
 from video.config import DEFAULT_SECONDS
 
 # Sentences the script shows itself, handed over as data-* attributes in the user's language.
-SCRIPT_STRINGS = ("hint_edit", "hint_draw", "hint_min3", "hint_cross", "zone_default")
+SCRIPT_STRINGS = ("hint_edit", "hint_draw", "hint_min3", "hint_cross", "zone_default",
+                  # The counting-line tool (assets/gridwatch-camera-lines.js) reads its own from the same place.
+                  "hint_line_draw", "hint_line_side", "hint_line_min2", "line_default", "line_in")
 
 
 def make_surface(lang: str, editable: bool) -> html.Div:
@@ -51,8 +53,40 @@ def _rule_row(kind: str, lang: str, editable: bool) -> html.Tr:
     ], id=f"cameras-rule-{kind}")
 
 
-def make_zone_form(lang: str, editable: bool) -> html.Div:
-    """Zone picker, name, the drawing buttons, one row per rule kind, save, and the JSON view."""
+def make_line_form(lang: str, editable: bool) -> html.Div:
+    """Counting lines (issue 14): picker, drawing buttons, name and counted classes of the line on show.
+
+    The geometry (points, in side) is drawn and edited on the picture by assets/gridwatch-camera-lines.js
+    in the same store as the zones, `cameras-edit` ("lines", "lsel"); "save" stores both.
+    """
+    off = not editable
+    classes = [{"label": label("count_class", c, lang), "value": c, "disabled": off} for c in ("person", "vehicle")]
+    return html.Div([
+        html.H2(t("cameras.lines", lang)),
+        html.Div([
+            dcc.Dropdown(id="cameras-line-pick", options=[], clearable=False, searchable=False,
+                         placeholder=t("cameras.line_pick", lang), className="gw-zone-pick"),
+            html.Button(t("cameras.line_new", lang), id="cameras-line-new", n_clicks=0, disabled=off),
+            html.Button(t("cameras.line_side", lang), id="cameras-line-side", n_clicks=0, disabled=off),
+            html.Button(t("cameras.line_delete", lang), id="cameras-line-delete", n_clicks=0, disabled=off),
+        ], className="gw-filters"),
+        html.Div([
+            html.Label([t("cameras.line_name", lang), " ",
+                        dcc.Input(id="cameras-line-name", type="text", maxLength=64, disabled=off)]),
+            html.Label([t("cameras.line_classes", lang), " ",
+                        dcc.Checklist(id="cameras-line-classes", options=classes, value=[], inline=True,
+                                      className="gw-zone-check")]),
+        ], id="cameras-line-form", hidden=True),
+        html.Div(t("cameras.line_none", lang), id="cameras-line-none", hidden=True, className="gw-note"),
+        # Written by the line script only (the hint of its current mode).
+        html.Div(id="cameras-line-hint", className="gw-zone-hint"),
+        # The line script's clientside callback needs an output of its own; nothing reads it.
+        dcc.Store(id="cameras-lines-drawn"),
+    ], id="cameras-lines")
+
+
+def make_zone_form(lang: str, editable: bool, extra: html.Div | None = None) -> html.Div:
+    """Zone picker, name, the drawing buttons, one row per rule kind, `extra` (the line form), save, JSON view."""
     off = not editable
     head = [t("cameras.zone_rule", lang), t("cameras.rule_seconds", lang), t("cameras.rule_people", lang),
             t("cameras.rule_auto", lang), t("cameras.rule_matter", lang)]
@@ -73,6 +107,7 @@ def make_zone_form(lang: str, editable: bool) -> html.Div:
                        className="gw-table gw-zone-rules"),
         ], id="cameras-zone-form", hidden=True),
         html.Div(t("cameras.zone_none", lang), id="cameras-zone-none", hidden=True, className="gw-note"),
+        extra,
         html.Div([
             html.Button(t("cameras.zone_save", lang), id="cameras-zone-save", n_clicks=0, disabled=off),
             html.Button(t("cameras.zone_reset", lang), id="cameras-zone-reset", n_clicks=0, disabled=off),

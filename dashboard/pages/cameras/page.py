@@ -14,11 +14,15 @@ from dash import ALL, ClientsideFunction, Input, Output, State, ctx, dcc, html
 
 from dashboard import access, basemap, context, data
 from dashboard.pages.cameras.zones import zone_features
-from dashboard.pages.cameras.editor import make_surface, make_zone_form
+from dashboard.pages.cameras.editor import make_line_form, make_surface, make_zone_form
+from dashboard.pages.cameras.counts import make_counts_panel
+from dashboard.pages.cameras.line_check import check_lines
+from dashboard.pages.cameras import line_form
 from dashboard.pages.cameras.zone_check import check_zones
 from dashboard.pages.cameras.zone_form import apply_form, form_ids, form_values
 from dashboard.components import fmt_time, make_badge, make_table, matter_name
 from dashboard.i18n import label, t
+from dashboard.live_button import make_live_button
 from dashboard.maps import fn, make_map, points
 from video.media import latest_snapshot_name
 
@@ -58,7 +62,8 @@ def layout(user, lang, **_query):
                 html.H2(id="cameras-title", children=t("cameras.select", lang)),
                 make_surface(lang, editor),
                 html.H2(t("cameras.zones", lang)),
-                make_zone_form(lang, editor),
+                make_zone_form(lang, editor, make_line_form(lang, editor)),
+                make_counts_panel(lang),
                 html.H2(t("cameras.situations", lang)), html.Div(id="cameras-situations"),
             ], className="gw-panel"),
         ], className="gw-col"),
@@ -80,8 +85,9 @@ def cameras_refresh(_tick, _saved):
     order = {"offline": 0, "degraded": 1, "unknown": 2, "online": 3}
     cams.sort(key=lambda c: (order.get(c["health"], 9), c["code"]))
     table = make_table(PAGE, "list", [t("cameras.code", lang), t("cameras.name", lang), t("cameras.health", lang),
-                                      t("cameras.health_at", lang)],
-                       [[c["code"], c["name"], make_badge("health", c["health"], lang), fmt_time(c["health_at"], tz, True)]
+                                      t("cameras.health_at", lang), t("live.open", lang)],
+                       [[c["code"], c["name"], make_badge("health", c["health"], lang), fmt_time(c["health_at"], tz, True),
+                         make_live_button(c["code"], lang, page=PAGE)]
                         for c in cams], row_ids=[c["code"] for c in cams])
     fc = points(cams, context.display(), lambda r: {"code": r["code"], "health": r["health"],
                                                     "tooltip": f"{r['code']} {label('health', r['health'], lang)}"})
@@ -230,8 +236,10 @@ def _load_edit(code, edit) -> dict | None:
     if cam is None:
         return None
     zones = (cam["config"] or {}).get("zones") or []
+    lines = (cam["config"] or {}).get("lines") or []
     same = isinstance(edit, dict) and edit.get("code") == code
-    return {"code": code, "zones": zones, "sel": _clamp_sel(edit.get("sel") if same else 0, zones)}
+    return {"code": code, "zones": zones, "sel": _clamp_sel(edit.get("sel") if same else 0, zones),
+            "lines": lines, "lsel": line_form.clamp_sel(edit.get("lsel") if same else 0, lines)}
 
 
 def _pick_options(zones: list, lang: str) -> list[dict]:
@@ -264,11 +272,12 @@ dash.clientside_callback(
     Input("cameras-zone-save", "n_clicks"),
     State("cameras-selected", "data"), State("cameras-edit", "data"), State("cameras-zones", "value"),
     State("cameras-saved", "data"), State("cameras-zone-pick", "value"), State("cameras-zone-name", "value"),
+    State("cameras-line-pick", "value"), State("cameras-line-name", "value"), State("cameras-line-classes", "value"),
     *[State(i, "value") for i in FORM_IDS],
     prevent_initial_call=True,
 )
 @access.guard(PAGE)
-def cameras_save_zones(_n, code, edit, json_text, saved, pick, name, *values):
+def cameras_save_zones(_n, code, edit, json_text, saved, pick, name, line_pick, line_name, line_classes, *values):
     """Validate the edited zones as the camera worker will and save them; refuse in the user's language.
 
     A refusal leaves `cameras-saved` alone: setting it, even to the same value, reloads the stored zones
@@ -290,13 +299,19 @@ def cameras_save_zones(_n, code, edit, json_text, saved, pick, name, *values):
     clean, why = check_zones(zones, lang)
     if why:
         return t("cameras.zone_bad", lang, why=why), dash.no_update
+    lines = edit.get("lines") or []
+    lines = line_form.with_form(lines, line_pick, line_name, line_classes) or lines
+    lines, why = check_lines(lines, lang)
+    if why:
+        return t("cameras.line_bad", lang, why=why), dash.no_update
     with context.pool().connection() as conn:
         # One transaction: the zones, and the audit row saying who changed them (the update bumps
         # grid_revision by trigger, which makes the camera workers restart this camera).
         with conn.transaction():
-            if not data.set_zones(conn, code, clean):
+            if not data.set_zones(conn, code, clean) or not data.set_lines(conn, code, lines):
                 return t("cameras.zone_gone", lang), dash.no_update
             data.audit(conn, user.username, "camera_zones", code,
-                       data={"zones": len(clean), "names": [z["name"] for z in clean]})
+                       data={"zones": len(clean), "names": [z["name"] for z in clean],
+                             "lines": [ln["name"] for ln in lines]})
     logger.info("zones of camera %s saved by %s", code, user.username, extra={"camera": code})
     return t("cameras.zone_saved", lang), (saved or 0) + 1

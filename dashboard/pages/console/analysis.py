@@ -12,11 +12,12 @@ from datetime import UTC, datetime
 
 import dash
 import dash_leaflet as dl
+import flask
 import psycopg
 import redis
 from dash import ALL, Input, Output, State, ctx, dcc, html
 
-from dashboard import access, analysis_view, context, data
+from dashboard import access, analysis_view, context, data, numbers
 from dashboard.components import matter_name
 from dashboard.i18n import label, refused, t
 from dashboard.maps import fn
@@ -107,7 +108,11 @@ def console_warning_act(_cases, _dismisses, matter, done):
         raise dash.exceptions.PreventUpdate
     user, lang = context.user(), context.lang()
     trig = ctx.triggered_id
-    wid = int(trig["index"])
+    try:
+        # The pattern id comes from the browser: ASCII digits only, and a 400 naming it, not a 500.
+        wid = numbers.integer(trig["index"], "warning id")
+    except numbers.BadNumber as exc:
+        flask.abort(400, str(exc))
     rds = context.redis_client()
     with context.pool().connection() as conn:
         w = _scoped_warning(conn, user, wid)

@@ -7,10 +7,13 @@ keyboard action takes the same path (and the same transition function) as a mous
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dash
 from dash import ClientsideFunction, Input, Output, dcc, html
 
-from dashboard.components import IMAGE_EXT, fmt_time, make_badge, make_table, matter_name, media_url
+from dashboard.components import (IMAGE_EXT, fmt_time, make_badge, make_missing, make_table, matter_name, media_on_disk,
+                                  media_url)
 from dashboard.i18n import label, t
 
 PAGE = "console"
@@ -57,23 +60,37 @@ def snapshot_of(media) -> str | None:
                  and m.lower().endswith(IMAGE_EXT)), None)
 
 
-def make_thumb(media, lang: str):
-    """A small snapshot for a queue row, or a placeholder saying there is none."""
+def make_thumb(media, lang: str, root: Path | None = None):
+    """A small snapshot for a queue row, or a placeholder saying there is none, or that its file is missing."""
     snap = snapshot_of(media)
     if snap is None:
         return html.Span(t("console.no_snapshot", lang), className="gw-thumb gw-thumb-none")
+    if not media_on_disk(root, snap):
+        return make_missing(lang, "gw-thumb gw-thumb-none gw-media-missing")
     return html.Img(src=media_url(snap), alt="", title=t("console.snapshot", lang), className="gw-thumb")
 
 
-def verification_table(rows: list[dict], media: dict[str, list], lang: str, tz: str):
+def with_more(table: html.Table, rows: list[dict], width: int, lang: str) -> html.Table:
+    """The table, with a last row "+N" when the query had more rows than it listed (the rest are reached with
+    the filters); data-total carries the whole count for the tab's figure."""
+    total = int(rows[0]["total"]) if rows else 0
+    setattr(table, "data-total", total)  # a data-* prop: not a Python identifier
+    if total > len(rows):
+        more = t("console.more_rows", lang, n=total - len(rows), total=total)
+        table.children = [*table.children, html.Tfoot(html.Tr(html.Td(more, colSpan=width, className="gw-more")))]
+    return table
+
+
+def verification_table(rows: list[dict], media: dict[str, list], lang: str, tz: str, *, root: Path | None = None):
     """The verification queue: thumbnail, priority, matter and camera, when, who holds it."""
     headers = [t("console.snapshot", lang), t("console.filter_priority", lang), t("field.matter", lang),
                t("console.reported_at", lang), t("console.worker", lang)]
-    cells = [[make_thumb(media.get(r["id"]), lang), make_badge("priority", r["priority"], lang),
+    cells = [[make_thumb(media.get(r["id"]), lang, root), make_badge("priority", r["priority"], lang),
               html.Div([html.Div(matter_name(r, lang)), html.Div(r["camera_code"] or "", className="gw-muted")]),
               fmt_time(r["created_at"], tz, True), html.Span(holder(r, lang), className="gw-holder")]
              for r in rows]
-    return make_table(PAGE, "verification", headers, cells, row_ids=[r["id"] for r in rows])
+    return with_more(make_table(PAGE, "verification", headers, cells, row_ids=[r["id"] for r in rows]), rows,
+                     len(headers), lang)
 
 
 def queue_table(rows: list[dict], lang: str, tz: str):
@@ -84,7 +101,8 @@ def queue_table(rows: list[dict], lang: str, tz: str):
               make_badge("status", r["status"], lang), html.Span(holder(r, lang), className="gw-holder"),
               html.Span(fmt_time(r["due_at"], tz, True), className="gw-family-crime" if r["overdue"] else "")]
              for r in rows]
-    return make_table(PAGE, "queue", headers, cells, row_ids=[r["id"] for r in rows])
+    return with_more(make_table(PAGE, "queue", headers, cells, row_ids=[r["id"] for r in rows]), rows,
+                     len(headers), lang)
 
 
 def make_key_hint(lang: str) -> html.Div:

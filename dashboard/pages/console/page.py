@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 import dash
 import dash_leaflet as dl
@@ -13,6 +14,8 @@ from dash import ALL, Input, Output, State, ctx, dcc, html
 from dashboard import access, basemap, context, data
 from dashboard.pages.console import analysis as console_analysis
 from dashboard.pages.console import desk
+from dashboard.pages.console import recheck as console_recheck
+from dashboard.pages.console import live as console_live
 from dashboard.components import fmt_time, make_badge, make_evidence, make_history, make_table, matter_name
 from dashboard.i18n import label, refused, t
 from dashboard.maps import feature_collection, fn, make_map, points
@@ -28,6 +31,10 @@ DESK_ACTIONS = ("verify", "dispatch", "redispatch", "escalate", "close", "reopen
 KEYS = {"verify": "V", "false_alarm": "X"}
 # The newest alarms listed; the rest are counted ("+37"), so a storm never pushes the queues off screen.
 ALARMS_SHOWN = 20
+# "Acknowledge all" in a storm: at most this many alarms a click (the rest stay listed for the next one).
+ACK_ALL_MAX = 5000
+# Rows of each queue sent to the browser; the rest are counted ("+N") and reached with the filters.
+QUEUE_ROWS = 200
 FAMILIES = ("crime", "dispute", "hazard", "maintenance")
 # Above this many sub-grids the workers' labels show only from street-level zoom (they would overlap).
 DENSE_LABELS = 40
@@ -48,7 +55,8 @@ def layout(user, lang, **_query):
                          onEachFeature=fn("subGridLabel")),
               *console_analysis.make_layers(),
               dl.GeoJSON(id="console-basegrids", data=None, style=fn("baseGridStyle")),
-              dl.GeoJSON(id="console-incident", data=None, pointToLayer=fn("fieldPoint"))]
+              dl.GeoJSON(id="console-incident", data=None, pointToLayer=fn("fieldPoint")),
+              console_live.make_layer(user, lang)]
     incidents = [
         html.Div([
             dcc.Dropdown(id="console-filter-status", options=_opts("status", STATUSES, lang),
@@ -69,8 +77,15 @@ def layout(user, lang, **_query):
     return html.Div([
         dcc.Store(id="console-selected"), dcc.Store(id="console-done", data=0),
         dcc.Store(id="console-base"), dcc.Interval(id="console-interval", interval=15_000),
+        # The newest alarm the list showed: "acknowledge all" stops there, so an alarm that arrives
+        # between the list and the click is never acknowledged unseen.
+        dcc.Store(id="console-alarm-seen"),
         html.Div([
-            html.Div([html.H2(t("console.alarms", lang)), html.Div(id="console-alarms", className="gw-console-scroll")],
+            html.Div([html.Div([html.H2(t("console.alarms", lang)),
+                                html.Button(t("console.ack_all", lang, n=0), id="console-ack-all", n_clicks=0,
+                                            type="button", disabled=True, className="gw-secondary")],
+                               className="gw-console-alarmhead"),
+                      html.Div(id="console-alarms", className="gw-console-scroll")],
                      className="gw-panel gw-console-alarmbox"),
             desk.make_tabs(lang),
             html.Div([
@@ -99,6 +114,7 @@ def layout(user, lang, **_query):
 @dash.callback(
     Output("console-verification", "children"), Output("console-queue", "children"),
     Output("console-alarms", "children"), Output("console-workload", "children"),
+    Output("console-ack-all", "children"), Output("console-ack-all", "disabled"), Output("console-alarm-seen", "data"),
     Input("console-filter-status", "value"), Input("console-filter-family", "value"),
     Input("console-filter-priority", "value"), Input("console-filter-overdue", "value"),
     Input("console-interval", "n_intervals"), Input("console-done", "data"),
@@ -115,9 +131,9 @@ def console_refresh(status, family, priority, overdue, _tick, _done):
     if family not in (None, "") and not (isinstance(family, str) and family.isidentifier()):
         flask.abort(400, f"family filter {family!r} is not a family")
     with context.pool().connection() as conn:
-        ver = data.queue(conn, user, verification=True)
+        ver = data.queue(conn, user, verification=True, limit=QUEUE_ROWS)
         queue = data.queue(conn, user, verification=False, status=status, family=family, priority=priority,
-                           overdue_only="overdue" in (overdue or []))
+                           overdue_only="overdue" in (overdue or []), limit=QUEUE_ROWS)
         alarms, alarm_total = wall_repo.alarms(conn, access.scope_filter(user), limit=ALARMS_SHOWN)
         load = data.workload(conn, user, tz)
         media = data.first_media(conn, [r["id"] for r in ver])
@@ -134,7 +150,10 @@ def console_refresh(status, family, priority, overdue, _tick, _done):
                                              t("console.workload_overdue", lang), t("console.workload_ontime", lang)],
                           [[r["name"], r["open"], r["overdue"], r["on_time_week"]] for r in load if r["open"] or
                            r["on_time_week"]])
-    return desk.verification_table(ver, media, lang, tz), desk.queue_table(queue, lang, tz), alarm_list, workload
+    root = context.cfg().media_dir
+    seen = alarms[0]["created_at"].isoformat() if alarms else None
+    return (desk.verification_table(ver, media, lang, tz, root=root), desk.queue_table(queue, lang, tz), alarm_list,
+            workload, t("console.ack_all", lang, n=alarm_total), not alarms, seen)
 
 
 @dash.callback(
@@ -177,11 +196,13 @@ def console_detail(incident_id, _done):
         html.H2([matter_name(row, lang), " ", make_badge("status", row["status"], lang), " ",
                  make_badge("priority", row["priority"], lang), " ", label("level", row["level"], lang)]),
         html.Div(row["description"]),
-        html.Div(f"{row['community_code'] or ''} · {row['sub_grid_code'] or ''} · {row['camera_code'] or ''}"),
+        html.Div([f"{row['community_code'] or ''} · {row['sub_grid_code'] or ''} · {row['camera_code'] or ''}",
+                  *console_live.detail_button(row["camera_code"], user, lang)]),
         html.Div([t("console.worker", lang), ": ",
                   html.Span(desk.holder({**row, "worker": names.get(row["worker_code"])}, lang),
                             id="console-detail-holder")]),
-        make_evidence(PAGE, row["media"], lang),
+        console_recheck.with_after(make_evidence(PAGE, row["media"], lang, root=context.cfg().media_dir), events,
+                                   lang, root=context.cfg().media_dir),
         html.H2(t("console.history", lang)), make_history(events, lang, tz),
     ], id="console-detail-body", **{"data-incident": row["id"]})  # console-keys.js acts only on what is shown
     options = [{"label": f"{w['name']} ({w['open']})", "value": w["code"]} for w in load]
@@ -192,20 +213,22 @@ def console_detail(incident_id, _done):
 @dash.callback(
     Output("console-msg", "children"), Output("console-done", "data"),
     Input({"type": "console-action", "index": ALL}, "n_clicks"),
-    Input({"type": "console-ack", "index": ALL}, "n_clicks"),
+    Input({"type": "console-ack", "index": ALL}, "n_clicks"), Input("console-ack-all", "n_clicks"),
     State("console-selected", "data"), State("console-note", "value"), State("console-worker", "value"),
-    State("console-done", "data"),
+    State("console-done", "data"), State("console-alarm-seen", "data"),
     prevent_initial_call=True,
 )
 @access.guard(PAGE)
-def console_act(_actions, _acks, incident_id, note, worker, done):
-    """Run a desk action through the one transition function, or acknowledge an alarm."""
+def console_act(_actions, _acks, _ack_all, incident_id, note, worker, done, seen):
+    """Run a desk action through the one transition function, or acknowledge one alarm or all of them."""
     from geodata.transitions import IncidentNotFound, apply_transition, publish_result
 
     if not ctx.triggered or not ctx.triggered[0]["value"]:
         raise dash.exceptions.PreventUpdate
     user, lang = context.user(), context.lang()
     trig = ctx.triggered_id
+    if trig == "console-ack-all":
+        return acknowledge_all(user, lang, seen), (done or 0) + 1
     with context.pool().connection() as conn:
         if trig["type"] == "console-ack":
             row = _scoped_incident(conn, user, trig["index"])
@@ -316,6 +339,24 @@ def console_move(_p, _c, base, target, reason, done):
     context.cache().clear()
     return html.Div([t("console.moved", lang, base=base["code"], dst=target),
                      plan_view(outcome.plan, lang)]), (done or 0) + 1
+
+
+def acknowledge_all(user, lang: str, seen) -> str:
+    """Acknowledge every alarm in the user's scope up to the newest one their list showed (`seen`)."""
+    try:
+        upto = datetime.fromisoformat(seen) if isinstance(seen, str) and len(seen) <= 40 else None
+    except ValueError:
+        upto = None
+    if upto is None or upto.tzinfo is None:
+        # The time comes back from the browser: anything but the ISO time the list sent is refused by name.
+        flask.abort(400, f"acknowledge all: the newest alarm shown must be an ISO 8601 time with offset, got {seen!r}")
+    with context.pool().connection() as conn:
+        # The wall's own query, in the user's scope: the scope is applied here, never taken from the browser.
+        alarms, _total = wall_repo.alarms(conn, access.scope_filter(user), limit=ACK_ALL_MAX)
+        ids = [a["id"] for a in alarms if a["created_at"] <= upto]
+        done = wall_repo.acknowledge_alarms(conn, ids, user.username, user.role) if ids else []
+    logger.info("alarms acknowledged at once", extra={"actor": user.username, "count": len(done)})
+    return t("console.acked_all", lang, n=len(done))
 
 
 def failure(exc: Exception, lang: str) -> str:

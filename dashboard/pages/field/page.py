@@ -37,7 +37,7 @@ def my_sub_grids(conn, worker: str | None) -> dict:
                               lambda r: {"code": r["code"], "name": r["name"], "role": r["role"]})
 
 
-def _task_panel(lang: str, labels: dict) -> html.Div:
+def _task_panel(lang: str, labels: dict, grids: dict) -> html.Div:
     """One task, opened over the lists: what, where, until when, photos, its map, and what to do."""
     return html.Div([
         html.Div([
@@ -55,14 +55,16 @@ def _task_panel(lang: str, labels: dict) -> html.Div:
                 html.Ol(id="field-task-history", className="gw-history"),
             ], className="gw-field-task-info"),
             html.Div([
-                # The task (pin) and the worker (dot); the script fills it from the task list, so it
-                # works offline too.
+                # The task (pin) and the worker (dot) over my sub-grids; the script fills the points
+                # from the task list, so it works offline too.
                 html.Div(make_map(f"{PAGE}-task", context.cfg(), layers=[
                     dl.GeoJSON(id="field-task-ground", data=basemap.ground(), style=fn("outlineStyle"),
                                interactive=False),
+                    dl.GeoJSON(id="field-task-grids", data=grids, style=ffn("gridStyle"), interactive=False),
                     dl.GeoJSON(id="field-task-points", data=None, pointToLayer=fn("taskPoint")),
                 ], zoom=TASK_ZOOM), className="gw-field-task-map"),
-                legend([("#ffd666", t("field.task_pos", lang)), ("#40a9ff", t("field.my_pos", lang))]),
+                legend([("#52c41a", t("field.my_grids", lang)), ("#ffd666", t("field.task_pos", lang)),
+                        ("#40a9ff", t("field.my_pos", lang))]),
                 dcc.Textarea(id="field-task-note", placeholder=t("console.note", lang)),
                 # Dash has no file input with `capture`; the script puts a real one in this slot.
                 html.Div(id="field-task-photo-slot", className="gw-photo-slot"),
@@ -149,7 +151,7 @@ def layout(user, lang, **_query):
                     html.Div(id="field-msg", className="gw-field-msg"),
                 ], className="gw-field-form"),
             ], className="gw-field-reportcol"),
-            _task_panel(lang, labels),
+            _task_panel(lang, labels, grids),
             _nearby_panel(lang),
         ], className="gw-field-grid"),
     ], id="field-root", className="gw-field",

@@ -4,12 +4,11 @@ report would merge into (the nearby-case prompt). The Flask routes in dashboard/
 from __future__ import annotations
 
 import logging
-import uuid
 from datetime import datetime, timezone
 
 import flask
 
-from dashboard import access, context, data
+from dashboard import access, context, data, numbers
 from dashboard.components import matter_name
 from dashboard.i18n import label, t
 from grid import merging
@@ -43,8 +42,8 @@ def not_duplicate_of(raw: str | None) -> list[str] | None:
     out = []
     for part in raw.split(","):
         try:
-            out.append(str(uuid.UUID(part.strip())))
-        except ValueError:
+            out.append(numbers.uuid_text(part.strip(), "not_duplicate_of"))
+        except numbers.BadNumber:
             return None
     if len(out) > merging.MAX_NOT_DUPLICATE_OF:
         return None
@@ -83,10 +82,13 @@ def nearby_view():
     user = context.user()
     args = flask.request.args
     lang = context.lang()
-    try:
-        lon, lat = float(args.get("lon", "")), float(args.get("lat", ""))
-    except ValueError:
+    if not args.get("lon") or not args.get("lat"):
         return flask.jsonify({"ok": False, "error": t("field.need_position", lang), "code": "field.need_position"}), 400
+    try:
+        # ASCII digits only: float() would read "１１４.３" too (dashboard/numbers.py).
+        lon, lat = numbers.decimal(args.get("lon"), "lon"), numbers.decimal(args.get("lat"), "lat")
+    except numbers.BadNumber as exc:
+        return flask.jsonify({"ok": False, "error": t(exc.key, lang, **exc.params), "code": exc.key}), 400
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
         return flask.jsonify({"ok": False, "error": t("field.need_position", lang), "code": "field.need_position"}), 400
     if args.get("crs") == "display":

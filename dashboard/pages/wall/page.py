@@ -14,32 +14,34 @@ from zoneinfo import ZoneInfo
 
 import dash
 import dash_leaflet as dl
-from dash import Input, Output, dcc, html
+from dash import Input, Output, State, dcc, html
 
 from dashboard import access, analysis_view, basemap, context, data
 from dashboard.access import scope_filter
 from dashboard.components import fmt_time, make_kpi, matter_name
 from dashboard.i18n import label, t
 from dashboard.maps import feature_collection, fn, make_map, points
-from dashboard.pages.wall import charts, layers
+from dashboard.pages.wall import charts, layers, snapshot
 from geodata import wall_repo
 
 dash.register_page(__name__, path="/wall", title="Wall", name="wall")
 PAGE = "wall"
 ANALYSIS_REFRESH_MS = 180_000  # results change every few minutes; the live message is the fast path
 CHART_REFRESH_MS = 120_000     # hourly figures and 30-day rates: a couple of minutes is fresh enough
-ALARMS_SHOWN = 20              # the strip shows what fits of these two lines, and "+N" for the rest
+CHART_ROWS_TTL_S = 60.0        # and one read of their rows a minute serves every wall of an area
 GRAPH_CONFIG = {"staticPlot": True, "displayModeBar": False, "responsive": True}
 
 
-def _sub_grid_shapes(user):
+def _sub_grid_shapes(user) -> tuple[dict, str]:
+    """The sub-grids of the user's area as GeoJSON, and its digest (shapes change when base grids move)."""
     disp = context.display()
 
     def make():
         with context.pool().connection() as conn:
             rows = data.sub_grids(conn, user)
-        return feature_collection(rows, "geojson", disp, lambda r: {"code": r["code"], "name": r["name"],
-                                                                    "workers": r["workers"] or ""})
+        fc = feature_collection(rows, "geojson", disp, lambda r: {"code": r["code"], "name": r["name"],
+                                                                  "workers": r["workers"] or ""})
+        return fc, snapshot.digest(fc)
     return context.cache().get(("sub_grids", user.scope_code), make)
 
 
@@ -63,8 +65,15 @@ def layout(user, lang, layer=None, **_query):
     cfg = context.cfg()
     ground, lines = basemap.ground(), basemap.lines()
     held = layer if layer in layers.TURNS else ""
+    # The shapes come with the page, once: each refresh sends only the open count per sub-grid (the
+    # layer's hideout, read by the style), not a megabyte of polygons every second of a storm.
+    shapes, _ = _sub_grid_shapes(user)
+    # The first paint comes with the page (no round trip for a callback before the figures show); the
+    # refresh callback then sends only what changed since (wall-sent).
+    view, sent = _view(user, lang, {})
     panes = [
-        dl.Pane([dl.GeoJSON(id="wall-subgrids", data=None, style=fn("subGridStyle"), interactive=False)],
+        dl.Pane([dl.GeoJSON(id="wall-subgrids", data=shapes, hideout=view["counts"], interactive=False,
+                            style={"variable": "gridwatch.wall.subGridStyle"})],
                 name="wall-subgrid-pane", style={"zIndex": 350}),
         # GeoJSON layers are re-added on every data change, so plain layer order would let the sub-grid
         # shading, refreshed more often, end up over the hot spots: each turn has a pane of its own.
@@ -72,12 +81,15 @@ def layout(user, lang, layer=None, **_query):
                  dl.GeoJSON(id="wall-emerging", data=None, style=fn("emergingStyle"), interactive=False)],
                 name="wall-analysis-pane", style={"zIndex": 450}),
         dl.GeoJSON(id="wall-outlines", data=lines, style=fn("outlineStyle"), interactive=False),
-        dl.Pane([dl.GeoJSON(id="wall-cameras", data=None, pointToLayer={"variable": "gridwatch.wall.cameraPoint"},
-                            interactive=False)], name="wall-cameras-pane", style={"zIndex": 600}),
-        dl.Pane([dl.GeoJSON(id="wall-workers", data=None, pointToLayer={"variable": "gridwatch.wall.workerPoint"},
-                            interactive=False)], name="wall-workers-pane", style={"zIndex": 610}),
-        dl.Pane([dl.GeoJSON(id="wall-clusters", data=None, pointToLayer={"variable": "gridwatch.wall.clusterPoint"},
-                            interactive=False)], name="wall-clusters-pane", style={"zIndex": 620}),
+        dl.Pane([dl.GeoJSON(id="wall-cameras", data=view["cameras"], interactive=False,
+                            pointToLayer={"variable": "gridwatch.wall.cameraPoint"})],
+                name="wall-cameras-pane", style={"zIndex": 600}),
+        dl.Pane([dl.GeoJSON(id="wall-workers", data=view["workers"], interactive=False,
+                            pointToLayer={"variable": "gridwatch.wall.workerPoint"})],
+                name="wall-workers-pane", style={"zIndex": 610}),
+        dl.Pane([dl.GeoJSON(id="wall-clusters", data=view["clusters"], interactive=False,
+                            pointToLayer={"variable": "gridwatch.wall.clusterPoint"})],
+                name="wall-clusters-pane", style={"zIndex": 620}),
         dl.Pane([dl.GeoJSON(id="wall-live", data=None, pointToLayer={"variable": "gridwatch.wall.livePoint"},
                             interactive=False)], name="wall-live-pane", style={"zIndex": 650}),
     ]
@@ -91,15 +103,17 @@ def layout(user, lang, layer=None, **_query):
         html.Div([html.Div(id="wall-analysis-title", className="gw-analysis-title"), html.Div(id="wall-legend")],
                  className="gw-wall-legend-box", id="wall-analysis", **{"data-layer": "analysis"}),
         html.Div([html.Div(names["cameras"], className="gw-legend-title"),
-                  html.Div(id="wall-camera-legend", className="gw-legend")],
+                  html.Div(view["camera_legend"], id="wall-camera-legend", className="gw-legend")],
                  className="gw-wall-legend-box", **{"data-layer": "cameras"}),
         html.Div([html.Div(names["workers"], className="gw-legend-title"),
-                  html.Div(id="wall-worker-legend", className="gw-legend")],
+                  html.Div(view["worker_legend"], id="wall-worker-legend", className="gw-legend")],
                  className="gw-wall-legend-box", **{"data-layer": "workers"}),
     ], className="gw-wall-legends", id="wall-legends")
     return html.Div([
         dcc.Store(id="wall-sync", data=0),
-        dcc.Store(id="wall-alarms", data={"items": [], "total": 0}),
+        # The digest of each part this wall was last sent (pages/wall/snapshot.py): unchanged parts are not sent.
+        dcc.Store(id="wall-sent", data=sent),
+        dcc.Store(id="wall-alarms", data=view["alarms"]),
         dcc.Store(id="wall-alarm-count", data=0),
         dcc.Store(id="wall-charts", data=None),
         dcc.Interval(id="wall-interval", interval=30_000),
@@ -116,7 +130,8 @@ def layout(user, lang, layer=None, **_query):
             html.Button(t("wall.sound_on", lang), id="wall-sound", className="gw-wall-sound", hidden=True),
         ], className="gw-wall-head"),
         html.Aside([
-            html.Div([make_kpi(PAGE, k, "—", lang) for k in kpis], id="wall-kpis", className="gw-wall-kpis"),
+            html.Div([make_kpi(PAGE, k, v, lang, alert=k == "overdue" and view["overdue_alert"])
+                      for k, v in zip(kpis, view["kpis"])], id="wall-kpis", className="gw-wall-kpis"),
             _panel("hourly", t("wall.chart_hourly", lang), _graph("hourly"), "gw-wall-chart"),
             _panel("ontime", t("wall.chart_on_time", lang), _graph("ontime"), "gw-wall-chart"),
         ], className="gw-wall-left"),
@@ -132,10 +147,12 @@ def layout(user, lang, layer=None, **_query):
         ], className="gw-wall-map", id="wall-mapbox"),
         html.Aside([
             _panel("cameras", t("wall.chart_cameras", lang), _graph("cameras"), "gw-wall-chart"),
-            _panel("ticker", t("wall.ticker", lang), html.Ul(id="wall-ticker", className="gw-ticker",
-                                                             **{"data-fit": "ticker"}), "gw-wall-list"),
-            _panel("ranking", t("wall.ranking", lang), html.Ol(id="wall-ranking", className="gw-ranking",
-                                                               **{"data-fit": "ranking"}), "gw-wall-list"),
+            _panel("ticker", t("wall.ticker", lang),
+                   html.Ul(view["ticker"], id="wall-ticker", className="gw-ticker", **{"data-fit": "ticker"}),
+                   "gw-wall-list"),
+            _panel("ranking", t("wall.ranking", lang),
+                   html.Ol(view["ranking"], id="wall-ranking", className="gw-ranking", **{"data-fit": "ranking"}),
+                   "gw-wall-list"),
             _panel("warnings", t("analysis.warnings", lang),
                    html.Div(id="wall-warnings", className="gw-wall-warnings", **{"data-fit": "warnings"}),
                    "gw-wall-list"),
@@ -160,54 +177,76 @@ def _alarm_store(rows: list[dict], total: int, lang: str, tz: str) -> dict:
         for a in rows]}
 
 
+def _view(user, lang: str, sent: dict) -> tuple[dict, dict]:
+    """The wall's parts from the shared snapshot of the user's area, leaving out those whose digest
+    `sent` (what this browser was last sent) already holds; and the digests of everything now."""
+    cfg, disp = context.cfg(), context.display()
+    snap = snapshot.get(user)
+    shapes, shapes_digest = _sub_grid_shapes(user)
+    alarms, total = snapshot.alarms(user)
+    now = {p: f"{lang}:{snap.digests[p]}" for p in snapshot.PARTS}
+    now["shapes"], now["counts"] = shapes_digest, f"{shapes_digest}:{snap.digests['counts']}"
+    new = {p for p in now if sent.get(p) != now[p]}
+    # The alarm strip always comes: an acknowledgement on the console must reach it.
+    view: dict = {"alarms": _alarm_store(alarms, total, lang, cfg.timezone)}
+    if "shapes" in new:
+        view["shapes"] = shapes
+    if "kpis" in new:
+        view["kpis"], view["overdue_alert"] = _kpi_values(snap.kpis), bool(snap.kpis["overdue"])
+    if "latest" in new:
+        view["ticker"] = [
+            html.Li([html.Span(fmt_time(r["created_at"], cfg.timezone)[:5], className="gw-ticker-time"),
+                     html.Span(matter_name(r, lang), className=f"gw-family-{r['family']}"),
+                     html.Span((r["community_en"] if lang == "en" else r["community"]) or ""),
+                     html.Span(label("status", r["status"], lang), className=f"gw-badge gw-status-{r['status']}")])
+            for r in snap.latest] or [html.Li(t("wall.no_incidents", lang))]
+    if "ranking" in new:
+        top = max([r["open"] for r in snap.ranking] + [1])
+        view["ranking"] = [
+            html.Li([html.Span((r["name_en"] if lang == "en" else r["name"]) or r["code"], className="gw-rank-name"),
+                     html.Span(html.I(style={"width": f"{100 * r['open'] / top:.0f}%"}), className="gw-bar"),
+                     html.Span(f"{r['open']:,}", className="gw-rank-n"),
+                     html.Span(f"{r['overdue']:,}", className="gw-rank-overdue")]) for r in snap.ranking]
+    if "counts" in new:
+        # Counts of the sub-grids this wall draws, 0 for those with no open case.
+        view["counts"] = {f["properties"]["code"]: snap.counts.get(f["properties"]["code"], 0)
+                          for f in shapes["features"]}
+    if "clusters" in new:
+        view["clusters"] = points(snap.clusters, disp, lambda r: {
+            "n": r["n"], "priority": r["priority"], "family": r["family"], "overdue": r["overdue"]})
+    if "cameras" in new:
+        view["cameras"] = points(snap.cameras, disp, lambda r: {"code": r["code"], "health": r["health"]})
+        view["camera_legend"] = layers.camera_legend(snap.cameras, lang)
+    if "workers" in new:
+        view["workers"] = points(snap.workers, disp, lambda r: {"code": r["code"], "on_duty": r["on_duty"]})
+        view["worker_legend"] = layers.worker_legend(snap.workers, lang)
+    return view, now
+
+
 @dash.callback(
     Output("wall-kpi-today-value", "children"), Output("wall-kpi-open-value", "children"),
     Output("wall-kpi-overdue-value", "children"), Output("wall-kpi-on_time-value", "children"),
     Output("wall-kpi-cameras_online-value", "children"), Output("wall-kpi-overdue", "className"),
     Output("wall-ticker", "children"), Output("wall-ranking", "children"),
-    Output("wall-subgrids", "data"), Output("wall-clusters", "data"), Output("wall-cameras", "data"),
-    Output("wall-workers", "data"), Output("wall-alarms", "data"),
+    Output("wall-subgrids", "data"), Output("wall-subgrids", "hideout"), Output("wall-clusters", "data"),
+    Output("wall-cameras", "data"), Output("wall-workers", "data"), Output("wall-alarms", "data"),
     Output("wall-camera-legend", "children"), Output("wall-worker-legend", "children"),
-    Input("wall-sync", "data"), Input("wall-interval", "n_intervals"),
+    Output("wall-sent", "data"),
+    Input("wall-sync", "data"), Input("wall-interval", "n_intervals"), State("wall-sent", "data"),
+    # The page came with its first paint; the live feed asks for a resync as soon as it connects.
+    prevent_initial_call=True,
 )
 @access.guard(PAGE)
-def wall_refresh(_sync, _tick):
-    """Recompute everything the wall shows from the database (on load, resync, and every 30 s)."""
-    user = context.user()
-    lang = context.lang()
-    cfg, disp = context.cfg(), context.display()
-    scope = scope_filter(user)
-    shapes = _sub_grid_shapes(user)
-    with context.pool().connection() as conn:
-        k = data.kpis(conn, user, cfg.timezone)
-        latest = data.latest(conn, user)
-        ranking = data.street_ranking(conn, user)
-        counts = data.open_by_sub_grid(conn)
-        clusters = wall_repo.clusters(conn, scope, layers.cluster_cell(k["open"]), layers.MAX_CLUSTERS)
-        cams = data.cameras(conn)
-        workers = data.grid_worker_positions(conn, user)
-        alarms, total = wall_repo.alarms(conn, scope, ALARMS_SHOWN)
-    subgrids = {"type": "FeatureCollection", "features": [
-        {**f, "properties": {**f["properties"], "open": counts.get(f["properties"]["code"], {}).get("open", 0)}}
-        for f in shapes["features"]]}
-    ticker = [html.Li([html.Span(fmt_time(r["created_at"], cfg.timezone)[:5], className="gw-ticker-time"),
-                       html.Span(matter_name(r, lang), className=f"gw-family-{r['family']}"),
-                       html.Span((r["community_en"] if lang == "en" else r["community"]) or ""),
-                       html.Span(label("status", r["status"], lang), className=f"gw-badge gw-status-{r['status']}")])
-              for r in latest] or [html.Li(t("wall.no_incidents", lang))]
-    top = max([r["open"] for r in ranking] + [1])
-    rank = [html.Li([html.Span((r["name_en"] if lang == "en" else r["name"]) or r["code"], className="gw-rank-name"),
-                     html.Span(html.I(style={"width": f"{100 * r['open'] / top:.0f}%"}), className="gw-bar"),
-                     html.Span(f"{r['open']:,}", className="gw-rank-n"),
-                     html.Span(f"{r['overdue']:,}", className="gw-rank-overdue")]) for r in ranking]
-    cluster_fc = points(clusters, disp, lambda r: {"n": r["n"], "priority": r["priority"], "family": r["family"],
-                                                   "overdue": r["overdue"], "id": r["id"] if r["n"] == 1 else None})
-    cam_fc = points(cams, disp, lambda r: {"code": r["code"], "health": r["health"]})
-    worker_fc = points(workers, disp, lambda r: {"code": r["code"], "on_duty": r["on_duty"]})
-    kpi_cls = "gw-kpi gw-kpi-alert" if k["overdue"] else "gw-kpi"
-    return (*_kpi_values(k), kpi_cls, ticker, rank, subgrids, cluster_fc, cam_fc, worker_fc,
-            _alarm_store(alarms, total, lang, cfg.timezone), layers.camera_legend(cams, lang),
-            layers.worker_legend(workers, lang))
+def wall_refresh(_sync, _tick, sent):
+    """What changed on the wall since this browser's last refresh (on resync and every 30 s)."""
+    # A digest from the browser only decides whether to resend: the rows are always the user's own area.
+    view, now = _view(context.user(), context.lang(), sent if isinstance(sent, dict) else {})
+    nu = dash.no_update
+    kpis = [*view["kpis"], "gw-kpi gw-kpi-alert" if view["overdue_alert"] else "gw-kpi"] if "kpis" in view \
+        else [nu] * 6
+    return (*kpis, *(view.get(k, nu) for k in ("ticker", "ranking", "shapes", "counts", "clusters", "cameras",
+                                               "workers", "alarms", "camera_legend", "worker_legend")),
+            now if now != sent else nu)
 
 
 @dash.callback(
@@ -219,8 +258,7 @@ def wall_refresh(_sync, _tick):
 def wall_alarms(_tick):
     """Unacknowledged alarms, polled often so an acknowledgement on the console silences the wall."""
     user, lang = context.user(), context.lang()
-    with context.pool().connection() as conn:
-        alarms, total = wall_repo.alarms(conn, scope_filter(user), ALARMS_SHOWN)
+    alarms, total = snapshot.alarms(user)
     return _alarm_store(alarms, total, lang, context.cfg().timezone)
 
 
@@ -252,10 +290,14 @@ def wall_charts(_tick):
     start = data.day_start(tz)
     now_hour = datetime.now(ZoneInfo(tz)).hour
 
-    with context.pool().connection() as conn:
-        hourly = wall_repo.hourly(conn, scope, start)
-        closing = wall_repo.on_time_daily(conn, scope, wall_repo.since_days(start, 30))
-        streets = _availability(conn, start)
+    def make():
+        with context.pool().connection() as conn:
+            return (wall_repo.hourly(conn, scope, start),
+                    wall_repo.on_time_daily(conn, scope, wall_repo.since_days(start, 30)), _availability(conn, start))
+    # Rows shared by every wall of the area for a minute: the figures move by the hour and the day.
+    hourly, closing, streets = context.cache().get(
+        ("wall_chart_rows", scope["scope_street"], scope["scope_community"], start.isoformat()), make,
+        ttl_s=CHART_ROWS_TTL_S)
     if not user.district_wide:
         streets = [s for s in streets if s["code"] == scope["scope_street"]]
     return {"hourly": charts.hourly(hourly, lang, now_hour), "ontime": charts.on_time(closing, lang),

@@ -39,6 +39,9 @@ def test_a_batch_committed_by_a_killed_ingest_is_published_once_by_the_next_star
     seen = Counter((m.id, m.action, m.report_count) for m in live.incidents() if m.id in ours)
     assert len(seen) == 30 and set(seen.values()) == {1}, seen
     assert Counter(a for _, a, _ in seen) == {"create": 10, "merge": 20}
+    # Each report named once by its own event_id, merges included (not only by its case's id).
+    named = Counter(str(m.event_id) for m in live.incidents() if m.id in ours)
+    assert named == {m["event_id"]: 1 for m in messages}
 
 
 def test_a_row_published_just_before_a_crash_is_not_published_again(small_grid_url, redis_url):

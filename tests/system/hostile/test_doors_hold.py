@@ -101,6 +101,44 @@ def test_nul_bytes_and_malformed_fields_of_a_report_are_refused(server, worker, 
     refused(report(server, worker, **{field: value}), 400)
 
 
+# Python's float(), int() and uuid.UUID() read full-width and other Unicode digits ("１１４" is 114) and
+# underscores: each door refuses them with a 400 naming the field (dashboard/numbers.py).
+FULL_WIDTH_UUID = "１２３４５６７８-1234-4234-8234-123456789012"
+FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+@pytest.mark.parametrize("field, value, code", [
+    ("lon", "１１４.３１", "api.bad_number"), ("lat", "22.6６", "api.bad_number"), ("lon", "١١٤.٣١", "api.bad_number"),
+    ("lon", "11_4.31", "api.bad_number"), ("lat", " 22.66", "api.bad_number"), ("event_id", FULL_WIDTH_UUID, "api.bad_event_id"),
+    ("not_duplicate_of", FULL_WIDTH_UUID, "api.bad_not_duplicate_of"),
+])
+def test_full_width_digits_in_a_report_are_refused_naming_the_field(server, worker, unchanged, field, value, code):
+    body = refused(report(server, worker, **{field: value}), 400, code)
+    if code == "api.bad_number":
+        assert field in body["error"] and repr(value) in body["error"], body
+
+
+def test_full_width_digits_at_the_other_doors_are_refused_naming_the_field(server, worker, api_key, ids, unchanged):
+    # The tablet API's position on duty and in the nearby-case prompt, a task action's ids.
+    body = refused(requests.post(server.base + "/api/v1/duty", headers=worker, timeout=30,
+                                 data={"on_duty": "1", "lon": "１１４.３", "lat": "22.6"}), 400, "api.bad_number")
+    assert "lon" in body["error"], body
+    body = refused(requests.get(server.base + "/api/v1/nearby", headers=worker, timeout=30,
+                                params={"matter": "dispute_neighbour", "lon": "114.3", "lat": "２２.６"}), 400, "api.bad_number")
+    assert "lat" in body["error"], body
+    refused(requests.post(server.base + "/api/v1/actions", headers=worker, timeout=30, data={
+        "event_id": str(uuid.uuid4()), "incident_id": str(ids["task"]).translate(FULL_WIDTH),
+        "action": "accept"}), 400, "api.bad_action")
+    # Open311: a position and request ids, each refused in GeoReport's error list naming the field.
+    r = requests.post(server.base + "/open311/v2/requests.json", timeout=30, data={
+        "api_key": api_key, "service_code": "dispute_neighbour", "lat": "２２.６６", "long": "114.31"})
+    assert "lat" in refused(r, 400)[0]["description"]
+    r = requests.get(server.base + "/open311/v2/requests.json", params={"service_request_id": FULL_WIDTH_UUID}, timeout=30)
+    assert "service_request_id" in refused(r, 400)[0]["description"]
+    r = requests.get(f"{server.base}/open311/v2/requests/{FULL_WIDTH_UUID}.json", timeout=30)
+    assert "service_request_id" in refused(r, 400)[0]["description"]
+
+
 @pytest.mark.parametrize("form", [
     {"lat": "NaN", "long": "114.3"}, {"lat": "22.6", "long": "Infinity"}, {"lat": "9e9", "long": "114.3"},
     {"lat": "22.6\x00", "long": "114.3"}, {"service_code": "dispute_neighbour\x00"},
@@ -194,17 +232,24 @@ def test_a_cookie_kept_after_logout_and_a_disabled_account_are_refused(server, d
     assert s.post(server.base + "/logout", headers=csrf, allow_redirects=False, timeout=30).status_code == 303
     form = {"event_id": str(uuid.uuid4()), "matter": "dispute_neighbour", "lon": "114.31", "lat": "22.66"}
     for path, data in (("/field/api/report", form), ("/field/api/duty", {"on_duty": "1"})):
+        # Who before CSRF: the refusal says the session is gone, not that the (gone) token did not match.
         r = requests.post(server.base + path, cookies=saved, headers=csrf, data=data, timeout=30)
-        assert r.status_code in (401, 403), r.text  # the session is gone: no login, and so no CSRF token either
-        refused(r, r.status_code)
+        refused(r, 401, "api.session_ended")
+    # A Dash callback answers in plain text, with the same reason.
+    r = requests.post(server.base + "/_dash-update-component", cookies=saved, headers=csrf, json={}, timeout=30)
+    assert r.status_code == 401 and ("log in again" in r.text or "重新登录" in r.text), (r.status_code, r.text[:200])
     refused(requests.get(server.base + "/field/api/tasks", cookies=saved, timeout=30), 401)
     # Disabled: its live session and its bearer token both stop at once.
     s2, token = _login(server, name), bearer(server, name)
+    saved2, csrf2 = dict(s2.cookies), _csrf(s2)
     _set(dash_db, name, disabled=True)
     try:
         r = s2.post(server.base + "/field/api/report", headers=_csrf(s2), data=form, timeout=30)
-        # Its session is ended before the CSRF check, which then has no token to match: 403 or 401.
-        refused(r, r.status_code if r.status_code in (401, 403) else 401)
+        # Its session is ended before the CSRF check and the refusal says so: 401, not a CSRF 403.
+        refused(r, 401, "api.session_ended")
+        # The session stays ended: a saved copy of its cookie finds no session behind it.
+        refused(requests.post(server.base + "/field/api/duty", cookies=saved2, headers=csrf2, data={"on_duty": "1"},
+                              timeout=30), 401, "api.session_ended")
         refused(report(server, token), 401, "api.token_required")
         refused(requests.post(server.base + "/api/v1/token", data={"username": name, "password": PASSWORD},
                               timeout=30), 401)
