@@ -102,14 +102,18 @@ def _part(jpeg: bytes) -> bytes:
 def _take_slot(r, user: access.SessionUser, view_id: str, now: float) -> bool:
     """Count this view against the account's limit (views that stopped refreshing fall out)."""
     key = VIEWERS_KEY.format(user_id=user.id)
+    # Add first and count in one MULTI, then take it back when over: a separate check and add let
+    # parallel opens all pass the check (the login limit's old race). Two opens racing for the last
+    # slot may both be refused, never both let in.
     with r.pipeline(transaction=True) as pipe:
         pipe.zremrangebyscore(key, "-inf", now - 3 * camera_frames.WATCH_TTL_S)
+        pipe.zadd(key, {view_id: now})
+        pipe.expire(key, 6 * camera_frames.WATCH_TTL_S)
         pipe.zcard(key)
-        _, open_views = pipe.execute()
-    if open_views >= MAX_VIEWS_PER_USER:
+        open_views = pipe.execute()[-1]
+    if open_views > MAX_VIEWS_PER_USER:
+        r.zrem(key, view_id)
         return False
-    r.zadd(key, {view_id: now})
-    r.expire(key, 6 * camera_frames.WATCH_TTL_S)
     return True
 
 

@@ -84,17 +84,22 @@ def dash_db(admin_url, template_db):
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
-@pytest.fixture(scope="session")
-def dash_redis(server_urls) -> str:
-    """A Redis database of its own for the session, flushed before and after."""
+def flushed_redis_db(server_urls, db: int):
+    """Yield the URL of Redis database `db` on the test server, flushed before and after (for fixtures)."""
     url = server_urls[1]
     base = url.rsplit("/", 1)[0] if url.count("/") > 2 else url
-    test_url = f"{base}/{DASH_REDIS_DB}"
+    test_url = f"{base}/{db}"
     client = redis_lib.Redis.from_url(test_url)
     client.flushdb()
     yield test_url
     client.flushdb()
     client.close()
+
+
+@pytest.fixture(scope="session")
+def dash_redis(server_urls) -> str:
+    """A Redis database of its own for the session, flushed before and after."""
+    yield from flushed_redis_db(server_urls, DASH_REDIS_DB)
 
 
 @pytest.fixture(scope="session")

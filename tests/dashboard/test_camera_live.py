@@ -24,7 +24,7 @@ from dashboard import access
 from dashboard.camera_live import STALE_S, state_of
 from geodata import camera_frames, users
 from tests.dashboard import griddata
-from tests.dashboard.conftest import ROOT, Server
+from tests.dashboard.conftest import ROOT, Server, flushed_redis_db
 from tests.video import clips
 from workers.camera import HEALTH_KEY
 
@@ -59,14 +59,7 @@ def clip(tmp_path_factory, live_db):
 
 @pytest.fixture(scope="module")
 def live_redis(server_urls) -> str:
-    url = server_urls[1]
-    base = url.rsplit("/", 1)[0] if url.count("/") > 2 else url
-    test_url = f"{base}/{LIVE_REDIS_DB}"
-    client = redis_lib.Redis.from_url(test_url)
-    client.flushdb()
-    yield test_url
-    client.flushdb()
-    client.close()
+    yield from flushed_redis_db(server_urls, LIVE_REDIS_DB)
 
 
 @pytest.fixture(scope="module")
@@ -353,3 +346,29 @@ def test_the_view_says_stale_when_the_worker_stops(browser, live_server, live_db
 ])
 def test_the_views_state(head, started, now, expected):
     assert state_of(head, started, now) == expected
+
+
+def test_parallel_opens_never_pass_the_per_account_limit(live_redis):
+    """The limit of open views is one step in Redis: 20 opens at once let at most MAX_VIEWS_PER_USER in."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from dashboard import access, camera_live
+
+    client = redis_lib.Redis.from_url(live_redis)
+    user = access.SessionUser(username="disp-race", role="dispatcher", id=987654)
+    client.delete(camera_live.VIEWERS_KEY.format(user_id=user.id))
+    try:
+        now = time.time()
+        with ThreadPoolExecutor(20) as pool:
+            got = list(pool.map(lambda i: camera_live._take_slot(
+                redis_lib.Redis.from_url(live_redis), user, f"view-{i}", now), range(20)))
+        assert 1 <= sum(got) <= camera_live.MAX_VIEWS_PER_USER, got
+        # Refused views leave nothing behind: the set holds exactly the views let in.
+        assert client.zcard(camera_live.VIEWERS_KEY.format(user_id=user.id)) == sum(got)
+        # One after another, the limit is exact.
+        client.delete(camera_live.VIEWERS_KEY.format(user_id=user.id))
+        seq = [camera_live._take_slot(client, user, f"seq-{i}", now) for i in range(6)]
+        assert seq == [True] * camera_live.MAX_VIEWS_PER_USER + [False] * (6 - camera_live.MAX_VIEWS_PER_USER)
+    finally:
+        client.delete(camera_live.VIEWERS_KEY.format(user_id=user.id))
+        client.close()
