@@ -39,6 +39,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -179,11 +180,11 @@ def pct(values, q: float) -> float:
     return float(np.percentile(values, q)) if len(values) else float("nan")
 
 
-def stored_reports(db_url: str, ids: list[str]) -> tuple[dict[str, list[str]], dict[str, int]]:
-    """event_id -> incident ids of its incident_report rows; incident -> history rows those reports made.
+def stored_reports(db_url: str, ids: list[str]) -> tuple[dict[str, list[str]], Counter]:
+    """event_id -> incident ids of its incident_report rows; event_id -> history rows that report made.
 
-    A further report of a case is announced on the live channel with the case's id, when ingest wrote a
-    history row for it (merge, situation phase); a situation update within a minute of the last one is
+    A further report of a case is announced on the live channel, with its own event_id, when ingest wrote
+    a history row for it (merge, situation phase); a situation update within a minute of the last one is
     kept as a report only, by design, and announced by nothing.
     """
     out: dict[str, list[str]] = {}
@@ -192,13 +193,13 @@ def stored_reports(db_url: str, ids: list[str]) -> tuple[dict[str, list[str]], d
                 "SELECT event_id::text, incident_id::text FROM incident_report WHERE event_id = ANY(%s::uuid[])",
                 (ids,)):
             out.setdefault(event_id, []).append(incident_id)
-        announced = dict(conn.execute(
-            "SELECT incident_id::text, count(*) FROM incident_event WHERE action = ANY(%s) "
-            "AND data->>'event_id' = ANY(%s) GROUP BY incident_id", (list(REPORT_ACTIONS), ids)).fetchall())
+        announced = Counter(dict(conn.execute(
+            "SELECT data->>'event_id', count(*) FROM incident_event WHERE action = ANY(%s) "
+            "AND data->>'event_id' = ANY(%s) GROUP BY 1", (list(REPORT_ACTIONS), ids)).fetchall()))
     return out, announced
 
 
-def account(audit: StreamAudit, live: LiveFeed, stored: dict[str, list[str]], announced: dict[str, int]) -> dict:
+def account(audit: StreamAudit, live: LiveFeed, stored: dict[str, list[str]], announced: Counter) -> dict:
     """Lost and duplicated, in the database and on the live channel, for every event_id on the stream."""
     lost_db = [e for e in audit.entries if e not in stored]
     dup_db = [e for e, rows in stored.items() if len(rows) > 1]
@@ -206,12 +207,12 @@ def account(audit: StreamAudit, live: LiveFeed, stored: dict[str, list[str]], an
     lost_live = [e for e in creators if e not in live.created]
     dup_live = sum(live.created_again[e] for e in creators)
     joined = sum(1 for e, rows in stored.items() if rows[0] != e)
-    # Those messages carry the incident's id, not the report's event_id: counted per incident.
-    short = sum(max(0, n - live.report_actions[i]) for i, n in announced.items())
-    extra = sum(max(0, live.report_actions[i] - n) for i, n in announced.items())
+    # Per report: each history row a joined report made is announced once, with that report's event_id.
+    short = [e for e, n in announced.items() if live.report_events[e] < n]
+    extra = sum(max(0, n - announced[e]) for e, n in live.report_events.items() if e in audit.entries)
     return {"lost_db": lost_db, "dup_db": dup_db, "creators": creators, "lost_live": lost_live,
             "dup_live": dup_live, "joined": joined, "announced": sum(announced.values()),
-            "joined_short": short, "joined_extra": extra}
+            "joined_short": len(short), "joined_extra": extra}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -440,7 +441,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"    live channel: creates lost {len(acc['lost_live'])}, repeated {acc['dup_live']}; of the "
           f"{acc['joined']:,} joined reports {acc['announced']:,} made a history row (the rest are situation "
           f"updates within a minute, kept as reports only): their live messages missing {acc['joined_short']}, "
-          f"extra {acc['joined_extra']} (counted per incident: they carry the incident id, not the event_id)")
+          f"extra {acc['joined_extra']} (counted per report event_id)")
     creators = acc["creators"]
     for k, w in enumerate(wall_data):
         got = [c for c in creators if c in w["created"]]

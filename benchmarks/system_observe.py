@@ -117,7 +117,7 @@ class LiveFeed(threading.Thread):
         self.pubsub.subscribe(LIVE_CHANNEL)
         self.created: dict[str, float] = {}
         self.created_again: Counter = Counter()
-        self.report_actions: Counter = Counter()  # incident id -> merge / situation messages
+        self.report_events: Counter = Counter()  # event_id of the report -> merge / situation messages
         self.messages = 0
         self.stop = threading.Event()
 
@@ -136,7 +136,9 @@ class LiveFeed(threading.Thread):
                 else:
                     self.created[p["id"]] = time.time()
             elif p.get("action") in REPORT_ACTIONS:
-                self.report_actions[p["id"]] += 1
+                # Each such message names the report that caused it (LiveIncident.event_id): counted per
+                # report, so two reports joining one case cannot hide a lost message behind each other.
+                self.report_events[p.get("event_id")] += 1
 
 
 class SseReader(threading.Thread):

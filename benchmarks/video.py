@@ -12,9 +12,10 @@ Prints whether the pipeline keeps real time, its CPU as a multiple of decode-onl
 where the time goes per stage, and the motion gate's figures on the CC-BY clips
 (benchmarks/video_gate.py).
 
-Run: .venv/bin/python benchmarks/video.py [--seconds 20] [--runs mixed,busy] [--profile]   (the mixed
-run pins itself to CPU 0 like `taskset -c 0`, the busy run one process to each of CPU 0 and 1; pass
---no-pin to skip)
+Run: .venv/bin/python benchmarks/video.py [--seconds 20] [--runs mixed,busy,busy-lines] [--profile]   (the
+mixed run pins itself to CPU 0 like `taskset -c 0`, the busy runs one process to each of CPU 0 and 1; pass
+--no-pin to skip). `busy-lines` is the all-busy run with a counting line (people and vehicles, issue 14)
+across the street on every stream, so the worker also follows moving vehicles and counts crossings.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ from workers.camera import CameraRunner, CameraWorkerConfig  # noqa: E402
 W, H, FPS, RATE = 640, 360, 10.0, 5.0
 QUIET, BUSY = 20, 4
 ALL_BUSY, BUSY_SCENES, CORES = 24, 6, 2
+# The busy-lines run's counting line: top to bottom across the middle of the street, people and vehicles.
+LINE = {"name": "mid", "points": [[0.5, 0.3], [0.5, 1.0]], "in_side": [0.6, 0.6], "classes": ["person", "vehicle"]}
 
 
 def rss_mb() -> float:
@@ -163,7 +166,7 @@ def settings_line() -> str:
 
 # The order the profile prints in: the worker's steps, with what the media lines contain indented.
 STAGE_ORDER = ("decode (FrameSource)", "quality checks", "motion gate", "person detector", "tracker",
-               "stationary background", "rules", "situations", "incident messages", "media ring + clips",
+               "moving vehicles (lines)", "line counter", "stationary background", "rules", "situations", "incident messages", "media ring + clips",
                "  of which VP8 clip encoding", "situation snapshot", "latest snapshot",
                "privacy blur (clips + snapshots)", "  of which Haar face search")
 
@@ -197,7 +200,9 @@ class Stages:
     def install(self, pipeline) -> None:
         """Wrap the pipeline's stages and the worker's media and message steps."""
         from video.background import StationaryDetector
+        from video.lines import LineCounter
         from video.motion import MotionGate
+        from video.moving import VehicleTracks
         from video.quality import QualityMonitor
         from video.rules import RuleEngine
         from video.situations import SituationTracker
@@ -207,6 +212,7 @@ class Stages:
             (QualityMonitor, "update", "quality checks"), (MotionGate, "update", "motion gate"),
             (type(pipeline.detector), "detect", "person detector"), (Tracker, "update", "tracker"),
             (StationaryDetector, "update", "stationary background"), (RuleEngine, "evaluate", "rules"),
+            (VehicleTracks, "update", "moving vehicles (lines)"), (LineCounter, "update", "line counter"),
             (SituationTracker, "update", "situations"), (media.MediaRecorder, "feed", "media ring + clips"),
             (media.MediaRecorder, "flush", "media ring + clips"),
             (media.MediaRecorder, "start", "situation snapshot"), (camera_worker, "write_latest", "latest snapshot"),
@@ -226,7 +232,8 @@ class Stages:
         self._undo.clear()
 
 
-def run(streams: list[tuple[Path, bool]], analyse: bool, media_dir: Path | None = None) -> dict:
+def run(streams: list[tuple[Path, bool]], analyse: bool, media_dir: Path | None = None, lines: bool = False,
+        skip: bool = True) -> dict:
     """One pass over every stream, round-robin like one process with many cameras, each sample through
     the camera worker's CameraRunner.step."""
     sources = [FrameSource(str(p), fps=RATE, width=W, loop=False, realtime=False) for p, _ in streams]
@@ -235,14 +242,17 @@ def run(streams: list[tuple[Path, bool]], analyse: bool, media_dir: Path | None 
     worker = CameraWorkerConfig()
     if analyse:
         for i, src in enumerate(sources):
-            config = parse_config(dict(CONFIG, code=f"BENCH-{i:02d}", url=str(streams[i][0])), "bench")
+            extra = {"lines": [LINE]} if lines and streams[i][1] else {}
+            config = parse_config(dict(CONFIG, code=f"BENCH-{i:02d}", url=str(streams[i][0]), **extra), "bench")
             runner = CameraRunner(config, 1, outbox, media_dir, worker, dict(RULE_MATTERS))
             runner.source = src  # health reads the source the samples come from, as in the worker
+            # --no-skip: the detector searches every motion roi every frame, as before issue 11's skipping.
+            runner.pipeline.skip_steady = runner.pipeline.skip_steady and skip
             runners.append(runner)
         stages.install(runners[0].pipeline)
     stage = {"quiet": [0.0, 0], "busy": [0.0, 0]}
     decode_cpu = 0.0
-    situations = 0
+    situations = crossings = 0
     rss_peak = rss_mb()
     cpu0, wall0 = time.process_time(), time.perf_counter()
     alive = list(range(len(gens)))
@@ -262,6 +272,7 @@ def run(streams: list[tuple[Path, bool]], analyse: bool, media_dir: Path | None 
                 if analyse and s.frame is not None:
                     t0 = time.thread_time()
                     runners[i].step(s)
+                    crossings += len(runners[i].pipeline.crossings)
                     k = "busy" if streams[i][1] else "quiet"
                     stage[k][0] += time.thread_time() - t0
                     stage[k][1] += 1
@@ -281,21 +292,22 @@ def run(streams: list[tuple[Path, bool]], analyse: bool, media_dir: Path | None 
     written = list(media_dir.rglob("*")) if media_dir else []
     return {"cpu": cpu, "wall": wall, "samples": frames, "rss_peak": rss_peak, "ring_mb": ring_mb,
             "decode_cpu": decode_cpu, "stages": dict(stages.cpu), "calls": dict(stages.calls),
-            "situations": situations, "snapshots": sum(p.suffix == ".jpg" for p in written),
+            "situations": situations, "crossings": crossings, "snapshots": sum(p.suffix == ".jpg" for p in written),
             "clips": sum(p.suffix == ".webm" for p in written),
             "ms_quiet": 1000 * stage["quiet"][0] / max(1, stage["quiet"][1]),
             "ms_busy": 1000 * stage["busy"][0] / max(1, stage["busy"][1]),
             "analysed": stage["quiet"][1] + stage["busy"][1]}
 
 
-def measure(streams: list[tuple[Path, bool]], media_dir: Path, profile: bool = False) -> dict:
+def measure(streams: list[tuple[Path, bool]], media_dir: Path, profile: bool = False, lines: bool = False,
+            skip: bool = True) -> dict:
     """Decode-only pass, then the worker pass, in this process; memory relative to before both."""
     base_rss = rss_mb()
     dec = run(streams, analyse=False)
     prof = cProfile.Profile() if profile else None
     if prof:
         prof.enable()
-    pipe = run(streams, analyse=True, media_dir=media_dir)
+    pipe = run(streams, analyse=True, media_dir=media_dir, lines=lines, skip=skip)
     if prof:
         prof.disable()
         out = io.StringIO()
@@ -304,12 +316,12 @@ def measure(streams: list[tuple[Path, bool]], media_dir: Path, profile: bool = F
     return {"dec": dec, "pipe": pipe, "base_rss": base_rss, "n": len(streams)}
 
 
-def _busy_child(cpu: int | None, streams: list, media_dir: str, out) -> None:
+def _busy_child(cpu: int | None, streams: list, media_dir: str, out, lines: bool = False, skip: bool = True) -> None:
     """One of the all-busy run's processes: pinned to one core, measures its share of the streams."""
     if cpu is not None:
         os.sched_setaffinity(0, {cpu})
     cv2.setNumThreads(1)
-    out.put((cpu, measure([(Path(p), b) for p, b in streams], Path(media_dir))))
+    out.put((cpu, measure([(Path(p), b) for p, b in streams], Path(media_dir), lines=lines, skip=skip)))
 
 
 def report(name: str, results: list[dict], seconds: float) -> None:
@@ -324,7 +336,8 @@ def report(name: str, results: list[dict], seconds: float) -> None:
         verdict = "KEEPS real time" if pipe["cpu"] < seconds else "does NOT keep real time"
         print(f"real time        : {verdict} on {core} (headroom x{seconds / pipe['cpu']:.2f})")
         print(f"pipeline CPU per analysed frame: quiet {pipe['ms_quiet']:.2f} ms, busy {pipe['ms_busy']:.2f} ms; "
-              f"{pipe['situations']} situations, {pipe['snapshots']} snapshots, {pipe['clips']} clips")
+              f"{pipe['situations']} situations, {pipe['snapshots']} snapshots, {pipe['clips']} clips, "
+              f"{pipe['crossings']} line crossings")
         print(f"memory per camera: {(pipe['rss_peak'] - r['base_rss']) / r['n']:.1f} MiB total RSS "
               f"(decoder {(dec['rss_peak'] - r['base_rss']) / r['n']:.1f} MiB, "
               f"media ring {pipe['ring_mb'] / r['n']:.1f} MiB)")
@@ -380,9 +393,11 @@ def main() -> int:
     """Generate, measure, print."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=float, default=20.0, help="length of every stream (default 20)")
-    ap.add_argument("--runs", default="mixed,busy", help="which runs: mixed, busy or both (default)")
+    ap.add_argument("--runs", default="mixed,busy", help="which runs: mixed, busy, busy-lines (default mixed,busy)")
     ap.add_argument("--profile", action="store_true", help="cProfile the mixed run's worker pass and print the top")
     ap.add_argument("--no-pin", action="store_true", help="do not pin to CPUs")
+    ap.add_argument("--no-skip", action="store_true",
+                    help="detect on every motion roi every frame (no skipping of steady walkers): the old way")
     ap.add_argument("--shared", default=str(ROOT.parent / "shared"))
     args = ap.parse_args()
     runs = set(args.runs.split(","))
@@ -398,32 +413,40 @@ def main() -> int:
             streams = make_clips(Path(tmp), args.seconds)
             print(f"clips generated in {time.perf_counter() - t0:.1f} s")
             (Path(tmp) / "media-mixed").mkdir()
-            mixed = measure(streams, Path(tmp) / "media-mixed", args.profile)
+            mixed = measure(streams, Path(tmp) / "media-mixed", args.profile, skip=not args.no_skip)
             report("mixed run", [mixed], args.seconds)
             print("goal for the mixed run: <= 4x decode-only, real time on one core")
-        if "busy" in runs:
-            print(f"\n== all-busy run: {ALL_BUSY} streams with people and cars in view all the time, {W}x{H} at "
+        busy_streams = None
+        for name in ("busy", "busy-lines"):
+            if name not in runs:
+                continue
+            lines = name == "busy-lines"
+            title = "all-busy run" + (" with lines" if lines else "")
+            print(f"\n== {title}: {ALL_BUSY} streams with people and cars in view all the time, {W}x{H} at "
                   f"{FPS:g} fps, analysed at {RATE:g} fps, {args.seconds:g} s each, {CORES} processes of "
-                  f"{ALL_BUSY // CORES} streams{'' if args.no_pin else ', one pinned to each CPU'}")
+                  f"{ALL_BUSY // CORES} streams{'' if args.no_pin else ', one pinned to each CPU'}"
+                  + (f"; counting line {LINE['points']} ({', '.join(LINE['classes'])}) on every stream" if lines else ""))
             print(settings_line())
-            t0 = time.perf_counter()
-            streams = make_busy_clips(Path(tmp), args.seconds)
-            print(f"clips generated in {time.perf_counter() - t0:.1f} s")
+            if busy_streams is None:
+                t0 = time.perf_counter()
+                busy_streams = make_busy_clips(Path(tmp), args.seconds)
+                print(f"clips generated in {time.perf_counter() - t0:.1f} s")
             ctx = multiprocessing.get_context("spawn")
             out = ctx.Queue()
             procs = []
             for k in range(CORES):
-                part = [(str(p), b) for p, b in streams[k::CORES]]
-                media_dir = Path(tmp) / f"media-busy-{k}"
+                part = [(str(p), b) for p, b in busy_streams[k::CORES]]
+                media_dir = Path(tmp) / f"media-{name}-{k}"
                 media_dir.mkdir()
                 cpu = None if args.no_pin else k
-                procs.append(ctx.Process(target=_busy_child, args=(cpu, part, str(media_dir), out)))
+                procs.append(ctx.Process(target=_busy_child, args=(cpu, part, str(media_dir), out, lines,
+                                                                                 not args.no_skip)))
                 procs[-1].start()
             results = [out.get() for _ in procs]
             for p in procs:
                 p.join()
-            report("all-busy run", [r for _, r in sorted(results, key=lambda x: x[0] or 0)], args.seconds)
-            print(f"goal for the all-busy run: real time for all {ALL_BUSY} "
+            report(title, [r for _, r in sorted(results, key=lambda x: x[0] or 0)], args.seconds)
+            print(f"goal for the {title}: real time for all {ALL_BUSY} "
                   f"({ALL_BUSY // CORES} busy streams per core)")
     gate_figures(Path(args.shared))
     return 0

@@ -2,6 +2,7 @@
 
 Run: .venv/bin/python benchmarks/video_quality.py [--sets synthetic,derived] [--seeds 101-112]
      [--people real,drawn] [--jobs 2] [--footage DIR] [--cache DIR] [--model yolo.onnx ...] [-v]
+     [--rules line_crossing,...]  (only the recipes that hold those rules, and only their rows)
 
 Two sets:
 - synthetic: held-out seeds of the synthetic scenes (video/synthetic; tuning used seeds 1-4);
@@ -135,9 +136,10 @@ def synthetic(args) -> None:
             for line in errors(pred, truth):
                 print(f"{people:<6}{name:<14}{seed:>5}  {line}")
     for people, runs in by_kind.items():
-        print(f"\nsynthetic: {people} people, seeds {args.seeds}, {len(runs)} scenes\n" + table(tally(runs)))
+        print(f"\nsynthetic: {people} people, seeds {args.seeds}, {len(runs)} scenes\n"
+              + table(_only(tally(runs), args.rules)))
     if len(by_kind) > 1:
-        print("\nsynthetic: pooled\n" + table(tally([r for runs in by_kind.values() for r in runs])))
+        print("\nsynthetic: pooled\n" + table(_only(tally([r for runs in by_kind.values() for r in runs]), args.rules)))
     print(f"({len(jobs)} scenes in {time.perf_counter() - t0:.0f} s)")
 
 
@@ -146,7 +148,7 @@ def derived(args, model: dict | None) -> None:
     footage = Path(args.footage) if args.footage else find_footage(ROOT)
     if not footage.is_dir():
         raise FileNotFoundError(f"footage directory {footage} is missing")
-    recipes = load_recipes(RECIPES)
+    recipes = [r for r in load_recipes(RECIPES) if _holds(r, args.rules)]
     t0 = time.perf_counter()
     preds = run_recipes([(r, str(footage), args.cache, args.width, model) for r in recipes], args.jobs)
     runs = [(pred, r["truth"]) for r, pred in zip(recipes, preds)]
@@ -157,7 +159,7 @@ def derived(args, model: dict | None) -> None:
         if args.verbose:
             for line in errors(pred, truth):
                 print(f"      {line}")
-    print(table(tally(runs)))
+    print(table(_only(tally(runs), args.rules)))
     # The counting-line recipes play the same footage again (lines only, no zones): counting their
     # hours twice would halve every rate. Their false crossings show as line_crossing precision above.
     untouched = [(r, pred) for r, pred in zip(recipes, preds) if r.get("untouched") and not r["camera"].get("lines")]
@@ -169,11 +171,24 @@ def derived(args, model: dict | None) -> None:
             if i not in hit:
                 false[p["rule"]] = false.get(p["rule"], 0) + 1
     names = ", ".join(r["background"]["clip"] for r, _ in untouched)
-    print(f"\nfalse alarms per hour on the untouched clips ({names}; {hours * 3600:.0f} s)")
-    for rule, n in false.items():
+    if untouched:
+        print(f"\nfalse alarms per hour on the untouched clips ({names}; {hours * 3600:.0f} s)")
+    for rule, n in _only(false, args.rules).items() if untouched else ():
         goal = "  goal 0" + ("  ok" if n == 0 else "  ABOVE") if rule in STATIONARY else ""
         print(f"  {rule:<16}{n:>3} events  {n / hours:>7.1f} /h{goal}")
     print(f"({len(recipes)} clips in {time.perf_counter() - t0:.0f} s)")
+
+
+def _holds(recipe: dict, rules: set[str] | None) -> bool:
+    """Whether a recipe says something about one of the rules (all of them: None): a truth of one, or
+    for line_crossing a counting line (an untouched clip with lines and no crossing would count too)."""
+    if rules is None:
+        return True
+    return bool({g["rule"] for g in recipe["truth"]} & rules) or (CROSSING in rules and bool(recipe["camera"].get("lines")))
+
+
+def _only(counts: dict, rules: set[str] | None) -> dict:
+    return counts if rules is None else {r: c for r, c in counts.items() if r in rules}
 
 
 def main() -> int:
@@ -188,8 +203,11 @@ def main() -> int:
     ap.add_argument("--cache", default=str(default_cache()), help="where derived clips are kept")
     ap.add_argument("--width", type=int, default=CameraWorkerConfig.analysis_width, help="analysis width")
     ap.add_argument("-v", "--verbose", action="store_true")
+    ap.add_argument("--rules", default=None, help="comma-separated rules: only the derived recipes that hold them "
+                    "and only their rows (e.g. line_crossing with --sets derived)")
     add_model_arguments(ap)
     args = ap.parse_args()
+    args.rules = set(args.rules.split(",")) if args.rules else None
     model = ({"model_path": args.model, "input_size": args.model_size, "layout": args.model_layout}
              if args.model else None)
     worker = CameraWorkerConfig()

@@ -64,8 +64,28 @@ def shell_layout():
     ], className=f"gw-shell gw-role-{user.role}", lang="zh-CN" if lang == "zh" else "en")
 
 
-def create_app(cfg: DashboardConfig) -> dash.Dash:
-    """Build the one Dash app of this process against the given database, Redis and options."""
+def warm(app: dash.Dash) -> None:
+    """Do Dash's first-request set-up now, before the process serves anything.
+
+    Dash runs it as before-request hooks on the first request it sees (callbacks copied into the app,
+    the pages' router callback added, the component-suite paths registered), behind a flag set before
+    the work is done: on a threaded server the other first requests go on with half a set-up and fail
+    ("dictionary changed size during iteration", a 500 on react-dom). Run here, in the one thread the
+    process has while it builds the app, every request finds it done.
+    """
+    hooks = [f for f in app.server.before_request_funcs.get(None, ())
+             if getattr(f, "__qualname__", "").startswith("Dash.")]
+    with app.server.test_request_context("/"):
+        for hook in hooks:
+            hook()
+    # Loud at start rather than a 500 later, should another Dash version do its set-up differently.
+    if not all(app._got_first_request.values()):
+        raise RuntimeError(f"Dash's first-request set-up did not run: {app._got_first_request}")
+
+
+def create_app(cfg: DashboardConfig, *, dev_tools: bool = False) -> dash.Dash:
+    """Build the one Dash app of this process against the given database, Redis and options, set up
+    for serving (see warm); `dev_tools`: Dash's debug tools (never on a shared network)."""
     global _BUILT
     if _BUILT is not None:
         # Dash keeps pages and callbacks in process-wide registries: one app per process.
@@ -96,6 +116,9 @@ def create_app(cfg: DashboardConfig) -> dash.Dash:
         update_title=None, suppress_callback_exceptions=True, compress=False,
     )
     app.layout = shell_layout
+    if dev_tools:
+        app.enable_dev_tools(debug=True, dev_tools_hot_reload=False)
+    warm(app)
     _BUILT = app
     logger.info("dashboard app built (tiles: %s, %s)", cfg.tile_url or "none", cfg.tile_crs)
     return app

@@ -99,16 +99,18 @@ def _part(jpeg: bytes) -> bytes:
             + jpeg + b"\r\n")
 
 
-def _take_slot(r, user: access.SessionUser, view_id: str, now: float) -> bool:
-    """Count this view against the account's limit (views that stopped refreshing fall out)."""
+def _take_slot(r, user: access.SessionUser, view_id: str, now: float,
+               ttl_s: int = camera_frames.WATCH_TTL_S) -> bool:
+    """Count this view against the account's limit (views that stopped refreshing for 3 watch TTLs,
+    `ttl_s` each, fall out)."""
     key = VIEWERS_KEY.format(user_id=user.id)
     # Add first and count in one MULTI, then take it back when over: a separate check and add let
     # parallel opens all pass the check (the login limit's old race). Two opens racing for the last
     # slot may both be refused, never both let in.
     with r.pipeline(transaction=True) as pipe:
-        pipe.zremrangebyscore(key, "-inf", now - 3 * camera_frames.WATCH_TTL_S)
+        pipe.zremrangebyscore(key, "-inf", now - 3 * ttl_s)
         pipe.zadd(key, {view_id: now})
-        pipe.expire(key, 6 * camera_frames.WATCH_TTL_S)
+        pipe.expire(key, 6 * ttl_s)
         pipe.zcard(key)
         open_views = pipe.execute()[-1]
     if open_views > MAX_VIEWS_PER_USER:
@@ -125,13 +127,15 @@ def stream_view(code: str):
     app = flask.current_app._get_current_object()
     r = context.redis_client()
     view_id = uuid.uuid4().hex
-    if not _take_slot(r, user, view_id, time.time()):
+    # Read here, in the request: the generator below runs after the request context is gone.
+    ttl_s = context.cfg().live_watch_ttl_s
+    if not _take_slot(r, user, view_id, time.time(), ttl_s):
         logger.warning("live view of %s refused to %s: %s views open", code, user.username, MAX_VIEWS_PER_USER)
         _refuse(429, "live.too_many")
     with context.pool().connection() as conn:
         data.audit(conn, user.username, "camera_live", code,
                    data={"role": user.role, "community": cam["community_code"]})
-    camera_frames.watch(r, code)
+    camera_frames.watch(r, code, ttl_s=ttl_s)
     sid = getattr(flask.session, "sid", None)
     logger.info("live view of %s opened by %s", code, user.username, extra={"camera": code})
 
@@ -147,9 +151,9 @@ def stream_view(code: str):
                     if why:
                         logger.warning("live view of %s by %s cut: %s", code, user.username, why)
                         return
-                if now - refreshed >= camera_frames.WATCH_TTL_S / 3:
+                if now - refreshed >= ttl_s / 3:
                     refreshed = now
-                    camera_frames.watch(r, code)
+                    camera_frames.watch(r, code, ttl_s=ttl_s)
                     r.zadd(VIEWERS_KEY.format(user_id=user.id), {view_id: time.time()})
                 if now - opened >= MAX_OPEN_S or now - new_at >= GIVE_UP_S:
                     return

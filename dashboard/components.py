@@ -80,9 +80,9 @@ def media_on_disk(root: Path | None, name: str) -> bool:
     return path is not None and os.path.isfile(path)
 
 
-def make_missing(lang: str, class_name: str = "gw-media-missing") -> html.Span:
-    """What stands where a stored snapshot's file is gone: a sentence, never a broken-image icon."""
-    return html.Span(t("media.missing_snapshot", lang), className=class_name, **{"data-media-missing": "1"})
+def make_missing(lang: str, class_name: str = "gw-media-missing", key: str = "media.missing_snapshot") -> html.Span:
+    """What stands where a stored snapshot's (or clip's) file is gone: a sentence, never a broken-media icon."""
+    return html.Span(t(key, lang), className=class_name, **{"data-media-missing": "1"})
 
 
 def make_evidence(page: str, media: list, lang: str, *, root: Path | None = None) -> html.Div:
@@ -101,9 +101,11 @@ def make_evidence(page: str, media: list, lang: str, *, root: Path | None = None
         items.append(html.Figure([shown, html.Figcaption(t("console.snapshot", lang))]))
     if clip:
         # preload="metadata": the duration shows without fetching the whole clip until someone plays it.
-        items.append(html.Figure([html.Video(src=media_url(clip), controls=True, preload="metadata",
-                                             id=f"{page}-clip"),
-                                  html.Figcaption(t("console.clip", lang))]))
+        # A clip not on disk is a sentence, not an empty player that never starts.
+        played = (html.Video(src=media_url(clip), controls=True, preload="metadata", id=f"{page}-clip")
+                  if media_on_disk(root, clip)
+                  else make_missing(lang, "gw-media-missing gw-evidence-missing", "media.missing_clip"))
+        items.append(html.Figure([played, html.Figcaption(t("console.clip", lang))]))
     for i, url in enumerate(links):
         items.append(html.A(url, href=url, target="_blank", rel="noopener noreferrer nofollow",
                             referrerPolicy="no-referrer", className="gw-external", id=f"{page}-link-{i}"))

@@ -10,6 +10,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from geodata.camera_frames import WATCH_TTL_S
+
 logger = logging.getLogger(__name__)
 
 
@@ -27,6 +29,9 @@ class DashboardSettings(BaseSettings):
     default_lang: str = Field("zh", pattern="^(zh|en)$", description="language before a user chooses")
     open311_rate_per_key: str = Field("60/minute", description="Open311 requests per API key (Flask-Limiter notation)")
     open311_rate_per_address: str = Field("600/minute", description="Open311 requests per client address")
+    live_watch_ttl_s: int = Field(WATCH_TTL_S, ge=2, description="seconds a live view's watch key outlives its "
+                                  "last refresh (refreshed every third of it): how long a camera worker keeps "
+                                  "sending frames after a view dies")
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,8 @@ class DashboardConfig:
     # Open311 is public: every client address, and every API key on POST, gets a fixed window.
     open311_rate_per_key: str = "60/minute"
     open311_rate_per_address: str = "600/minute"
+    # A live view's watch key lives this long unrefreshed; short only in tests that wait for it to lapse.
+    live_watch_ttl_s: int = WATCH_TTL_S
 
 
 def secret_from_home(home: Path) -> str:
@@ -83,4 +90,5 @@ def from_settings(settings, dash_settings: DashboardSettings, *, https: bool = F
         https=https,
         open311_rate_per_key=dash_settings.open311_rate_per_key,
         open311_rate_per_address=dash_settings.open311_rate_per_address,
+        live_watch_ttl_s=dash_settings.live_watch_ttl_s,
     )

@@ -166,6 +166,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     # A snapshot or photo whose file is gone from the media directory: said, never a broken image
     "media.missing_snapshot": ("抓拍缺失", "Snapshot missing"),
     "media.missing_image": ("图片缺失", "Image missing"),
+    # A camera clip is written a few seconds after its situation (the post-roll): absent may mean not yet.
+    "media.missing_clip": ("录像尚未生成或已缺失", "Clip not written yet or missing"),
     "media.not_found": ("文件不存在：{name}", "No such file: {name}"),
     "console.false_alarm_note": ("误报", "false alarm"),
     "console.keys": ("快捷键：J/↓ 下一条 · K/↑ 上一条 · Enter/V 核实分拨 · X 误报取消 · 1–5 切换标签",
@@ -362,6 +364,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "cameras.err_rule": ("区域“{zone}”的“{rule}”规则", "the {rule} rule of zone “{zone}”"),
     "cameras.err_vertex": ("区域“{zone}”第 {n} 个顶点", "vertex {n} of zone “{zone}”"),
     "cameras.err_not_list": ("区域须为列表，每个区域是一个对象", "zones must be a list of objects"),
+    "cameras.err_view_shape": ("JSON 视图须为 {\"zones\": [...], \"lines\": [...]}（区域和计数线各为对象列表）",
+                               "the JSON view must be {\"zones\": [...], \"lines\": [...]} (lists of objects)"),
     "cameras.err_names_twice": ("区域名称重复：{names}", "zone names must be unique; repeated: {names}"),
     "cameras.err_self_cross": ("多边形的边相互交叉或面积为零，请调整顶点", "the polygon crosses itself or has no area; move its vertices"),
     "cameras.err_rule_twice": ("同一种规则只能设置一次", "one rule per kind"),
@@ -701,7 +705,7 @@ def client_strings(lang: str) -> dict[str, str]:
             "field.no_gps", "field.outside", "field.photo_large", "field.need_matter", "field.need_position",
             "field.new_task", "field.return_reason", "field.failed", "wall.alarm", "wall.no_alarms",
             "field.due_in", "field.overdue_by", "field.no_deadline", "field.nearby_item", "field.merged_hint",
-            "media.missing_image", "live.title", "live.close", "live.connecting", "live.age", "live.stale",
+            "media.missing_image", "media.missing_clip", "live.title", "live.close", "live.connecting", "live.age", "live.stale",
             "live.no_worker", "live.ended", "live.retry", "live.refused", "live.session", "live.not_found",
             "live.too_many")
     return {k: t(k, lang) for k in keys}

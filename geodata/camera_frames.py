@@ -5,8 +5,8 @@ the watch key, the camera worker holding that camera sees it and stores a JPEG o
 about once a second while the key lives, and the dashboard relays that key to the browser. Both keys
 expire by themselves, so a crashed viewer or worker leaves nothing behind.
 
-- `gridwatch:camera:watch:<code>`: the epoch second the watch began; TTL WATCH_TTL_S, refreshed by the
-  open view.
+- `gridwatch:camera:watch:<code>`: the epoch second the watch began; TTL WATCH_TTL_S (the dashboard's
+  GRIDWATCH_LIVE_WATCH_TTL_S), refreshed by the open view. Workers read only whether it exists.
 - `gridwatch:camera:frame:<code>`: a hash `v` (layout version, 1), `seq`, `captured_at` (epoch seconds
   of the frame's capture), `worker`, `jpeg` (at most MAX_JPEG_BYTES); TTL FRAME_TTL_S.
 """
@@ -58,14 +58,14 @@ def _key(template: str, code: str) -> str:
     return template.format(code=code)
 
 
-def watch(client, code: str, now: float | None = None) -> float:
-    """Start or prolong a watch of `code`; returns the epoch second the watch began."""
+def watch(client, code: str, now: float | None = None, ttl_s: int = WATCH_TTL_S) -> float:
+    """Start or prolong a watch of `code` for `ttl_s` seconds; returns the epoch second the watch began."""
     key = _key(WATCH_KEY, code)
     now = time.time() if now is None else now
     # NX keeps the first viewer's start; the EXPIRE prolongs the watch for every viewer.
     with client.pipeline(transaction=True) as pipe:
-        pipe.set(key, f"{now:.3f}", nx=True, ex=WATCH_TTL_S)
-        pipe.expire(key, WATCH_TTL_S)
+        pipe.set(key, f"{now:.3f}", nx=True, ex=ttl_s)
+        pipe.expire(key, ttl_s)
         pipe.get(key)
         _, _, started = pipe.execute()
     return float(started) if started else now

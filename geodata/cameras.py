@@ -1,7 +1,7 @@
 """Cameras in PostGIS: register (add / all-or-nothing import), list, the worker's reads and health writes.
 
 A camera row holds the identity columns (code, name, url, geom, heading) and `config` jsonb with
-the rest of its `video.config.CameraConfig` (zones, rules, health, calibration, fps). The URL is kept
+the rest of its `video.config.CameraConfig` (zones, rules, counting lines, health, calibration, fps). The URL is kept
 in its column only, never in `config`, because `config` is shown by the dashboard and URLs may carry
 credentials.
 """
@@ -27,7 +27,8 @@ logger = logging.getLogger(__name__)
 
 # Columns of the table, not of config; everything else of a CameraConfig goes to config.
 _IDENTITY = ("code", "name", "url", "lon", "lat", "heading")
-_JSON_COLUMNS = ("zones", "health", "calibration")
+# A .csv file carries these as JSON text in their columns; counting lines travel exactly as zones do.
+_JSON_COLUMNS = ("zones", "lines", "health", "calibration")
 
 
 class CameraImportError(ValueError):
@@ -66,13 +67,26 @@ def config_json(config: CameraConfig) -> dict:
 
 
 def _records_from_csv(text: str) -> list[tuple[str, dict]]:
+    """(where, fields) per data row; `where` names the row and the file line it starts on.
+
+    A quoted JSON cell may hold line breaks, so a row's number and its file line differ: both are named.
+    """
     out = []
     reader = csv.DictReader(io.StringIO(text))
-    for line_no, rec in enumerate(reader, start=2):
+    reader.fieldnames  # reads the header, so line_num counts from it
+    row_no = 0
+    while True:
+        start = reader.line_num + 1
+        try:
+            rec = next(reader)
+        except StopIteration:
+            break
+        row_no += 1
+        where = f"row {row_no} (line {start})"
         data: dict = {}
         for key, value in rec.items():
             if key is None:
-                raise CameraImportError([f"line {line_no}: more values than columns"])
+                raise CameraImportError([f"{where}: more values than columns"])
             value = (value or "").strip()
             if value == "":
                 continue
@@ -80,15 +94,15 @@ def _records_from_csv(text: str) -> list[tuple[str, dict]]:
                 try:
                     data[key] = json.loads(value)
                 except json.JSONDecodeError as exc:
-                    raise CameraImportError([f"line {line_no}: column {key}: not JSON ({exc.msg})"]) from None
+                    raise CameraImportError([f"{where}: column {key}: not JSON ({exc.msg})"]) from None
             elif key in ("lon", "lat", "heading", "fps"):
                 try:
                     data[key] = float(value)
                 except ValueError:
-                    raise CameraImportError([f"line {line_no}: column {key}: not a number: {value!r}"]) from None
+                    raise CameraImportError([f"{where}: column {key}: not a number: {value!r}"]) from None
             else:
                 data[key] = value
-        out.append((f"line {line_no}", data))
+        out.append((where, data))
     return out
 
 

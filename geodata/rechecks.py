@@ -6,10 +6,19 @@ writer, applies each `recheck` message with `apply_recheck()`: `present` reopens
 A recheck follows one resolution (the case's latest `resolve` row): the row it writes names that
 resolution in its data (`recheck_of`), so a second message for the same case and resolution, from a
 replay or from two workers that both looked, finds the row under the case's lock and changes nothing.
+
+A recheck can reopen a case, so ingest believes one only from a camera worker (issue 12: every request
+from the bus is hostile until checked): the worker signs it (`sign`, HMAC-SHA256 over the message's
+canonical fields, `RecheckMessage.signed_bytes`) with a key kept in PostGIS (`bus_signing_key`,
+migration 0018) that camera workers and ingest read at start (`signing_key`) and a writer with only
+Redis cannot; ingest checks it (`check_signature`) before anything else, and dead-letters a message
+without a signature or with one that does not match (forged, altered, or another message's replayed).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -47,6 +56,13 @@ class RecheckDue:
     resolution: int
     resolved_at: datetime
     age_s: float
+    # The case's evidence, for a look whose background model cannot see the thing any more (a left
+    # object or stopped vehicle learnt as scene by a runner that started after it arrived): when the
+    # case was raised, and the box and snapshot (relative to the media directory) of its latest
+    # report that has both. None when the case has none.
+    raised_at: datetime | None = None
+    box: tuple[float, float, float, float] | None = None
+    evidence: str | None = None
 
     @property
     def key(self) -> str:
@@ -54,9 +70,43 @@ class RecheckDue:
         return f"{self.incident_id}:{self.resolution}"
 
 
+def signing_key(conn: psycopg.Connection) -> bytes:
+    """The camera workers' recheck signing key (read once at start by camera workers and ingest)."""
+    row = conn.execute(q("recheck_signing_key")).fetchone()
+    if row is None:
+        raise LookupError("no recheck signing key in bus_signing_key: run `gridwatch db migrate`")
+    return bytes(row["key"])
+
+
+def signature(msg: RecheckMessage, key: bytes) -> str:
+    """The HMAC-SHA256 (hex) of the message's canonical fields."""
+    return hmac.new(key, msg.signed_bytes(), hashlib.sha256).hexdigest()
+
+
+def sign(msg: RecheckMessage, key: bytes) -> RecheckMessage:
+    """The message with its signature."""
+    return msg.model_copy(update={"sig": signature(msg, key)})
+
+
+def check_signature(msg: RecheckMessage, key: bytes) -> str | None:
+    """Why ingest must not believe this recheck (a dead letter's reason), or None when its signature holds."""
+    if msg.sig is None:
+        return "sig: a recheck must be signed by a camera worker (HMAC-SHA256 with the bus signing key); none given"
+    # Constant time: a forger timing the comparison learns nothing about the right signature.
+    if not hmac.compare_digest(msg.sig, signature(msg, key)):
+        return ("sig: signature does not match this message (not signed with the camera workers' key, "
+                "altered after signing, or another message's signature)")
+    return None
+
+
 def due(conn: psycopg.Connection, limit: int = 500) -> list[RecheckDue]:
     """Resolved camera-rule cases still owing a recheck of their latest resolution, oldest first."""
-    return [RecheckDue(**row) for row in conn.execute(q("recheck_due"), {"limit": limit})]
+    out = []
+    for row in conn.execute(q("recheck_due"), {"limit": limit}):
+        box = row.pop("box")
+        ok = isinstance(box, list) and len(box) == 4 and all(isinstance(v, (int, float)) for v in box)
+        out.append(RecheckDue(**row, box=tuple(float(v) for v in box) if ok else None))
+    return out
 
 
 @dataclass(frozen=True)
@@ -87,7 +137,8 @@ def apply_recheck(conn: psycopg.Connection, msg: RecheckMessage) -> Applied:
             raise RecheckRefused(f"incident_id: incident {msg.incident_id} has never been resolved")
         if msg.resolution is not None and msg.resolution != last["id"]:
             return Applied(None, f"follows resolution {msg.resolution}, the case's latest is {last['id']}")
-        done = conn.execute(q("recheck_done_for"), {"id": msg.incident_id, "resolution": last["id"]}).fetchone()
+        done = conn.execute(q("recheck_done_for"), {"id": msg.incident_id, "resolution": last["id"],
+                                                    "event_id": str(msg.event_id)}).fetchone()
         if done is not None:
             return Applied(None, f"resolution {last['id']} already rechecked (history row {done['id']})")
         if row["status"] != Status.RESOLVED.value:

@@ -7,6 +7,7 @@
 -- Extensions
 --
 
+CREATE EXTENSION pgcrypto;
 CREATE EXTENSION postgis;
 
 --
@@ -350,6 +351,12 @@ CREATE TABLE public.base_grid (
     geom geometry(MultiPolygon,4326) NOT NULL
 );
 
+CREATE TABLE public.bus_signing_key (
+    purpose text NOT NULL,
+    key bytea NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
 CREATE TABLE public.camera (
     code text NOT NULL,
     name text NOT NULL,
@@ -632,6 +639,9 @@ ALTER TABLE public.base_grid ADD CONSTRAINT base_grid_community_code_fkey FOREIG
 ALTER TABLE public.base_grid ADD CONSTRAINT base_grid_geom_check CHECK ((st_isvalid(geom) AND (NOT st_isempty(geom))));
 ALTER TABLE public.base_grid ADD CONSTRAINT base_grid_pkey PRIMARY KEY (code);
 ALTER TABLE public.base_grid ADD CONSTRAINT base_grid_sub_grid_code_community_code_fkey FOREIGN KEY (sub_grid_code, community_code) REFERENCES sub_grid(code, community_code) DEFERRABLE;
+ALTER TABLE public.bus_signing_key ADD CONSTRAINT bus_signing_key_key_check CHECK ((length(key) = 32));
+ALTER TABLE public.bus_signing_key ADD CONSTRAINT bus_signing_key_pkey PRIMARY KEY (purpose);
+ALTER TABLE public.bus_signing_key ADD CONSTRAINT bus_signing_key_purpose_check CHECK ((purpose = 'recheck'::text));
 ALTER TABLE public.camera ADD CONSTRAINT camera_heading_check CHECK (((heading IS NULL) OR ((heading >= (0)::double precision) AND (heading < (360)::double precision))));
 ALTER TABLE public.camera ADD CONSTRAINT camera_health_check CHECK ((health = ANY (ARRAY['unknown'::text, 'online'::text, 'degraded'::text, 'offline'::text])));
 ALTER TABLE public.camera ADD CONSTRAINT camera_pkey PRIMARY KEY (code);

@@ -11,7 +11,8 @@ hysteresis: a point within `margin` of the line decides nothing, so feet jitteri
 once, while a track that crosses, comes back and crosses again counts each real crossing. A new
 side must also hold for `confirm` observations in a row (a coasting box wobbles by a few hundredths
 as its person leaves the picture); the crossing's time is that of the first. A track that walks round
-the end of the line changes side without a crossing.
+the end of the line changes side without a crossing, and one first seen across counts nothing:
+`BlobCrossings` counts the people the detector saw on one side only by their moving blob.
 """
 
 from __future__ import annotations
@@ -151,6 +152,56 @@ class LineCounter:
         # Tracks gone for a while are forgotten: memory stays bounded on a busy street.
         if len(self._state) > 64:
             self._state = {k: s for k, s in self._state.items() if t - s.seen <= self.forget_s}
+        return out
+
+
+@dataclass
+class _Pending:
+    crossing: Crossing  # its track is the blob track's id until a person names it
+    person: int | None  # the person track that covered the blob, once one has
+
+
+class BlobCrossings:
+    """Person-line crossings of moving blobs (video.moving.MovingPeople): the people the person tracks miss.
+
+    A blob track's crossing is held for `hold_s`, then counted as the crossing of the person who covered
+    the blob (before the crossing or within hold_s after it), unless a person track made the same
+    crossing (line and direction) within `same_s` of it: that is the same walker, counted once, by
+    the person track. A blob no person covered (a door, a trolley, a shadow) counts nothing.
+    """
+
+    def __init__(self, lines: Iterable[Line], hold_s: float = 2.0, same_s: float = 2.0, **counter: float) -> None:
+        self.counter = LineCounter([ln for ln in lines if "person" in ln.classes], **counter)
+        self.hold_s = hold_s
+        # Decided only after hold_s: every person-track crossing within same_s is known by then.
+        self.same_s = min(same_s, hold_s)
+        self._pending: list[_Pending] = []
+        self._tracked: list[Crossing] = []
+
+    def update(self, t: float, blobs: Iterable[tuple[int, Point]], named: dict[int, int],
+               tracked: list[Crossing]) -> list[Crossing]:
+        """The blob crossings decided at time t.
+
+        blobs: (blob track id, foot point) now; named: blob track id -> person track id that covered
+        it; tracked: the person tracks' crossings of this frame.
+        """
+        self._tracked += [c for c in tracked if c.cls == "person"]
+        for c in self.counter.update(t, [TrackPoint(i, "person", p) for i, p in blobs]):
+            self._pending.append(_Pending(c, None))
+        out, keep = [], []
+        for p in self._pending:
+            if p.crossing.track in named:
+                p.person = named[p.crossing.track]
+            if t - p.crossing.t_s < self.hold_s:
+                keep.append(p)
+                continue
+            c = p.crossing
+            same = any(k.line == c.line and k.direction == c.direction and abs(k.t_s - c.t_s) <= self.same_s
+                       for k in self._tracked)
+            if p.person is not None and not same:
+                out.append(Crossing(c.line, c.direction, c.cls, c.t_s, p.person))
+        self._pending = keep
+        self._tracked = [k for k in self._tracked if t - k.t_s <= self.hold_s + self.same_s]
         return out
 
 

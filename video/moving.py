@@ -10,6 +10,10 @@ vehicle's size by the rules of the stationary classes (video.still_kind): the fo
 on a calibrated camera, else the `vehicle_area` range of the zone the blob stands in, the defaults
 for a blob outside every zone. A blob that is mostly a tracked person is that person.
 With an ONNX model that names vehicles, its vehicle boxes are tracked instead.
+
+The same blobs, tracked apart (`MovingPeople`) and named a person when a detected person's box
+covers one, carry people across a counting line where the person detector does not see them: HOG
+finds someone only once they are wholly in the picture and not in every frame.
 """
 
 from __future__ import annotations
@@ -130,19 +134,20 @@ class VehicleTracks:
             return lo <= area <= hi
         return any(kind_by_area(area, z) == "vehicle" for z in inside)
 
-    def update(self, frame: np.ndarray, t: float, people: np.ndarray,
-               detections: Detections | None = None) -> list[tuple[int, tuple[float, float, float, float]]]:
+    def update(self, frame: np.ndarray, t: float, people: np.ndarray, detections: Detections | None = None,
+               blobs: tuple[np.ndarray, np.ndarray] | None = None) -> list[tuple[int, tuple[float, float, float, float]]]:
         """(track id, 0-1 box) of the confirmed vehicles now.
 
         people: 0-1 boxes of the tracked people (their blobs are not vehicles). detections: a model's
         boxes in frame pixels, whose vehicles are tracked instead of blobs; None without such a model.
+        blobs: this frame's MovingBlobs.update(), when the caller shares one background with MovingPeople.
         """
         h, w = frame.shape[:2]
         scale = np.array([w, h, w, h], np.float32)
         if detections is not None:
             dets = detections.of(VEHICLE)
         else:
-            boxes, areas = self.blobs.update(frame, t)
+            boxes, areas = self.blobs.update(frame, t) if blobs is None else blobs
             keep = [i for i in range(len(boxes))
                     if self.is_vehicle(tuple(float(v) for v in boxes[i]), float(areas[i]))
                     and not _is_person(boxes[i], people)]
@@ -151,6 +156,51 @@ class VehicleTracks:
         self.tracker.update(dets, t)
         return [(tr.id, tuple(float(v) for v in np.clip(tr.box / scale, 0.0, 1.0)))
                 for tr in self.tracker.confirmed() if tr.last_seen == t]
+
+
+class MovingPeople:
+    """Moving blobs as tracks, each named a person when a person the detector found in that frame covers it.
+
+    A person walking in from the picture's edge is boxed by HOG only once wholly in view, often past a
+    line drawn near that edge; one walking out may be boxed once and never again, too few sightings to
+    confirm a person track. Their moving blob is there all along. A blob track keeps, from the frame a
+    person box covered it (the vehicles' `_is_person` rule: the blob lies mostly within the box, and
+    is at most twice its size, which a car's blob under a false HOG box is not), that person's track
+    id: video.lines.BlobCrossings counts its crossings as that person's.
+    """
+
+    def __init__(self, max_missing_s: float = 1.0) -> None:
+        # Blobs change shape as someone steps in from the edge: the blob tracker's centre-distance gate
+        # and motion prediction carry them; a blob gone for 1 s is someone else when it comes back.
+        self.tracker = Tracker(min_hits=2, max_missing_s=max_missing_s)
+        self.named: dict[int, int] = {}  # blob track id -> the person track id that last covered it
+
+    def update(self, t: float, blobs: np.ndarray, detected: list[tuple[int, np.ndarray]], size: tuple[int, int]
+               ) -> list[tuple[int, tuple[float, float, float, float]]]:
+        """(blob track id, 0-1 box) of the confirmed moving blobs now; names those a person covers.
+
+        blobs: this frame's moving blobs (N,4, 0-1 xyxy). detected: (person track id, 0-1 box) of the
+        people the detector found in this frame (a coasting track's box is a guess, not a sighting).
+        size: the frame's (width, height); blobs are tracked in pixels, as the tracker's gates expect.
+        """
+        w, h = size
+        scale = np.array([w, h, w, h], np.float32)
+        boxes = np.asarray(blobs, np.float32).reshape(-1, 4) * scale
+        dets = Detections(boxes, np.full(len(boxes), 0.6, np.float32), np.array(["blob"] * len(boxes)))
+        self.tracker.update(dets, t)
+        out = []
+        for tr in self.tracker.confirmed():
+            if tr.last_seen != t:
+                continue
+            box = np.clip(tr.box / scale, 0.0, 1.0)
+            for pid, pbox in detected:
+                if _is_person(box, np.asarray(pbox, np.float32).reshape(1, 4)):
+                    self.named[tr.id] = pid
+                    break
+            out.append((tr.id, tuple(float(v) for v in box)))
+        live = {tr.id for tr in self.tracker.tracks}
+        self.named = {k: v for k, v in self.named.items() if k in live}
+        return out
 
 
 def _is_person(blob: np.ndarray, people: np.ndarray) -> bool:

@@ -15,9 +15,9 @@ from video.calibration import Calibration
 from video.config import CameraConfig
 from video.detections import PERSON, VEHICLE, Detections, box_cover, box_iou
 from video.detectors import Detector, make_detector
-from video.lines import Crossing, LineCounter, TrackPoint, count_present
+from video.lines import BlobCrossings, Crossing, LineCounter, TrackPoint, count_present
 from video.motion import MotionGate, shared_thumbnails
-from video.moving import VehicleTracks
+from video.moving import MovingBlobs, MovingPeople, VehicleTracks
 from video.quality import QualityMonitor
 from video.rules import Hit, Person, RuleEngine, StillObject
 from video.situations import Situation, SituationTracker
@@ -40,6 +40,7 @@ class CameraPipeline:
         verify_every_s: float = 1.0,
         presence_s: float = 0.6,  # short: the tracker now carries people through detector misses itself
         max_rois: int = 4,
+        skip_steady: bool = True,
     ) -> None:
         self.config = config
         self.detector = detector or make_detector()
@@ -47,6 +48,16 @@ class CameraPipeline:
         self.verify_every_s = verify_every_s
         self.presence_s = presence_s
         self.max_rois = max_rois
+        # Issue 11: a motion roi that only holds a person the detector found last frame, where the track
+        # predicted them, is not searched this frame; the track follows its picture instead.
+        # A detector that names vehicles feeds the vehicle counts every frame: it searches everything.
+        self.skip_steady = skip_steady and VEHICLE not in getattr(self.detector, "classes", (PERSON,))
+        self.skip_slack = (0.15, 0.08)  # of the track's width, height, and pixels on top
+        self.skip_pad = 0.0125 * analysis_width
+        self.skip_cover = 0.9
+        # How far the detector's crop reaches beside a roi, in roi heights (HOG's pad_x).
+        self.detector_pad = float(getattr(self.detector, "pad_x", 0.0))
+        self._skipped: frozenset[int] = frozenset()
         self.gate = MotionGate()
         self.stationary = StationaryDetector()
         self.kinds = StillKinds(config.zones, Calibration.from_config(config))
@@ -82,6 +93,14 @@ class CameraPipeline:
         # ones the stationary rules find.
         self.vehicles = VehicleTracks(config.zones, self.kinds.calibration) if any(
             "vehicle" in ln.classes for ln in config.lines) else None
+        # A person the detector sees on one side of a line only (walking in from the picture's edge, boxed
+        # once on the way out) crosses it as their moving blob, named by a person box (video.moving.MovingPeople,
+        # video.lines.BlobCrossings); vehicles and people share one moving-blob background.
+        person_lines = [ln for ln in config.lines if "person" in ln.classes]
+        self.moving_people = MovingPeople() if person_lines else None
+        self.blob_crossings = BlobCrossings(person_lines)
+        self._blobs = self.vehicles.blobs if self.vehicles is not None else MovingBlobs()
+        self._detected: list[tuple[int, np.ndarray]] = []  # (person track id, 0-1 box) detected this frame
 
     def feed(self, frame: np.ndarray | None, t: float) -> list[Situation]:
         """Analyse one frame taken at t seconds (None: the source delivered nothing); return events."""
@@ -129,9 +148,10 @@ class CameraPipeline:
         if self._needs_people:
             rois = self._rois(motion.boxes * scale, t, w, h)
             dets = self.detector.detect(frame, rois) if len(rois) else Detections.empty()
-            live = self.tracker.update(dets.of(PERSON), t, frame, motion.boxes * scale)
+            live = self.tracker.update(dets.of(PERSON), t, frame, motion.boxes * scale, self._skipped)
             # Every live track, confirmed or not, coasting or not: privacy errs on the side of blurring.
             self.people = (np.array([tr.box for tr in live], np.float32).reshape(-1, 4) / scale).clip(0.0, 1.0)
+            self._detected = [(tr.id, tr.box / scale) for tr in live if tr.last_detected == t]
             for tr in self.tracker.confirmed():
                 if t - tr.last_seen <= self.presence_s:
                     people.append(Person(tr.id, tuple(float(v) for v in tr.box / scale), tr.confidence))
@@ -145,14 +165,19 @@ class CameraPipeline:
     def _count(self, frame: np.ndarray, t: float, people: list[Person], objects: list[StillObject],
                dets: Detections) -> None:
         """Line crossings and zone counts of this frame (issue 14): people by foot, vehicles by box centre."""
+        blobs = self._blobs.update(frame, t) if self.moving_people is not None else None
         vehicles = [] if self.vehicles is None else self.vehicles.update(
-            frame, t, self.people, dets if self._asks_vehicles else None)
+            frame, t, self.people, dets if self._asks_vehicles else None, blobs)
         # Feet below the bottom edge (someone close, filling the picture) stand at that edge, as in zones.
         points = [TrackPoint(p.track, "person", ((p.box[0] + p.box[2]) / 2, min(max(p.box[3], 0.0), 1.0)))
                   for p in people]
         # A blob's bottom edge creeps while a car enters the picture or its shadow changes: the centre is steadier.
         points += [TrackPoint(i, "vehicle", ((b[0] + b[2]) / 2, (b[1] + b[3]) / 2)) for i, b in vehicles]
         self.crossings = self.counter.update(t, points)
+        if self.moving_people is not None:
+            moving = self.moving_people.update(t, blobs[0], self._detected, (frame.shape[1], frame.shape[0]))
+            feet = [(i, ((b[0] + b[2]) / 2, min(max(b[3], 0.0), 1.0))) for i, b in moving]
+            self.crossings += self.blob_crossings.update(t, feet, self.moving_people.named, self.crossings)
         boxes = [b for _, b in vehicles]
         # A parked vehicle is background to the moving blobs but a stationary vehicle, named once per
         # zone whose size range fits it: one vehicle per box.
@@ -165,6 +190,9 @@ class CameraPipeline:
         boxes = boxes[(boxes[:, 3] - boxes[:, 1]) >= 0.04 * h] if len(boxes) else boxes
         # One person often moves in pieces (torso and feet, with still trousers between): join stacked pieces.
         rois = _merge_boxes(list(boxes), gap=0.03 * w, gap_y=0.1 * h)
+        self._skipped = frozenset()
+        if self.skip_steady and rois:
+            rois = self._skip_explained(rois, t)
         # People who stopped moving leave the motion gate: re-check them about once a second.
         for tr in self.tracker.confirmed():
             if t - tr.last_checked < self.verify_every_s:
@@ -173,9 +201,63 @@ class CameraPipeline:
                 continue
             tr.last_checked = t
             rois.append(tr.box.copy())
+        if self.skip_steady:
+            # Someone found once beside a walker whose roi was skipped may stand still at once: no motion
+            # roi would give them the second look that confirms them (they would become a still "object").
+            for tr in self.tracker.fresh():
+                if not (rois and box_cover(tr.box[None], np.array(rois)).max() > 0.7):
+                    rois.append(tr.box.copy())
         if len(rois) > self.max_rois:
             rois = _merge_boxes(rois, gap=0.15 * w)
         return np.array(rois, np.float32).reshape(-1, 4)
+
+    def _skip_explained(self, rois: list, t: float) -> list:
+        """The rois still to search: drop each that lies within the predicted box of one steady track
+        (Tracker.skippable) and holds no other track; remember whose tracks were not searched.
+
+        A steady track is searched again in the next frame, so each person is detected at least every
+        other frame; a new or unconfirmed person, and motion no track explains, are searched every frame.
+        """
+        steady = self.tracker.skippable()
+        if not steady:
+            return rois
+        steady_ids = {tr.id for tr in steady}
+        pred = np.array([self.tracker.predict(tr, t) for tr in steady], np.float32)
+        last = np.array([tr.box for tr in steady], np.float32)
+        # A frame difference lights up where the person was and where they are now: both boxes, joined.
+        span = np.concatenate([np.minimum(pred[:, :2], last[:, :2]), np.maximum(pred[:, 2:], last[:, 2:])], axis=1)
+        bw, bh = pred[:, 2] - pred[:, 0], pred[:, 3] - pred[:, 1]
+        # Motion pieces at 160x90 are dilated by 2 (8 px here) and stick out of the detector's box
+        # (arms, a swinging bag): some slack.
+        sx, sy = self.skip_slack[0] * bw + self.skip_pad, self.skip_slack[1] * bh + self.skip_pad
+        grown = np.stack([span[:, 0] - sx, span[:, 1] - sy, span[:, 2] + sx, span[:, 3] + sy], axis=1)
+        others = np.array([self.tracker.predict(tr, t) for tr in self.tracker.tracks if tr.id not in steady_ids],
+                          np.float32).reshape(-1, 4)
+        arr = np.array(rois, np.float32).reshape(-1, 4)
+        # Any other track with part of itself in the roi (someone new beside the walker) needs a look.
+        crowded = (box_cover(others, arr) > 0.2).any(axis=0) if len(others) else np.zeros(len(arr), bool)
+        inside = box_cover(grown, arr) > 0.2  # (steady track, roi): the track is (partly) in the roi
+        keep, skipped = [], set()
+        for i, roi in enumerate(rois):
+            holders = np.nonzero(inside[:, i])[0]
+            if crowded[i] or not len(holders):
+                keep.append(roi)
+                continue
+            # Walkers side by side make one roi: the steady tracks in it, together, must hold all of it.
+            span = np.concatenate([grown[holders, :2].min(axis=0), grown[holders, 2:].max(axis=0)])
+            if box_cover(arr[i:i + 1], span[None])[0, 0] >= self.skip_cover:
+                skipped.update(steady[int(k)].id for k in holders)
+                continue
+            rest = _beside(arr[i], span, self.detector_pad)
+            if rest is None:
+                keep.append(roi)
+                continue
+            # A walker and a car behind them (or someone the detector never found) move as one blob:
+            # search only what lies beside the walkers, at the blob's height (the size it looks for).
+            skipped.update(steady[int(k)].id for k in holders)
+            keep.extend(rest)
+        self._skipped = frozenset(skipped)
+        return keep
 
     def _classify(self, still: list[Stationary], t: float, scale: np.ndarray,
                   frame: np.ndarray) -> list[StillObject]:
@@ -250,6 +332,22 @@ def _vehicle_match(blob: np.ndarray, vehicles: Detections) -> float:
     det_in_blob = box_cover(vehicles.xyxy, blob[None])[:, 0]
     good = (blob_in_det >= 0.6) & (det_in_blob >= 0.4)
     return float(vehicles.confidence[good].max()) if good.any() else 0.0
+
+
+def _beside(roi: np.ndarray, span: np.ndarray, pad: float) -> list | None:
+    """The parts of roi left and right of span (pixel xyxy), when span covers roi's height and the
+    detector's crops of those parts (each padded sideways by pad x roi height) are clearly smaller
+    than its crop of the whole roi; else None."""
+    rh = float(roi[3] - roi[1])
+    if span[1] > roi[1] + 0.1 * rh or span[3] < roi[3] - 0.1 * rh:
+        return None
+    parts = [np.array([roi[0], roi[1], span[0], roi[3]], np.float32)] if span[0] > roi[0] else []
+    if span[2] < roi[2]:
+        parts.append(np.array([span[2], roi[1], roi[2], roi[3]], np.float32))
+    whole = float(roi[2] - roi[0]) + 2 * pad * rh
+    if sum(float(p[2] - p[0]) + 2 * pad * rh for p in parts) > 0.8 * whole:
+        return None
+    return parts
 
 
 def _with_person(blob: np.ndarray, persons: np.ndarray) -> bool:

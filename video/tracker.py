@@ -38,6 +38,8 @@ class Track:
     hist: np.ndarray | None = None
     det_box: np.ndarray | None = None
     last_motion: float = -np.inf
+    # The last detection landed where the track was predicted, at the same size: a smooth mover.
+    steady: bool = False
 
     def dwell(self, now: float) -> float:
         """Seconds since the track was first seen."""
@@ -69,7 +71,7 @@ class Tracker:
                  min_hits: int = 2, coast_s: float = 15.0, coast_ncc: float = 0.6, coast_mad: float = 40.0,
                  motion_s: float = 4.0, gap_allowance: float = 0.35, min_foreground: float = 0.1,
                  min_det_foreground: float = 0.08, nested: float = 0.75, part_height: float = 0.75,
-                 duplicate_iou: float = 0.5) -> None:
+                 duplicate_iou: float = 0.5, steady_iou: float = 0.5, skip_speed: float = 0.15) -> None:
         self.iou_match = iou_match
         self.centroid_match = centroid_match
         self.max_missing_s = max_missing_s
@@ -86,6 +88,8 @@ class Tracker:
         self.nested = nested
         self.part_height = part_height
         self.duplicate_iou = duplicate_iou
+        self.steady_iou = steady_iou
+        self.skip_speed = skip_speed  # box heights a second: a walker, not someone standing about
         self.backdrop = Backdrop()
         self.tracks: list[Track] = []
         self._next_id = 1
@@ -97,12 +101,35 @@ class Tracker:
         self._t = None
         self.backdrop.reset()
 
+    def skippable(self) -> list[Track]:
+        """Tracks the detector may leave alone in the next frame: confirmed, with a picture to follow,
+        detected in the last frame where they were predicted to be (so never two skipped frames running)."""
+        if self._t is None:
+            return []
+        # Only walkers: people standing or shifting about (a gathering, someone by a bag) are where the
+        # detector's misses and the still-object rules need every look they can get.
+        return [tr for tr in self.tracks if tr.hits >= self.min_hits and tr.steady and tr.template is not None
+                and tr.last_detected == self._t and float(np.hypot(*tr.velocity)) >= self.skip_speed * tr.height]
+
+    def fresh(self) -> list[Track]:
+        """Tracks seen once, in the last frame: a second detection would confirm them."""
+        if self._t is None:
+            return []
+        return [tr for tr in self.tracks if tr.hits < self.min_hits and tr.last_detected == self._t]
+
+    def predict(self, tr: Track, t: float) -> np.ndarray:
+        """Where the track's box will be at time t (before any detection), as update() moves it."""
+        dt = 0.0 if self._t is None else max(0.0, t - self._t)
+        return tr.box + np.tile(tr.velocity * dt, 2)
+
     def update(self, dets: Detections, t: float, frame: np.ndarray | None = None,
-               motion: np.ndarray | None = None) -> list[Track]:
+               motion: np.ndarray | None = None, skipped: frozenset[int] = frozenset()) -> list[Track]:
         """Associate this frame's detections with the tracks; return the live tracks.
 
         With the frame, unmatched confirmed tracks that still look like themselves stay present; motion
-        boxes (pixel xyxy) inside a track say it is alive, which lets it coast past coast_s.
+        boxes (pixel xyxy) inside a track say it is alive, which lets it coast past coast_s. Tracks whose
+        ids are in skipped were not searched this frame (the detector was spared them): they follow
+        their picture or motion without counting as a miss.
         """
         dt = 0.0 if self._t is None else max(0.0, t - self._t)
         self._t = t
@@ -134,7 +161,7 @@ class Tracker:
             self.backdrop.update(frame, t, keep_out)
             for ti, tr in enumerate(self.tracks):
                 if ti not in matched:
-                    self._coast(tr, frame, t, moving)
+                    self._coast(tr, frame, t, moving, tr.id in skipped)
         unmatched = self._absorb(dets, unmatched, matched, t, det_app)
         for di in sorted(unmatched):
             tmpl, hist = det_app[di]
@@ -218,6 +245,8 @@ class Tracker:
         # A box that changed size (legs first, then the whole person; whole, then a torso) shows
         # something else of the person: its foot jumps without the person walking.
         resized = not 0.8 < (new[3] - new[1]) / max(1.0, old[3] - old[1]) < 1.25
+        # tr.box is the prediction here (update() moved it): a detection on it marks a smooth mover.
+        tr.steady = not resized and float(box_iou(tr.box[None], new[None])[0, 0]) >= self.steady_iou
         if resized:
             tr.velocity = np.zeros(2, np.float32)
         elif gap > 1e-6:
@@ -238,9 +267,11 @@ class Tracker:
         if hist is not None:
             tr.hist = hist if fresh or tr.hist is None else 0.7 * tr.hist + 0.3 * hist
 
-    def _coast(self, tr: Track, frame: np.ndarray, t: float, moving: np.ndarray) -> None:
-        # A stopped detector is not a stopped person: a walker keeps moving, a stander stays put.
-        tr.velocity = (tr.velocity * 0.8).astype(np.float32)
+    def _coast(self, tr: Track, frame: np.ndarray, t: float, moving: np.ndarray, skipped: bool = False) -> None:
+        if not skipped:
+            # A stopped detector is not a stopped person: a walker keeps moving, a stander stays put.
+            # A track the detector was not asked about was not missed: it keeps its pace.
+            tr.velocity = (tr.velocity * 0.8).astype(np.float32)
         if tr.hits < self.min_hits or tr.template is None:
             return
         # Beyond coast_s only a track that still stirs may coast: a false box on a still floor never does.

@@ -13,6 +13,16 @@ fresh snapshot as it writes situation snapshots and hands back a `recheck` messa
 `present` when the rule held in most seconds of the look, `gone` when it did not, `unknown` when the
 picture said nothing (no frame, covered, frozen, moved). A case whose camera nobody runs gets an
 `unknown` ("not leased") from any camera worker once `deadline_s` have passed since the resolution.
+
+Left objects and stopped vehicles need more than the rule. Their rules find *new* still things against
+a background model, and a runner that started after the thing arrived (the lease moved, the worker
+restarted) learnt it as scene within seconds; so does any runner after `absorb_s` (15 min). Its rule
+then stays silent although the thing still stands there, and "not seen" would be a wrong `gone`. So
+when the rule did not hold, the look compares the case's box region in the frames of the look with the
+case's own evidence snapshot (`video.evidence`): still alike is `present`, clearly different is
+`gone`, in between is `unknown`. Without a snapshot to compare, "not seen" is believed only from a
+runner that knew the scene before the thing arrived and while it is still new to its model; any other
+runner says `unknown` and why.
 """
 
 from __future__ import annotations
@@ -25,10 +35,14 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+import cv2
+import numpy as np
+
 from geodata import rechecks
 from geodata.bus import InvalidMessage, publish_incident
 from geodata.bus.messages import RecheckMessage, RecheckResult
 from video.config import CameraConfig
+from video.evidence import region_similarity
 from video.rules import Hit
 
 logger = logging.getLogger(__name__)
@@ -38,6 +52,8 @@ CLAIM_KEY = "gridwatch:camera:recheck:{key}"
 # Health problems during which the picture says nothing about a zone.
 BLINDING = ("offline", "covered", "frozen", "moved")
 PERSON_RULES = ("intrusion", "loitering", "crowd")
+# Rules that find new still things against a learnt background: blind to what a runner learnt as scene.
+STILL_RULES = ("object_left", "vehicle_stopped")
 # Delete the claim only if we still hold it (it may have expired and moved to another worker).
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
 
@@ -64,25 +80,52 @@ class RecheckConfig:
     grace_s: float = 20.0
     # How long the claim says "sent" once the message is out, while ingest applies it.
     sent_ttl_s: float = 600.0
+    # Left objects and stopped vehicles: the box region compared with the case's snapshot about this
+    # often during the look; at least `match_score` alike (video.evidence, -1..1) is the thing still
+    # there, at most `differ_score` is something else there now.
+    evidence_every_s: float = 1.0
+    match_score: float = 0.6
+    differ_score: float = 0.3
 
 
-def look_seconds(config: CameraConfig, rule: str, zone: str, settings: RecheckConfig) -> float | None:
-    """How long to look at a zone for a rule, or None when the camera no longer has that rule there."""
+def rule_seconds(config: CameraConfig, rule: str, zone: str) -> float | None:
+    """The rule's own seconds in that zone, or None when the camera no longer has that rule there."""
     for z in config.zones:
         if z.name == zone:
             for r in z.rules:
                 if r.kind == rule:
-                    return min(settings.max_look_s, max(settings.min_look_s, r.hold_s))
+                    return r.hold_s
     return None
+
+
+def look_seconds(config: CameraConfig, rule: str, zone: str, settings: RecheckConfig) -> float | None:
+    """How long to look at a zone for a rule, or None when the camera no longer has that rule there."""
+    held = rule_seconds(config, rule, zone)
+    return None if held is None else min(settings.max_look_s, max(settings.min_look_s, held))
+
+
+@dataclass(frozen=True)
+class SceneMemory:
+    """What the runner's background model knows, for judging a still rule's silence.
+
+    `known_from` is the wall time (epoch s) from which the model held the scene (the runner's first
+    sample plus its learning time); `absorb_s` how long a new still thing stays new to it.
+    """
+
+    known_from: float
+    absorb_s: float
 
 
 class Look:
     """One look at a zone for a rule over `seconds` of stream time: fed each sample's hits, then a verdict."""
 
-    def __init__(self, due: rechecks.RecheckDue, seconds: float, settings: RecheckConfig) -> None:
+    def __init__(self, due: rechecks.RecheckDue, seconds: float, settings: RecheckConfig,
+                 rule_s: float | None = None) -> None:
         self.due = due
         self.seconds = seconds
         self.settings = settings
+        # The rule's own seconds: a still thing arrived about this long before the case was raised.
+        self.rule_s = seconds if rule_s is None else rule_s
         self.cancelled = False  # set by the main thread; a bool assignment is atomic enough for a flag
         self._t0: float | None = None
         self._samples = 0
@@ -90,8 +133,33 @@ class Look:
         self._why: str | None = None
         self._hit_bins: set[int] = set()
         self.box: tuple | None = None
+        # The case's snapshot (BGR) and the zone's polygon, for still rules (set by `use_evidence`).
+        self.evidence: np.ndarray | None = None
+        self.no_evidence: str | None = None
+        self.polygon: list | None = None
+        self._scored_at = float("-inf")
+        self.scores: list[float] = []
 
-    def feed(self, t: float, hits: list[Hit] | None, problems: set[str], has_frame: bool) -> bool:
+    @property
+    def still(self) -> bool:
+        """A rule that finds new still things against a learnt background."""
+        return self.due.rule in STILL_RULES
+
+    def use_evidence(self, media_dir, polygon: list | None) -> None:
+        """Load the case's snapshot to compare the box region with (still rules; once, in the runner thread)."""
+        self.polygon = polygon
+        due = self.due
+        if not due.evidence or due.box is None:
+            self.no_evidence = "the case has no snapshot with a box to compare"
+            return
+        image = cv2.imread(str(media_dir / due.evidence), cv2.IMREAD_COLOR)
+        if image is None:
+            self.no_evidence = f"the case's snapshot {due.evidence} cannot be read here"
+            return
+        self.evidence = image
+
+    def feed(self, t: float, hits: list[Hit] | None, problems: set[str], has_frame: bool,
+             frame: np.ndarray | None = None) -> bool:
         """Take one sample; True once the look has lasted its seconds."""
         if self._t0 is None:
             self._t0 = t
@@ -105,10 +173,20 @@ class Look:
                 if h.rule == self.due.rule and h.zone == self.due.zone:
                     self._hit_bins.add(int((t - self._t0) // 1.0))
                     self.box = h.box
+            if (self.evidence is not None and frame is not None
+                    and t - self._scored_at >= self.settings.evidence_every_s):
+                self._scored_at = t
+                score = region_similarity(frame, self.evidence, self.due.box, self.polygon)
+                if score is not None:
+                    self.scores.append(score)
         return t - self._t0 >= self.seconds
 
-    def verdict(self) -> tuple[RecheckResult, str | None]:
-        """present, gone or unknown (with why), from what was fed."""
+    def verdict(self, memory: SceneMemory | None = None, now: float | None = None) -> tuple[RecheckResult, str | None]:
+        """present, gone or unknown (with why), from what was fed.
+
+        `memory` and `now` (wall time, epoch s) say whether the runner's background model could still
+        see a still rule's thing; without them a still rule's silence proves nothing.
+        """
         if self._samples == 0 or self._blind == self._samples:
             return RecheckResult.UNKNOWN, f"camera {self._why or 'offline'}: no picture of the zone"
         if self._blind > self.settings.blind_share * self._samples:
@@ -116,6 +194,36 @@ class Look:
         bins = max(1, math.ceil(self.seconds))
         if len(self._hit_bins) >= self.settings.present_share * bins:
             return RecheckResult.PRESENT, None
+        if not self.still:
+            return RecheckResult.GONE, None
+        return self._still_silent(memory, now)
+
+    def _still_silent(self, memory: SceneMemory | None, now: float | None) -> tuple[RecheckResult, str | None]:
+        """A still rule that did not hold: the snapshot decides, or the model if it could have seen it."""
+        if self.scores:
+            # Upper quartile over the look: someone walking in front lowers a sample, nothing raises one.
+            score = float(np.percentile(self.scores, 75))
+            if score >= self.settings.match_score:
+                return RecheckResult.PRESENT, (
+                    f"the rule no longer fires (its background model has taken the thing in), but the box "
+                    f"region still matches the case's snapshot (similarity {score:.2f})")
+            if score <= self.settings.differ_score:
+                return RecheckResult.GONE, f"the box region no longer matches the case's snapshot (similarity {score:.2f})"
+            why = f"the box region neither matches the case's snapshot nor clearly differs (similarity {score:.2f})"
+        else:
+            why = self.no_evidence or "no frame of the look could be compared with the case's snapshot"
+        raised = self.due.raised_at.timestamp() if self.due.raised_at is not None else None
+        if memory is None or raised is None or now is None:
+            return RecheckResult.UNKNOWN, f"{why}, and this runner cannot tell what its background model knew"
+        arrived = raised - self.rule_s - 2.0  # the thing stood still a little before its clock started
+        if memory.known_from > arrived:
+            return RecheckResult.UNKNOWN, (
+                f"this camera runner started after the case was raised (lease moved or worker restarted), so "
+                f"its background model took the thing in as scene; {why}")
+        if now - arrived >= memory.absorb_s:
+            return RecheckResult.UNKNOWN, (
+                f"the thing arrived over {memory.absorb_s / 60:g} min ago, so the background model has taken "
+                f"it in as scene; {why}")
         return RecheckResult.GONE, None
 
 
@@ -135,6 +243,7 @@ class Looks:
     inbox: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
     active: list[Look] = field(default_factory=list)
     first_t: float | None = None  # the runner's first sample
+    first_wall: float | None = None  # and its wall time: the runner's background model starts there
 
     def ask(self, look: Look) -> None:
         """Start a look with the next sample (any thread)."""
@@ -143,12 +252,16 @@ class Looks:
     def step(self, runner, sample) -> None:
         """Feed this sample to every look; finished ones write their snapshot and go to the runner's outbox."""
         if self.first_t is None:
-            self.first_t = sample.t
+            self.first_t, self.first_wall = sample.t, sample.wall
         while True:
             try:
-                self.active.append(self.inbox.get_nowait())
+                look = self.inbox.get_nowait()
             except queue.Empty:
                 break
+            if look.still:
+                polygon = next((z.polygon for z in runner.config.zones if z.name == look.due.zone), None)
+                look.use_evidence(runner.media_dir, polygon)
+            self.active.append(look)
         if not self.active:
             return
         hits = runner.pipeline.hits
@@ -158,10 +271,10 @@ class Looks:
                 continue
             if sample.t - self.first_t < look.settings.warmup_s:
                 continue
-            if not look.feed(sample.t, hits, runner.problems, sample.frame is not None):
+            if not look.feed(sample.t, hits, runner.problems, sample.frame is not None, sample.frame):
                 continue
             self.active.remove(look)
-            result, reason = look.verdict()
+            result, reason = look.verdict(self._memory(runner), sample.wall)
             when = datetime.fromtimestamp(sample.wall, timezone.utc)
             event_id = uuid.uuid4()
             media = self._snapshot(runner, look, result, event_id, sample, when)
@@ -171,13 +284,21 @@ class Looks:
                                  resolution=due.resolution, reason=reason)
             runner.outbox.put(LookDone(runner.gen, due.key, msg))
 
+    def _memory(self, runner) -> SceneMemory | None:
+        """Since when and for how long the runner's stationary background model tells new things apart."""
+        model = getattr(runner.pipeline, "stationary", None)
+        if self.first_wall is None or model is None:
+            return None
+        return SceneMemory(self.first_wall + float(model.learn_s), float(model.absorb_s))
+
     @staticmethod
     def _snapshot(runner, look: Look, result: RecheckResult, event_id: uuid.UUID, sample, when) -> list[str]:
         if sample.frame is None or result is RecheckResult.UNKNOWN:
             return []
         due = look.due
         polygon = next((z.polygon for z in runner.config.zones if z.name == due.zone), None)
-        box = look.box if result is RecheckResult.PRESENT else None
+        # Seen by the snapshot comparison rather than the rule: the case's own box is where it stands.
+        box = (look.box or (due.box if look.still else None)) if result is RecheckResult.PRESENT else None
         label = f"{due.camera} {due.rule} @ {due.zone} recheck: {result.value}"
         return runner.recorder.start(f"recheck-{event_id.hex}", sample.t, when, box, polygon, label,
                                      person=due.rule in PERSON_RULES, clip=False)
@@ -194,6 +315,8 @@ class Rechecker:
         self._polled = float("-inf")
         self._looking: dict[str, tuple[object, Look, float]] = {}  # key -> (runner, look, give up at)
         self._release = worker.redis.register_script(_RELEASE)
+        # Ingest believes a recheck only with this key's signature; read from PostGIS at the first poll.
+        self._key: bytes | None = None
 
     def round(self) -> None:
         """Give up stale looks; every poll_s, start the looks this worker owes and answer unleased cameras."""
@@ -204,6 +327,8 @@ class Rechecker:
         self._polled = now
         conn = self.worker._db()
         try:
+            if self._key is None:
+                self._key = rechecks.signing_key(conn)
             owed = rechecks.due(conn)
         finally:
             conn.rollback()
@@ -228,7 +353,7 @@ class Rechecker:
         budget = self.settings.warmup_s + seconds + self.settings.grace_s
         if not self._claim(due, budget + 10.0):
             return  # another worker looks (it held the camera a moment ago) or has sent it
-        look = Look(due, seconds, self.settings)
+        look = Look(due, seconds, self.settings, rule_seconds(runner.config, due.rule, due.zone))
         runner.looks.ask(look)
         self._looking[due.key] = (runner, look, now + budget)
         logger.info("camera %s: rechecking incident %s (%s in %s) for %.0f s", due.camera, due.incident_id,
@@ -264,8 +389,12 @@ class Rechecker:
         """Add finished looks' messages (and their 'sent' claims) to a pipeline; returns those queued."""
         queued = []
         for d in done:
+            if self._key is None:
+                # Cannot happen (a look starts only after a poll read the key); unsigned, ingest would refuse it.
+                logger.error("camera %s: recheck not signed (no key yet), dropped", d.message.camera)
+                continue
             try:
-                publish_incident(pipe, d.message)
+                publish_incident(pipe, rechecks.sign(d.message, self._key))
             except InvalidMessage as exc:
                 logger.error("camera %s: recheck message refused by the bus, dropped: %s", d.message.camera, exc.reason)
                 continue

@@ -31,7 +31,7 @@ from grid.lifecycle import FINAL_STATUSES, Role, Status, TransitionError
 from grid.locate import OUTSIDE
 from geodata.bus import LiveIncident, created_incident_json
 from geodata.bus.messages import IncidentMessage, InvalidMessage, Phase, RecheckMessage, parse_stream
-from geodata.rechecks import RecheckRefused, apply_recheck
+from geodata.rechecks import RecheckRefused, apply_recheck, check_signature, signing_key
 from geodata.bus import stream
 from workers.camera_position import camera_point
 
@@ -88,6 +88,8 @@ class Ingestor:
         self.conn = conn
         ingest_repo.prepare(conn)
         self.ref: Reference = ingest_repo.load_reference(conn)
+        # Rechecks are believed only when signed with the camera workers' key (geodata/rechecks.py).
+        self.recheck_key = signing_key(conn)
         logger.info("ingest reference loaded: %s base grids, %s matters, %s cameras",
                     len(self.ref.lookup.index), len(self.ref.matters), len(self.ref.cameras))
 
@@ -243,6 +245,11 @@ class Ingestor:
     def _recheck(self, entry: stream.Entry, msg: RecheckMessage, out: Outcome,
                  rejected: list[tuple[stream.Entry, str]]) -> None:
         """A camera's second look at a resolved case (geodata/rechecks.py); one that cannot apply is dead-lettered."""
+        forged = check_signature(msg, self.recheck_key)
+        if forged is not None:
+            logger.warning("recheck %s of incident %s refused: %s", msg.event_id, msg.incident_id, forged)
+            rejected.append((entry, forged))
+            return
         try:
             applied = apply_recheck(self.conn, msg)
         except (RecheckRefused, TransitionError) as exc:

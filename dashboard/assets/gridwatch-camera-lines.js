@@ -40,6 +40,10 @@
     var dc = window.dash_clientside;
     if (!dc || !dc.set_props || !st.data) return;
     dc.set_props("cameras-edit", {data: copy(st.data)});
+    // The JSON view shows the lines too; written at once, as the zone script does, so "save" never takes
+    // the moment before the render callback redraws it for an unapplied JSON edit.
+    var zs = dc.gwZones;
+    if (zs && zs.json) dc.set_props("cameras-zones", {value: zs.json(st.data)});
   }
 
   function el(tag, attrs, parent) {

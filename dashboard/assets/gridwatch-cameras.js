@@ -34,7 +34,10 @@
     el.classList.toggle("gw-zone-hint-bad", !!bad);
   }
 
-  function json(data) { return data ? JSON.stringify(data.zones || [], null, 1) : ""; }
+  // The camera's zones and counting lines as the config stores them (page.py's _parse_view reads it back).
+  function json(data) {
+    return data ? JSON.stringify({zones: data.zones || [], lines: data.lines || []}, null, 1) : "";
+  }
 
   function commit() {
     var dc = window.dash_clientside;
@@ -349,6 +352,8 @@
         draw();
       }
       return json(data);
-    }
+    },
+    // The JSON view's text for a store, for the line script's own set_props (gridwatch-camera-lines.js).
+    json: json
   };
 })();

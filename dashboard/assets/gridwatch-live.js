@@ -35,11 +35,11 @@
       setProps("wall-sync", {data: Date.now()});
     }, wait);
   }
-  // The server shares one snapshot per area for up to a second (pages/wall/snapshot.py, SNAPSHOT_TTL_S):
-  // a resync soon after a message may get one read before that message's commit. One more resync
-  // TRAIL_MS after the last message of a burst is sure to get a later read, so the wall never stays
-  // on a stale figure until the 30 s interval.
-  var TRAIL_MS = 1500;
+  // The server shares one snapshot per area, served until it is STALE_S (2 s) old while the next is
+  // built (pages/wall/snapshot.py): a resync soon after a message may get one read before that
+  // message's commit. One more resync TRAIL_MS after the last message of a burst, later than STALE_S,
+  // is sure to get a later read, so the wall never stays on a stale figure until the 30 s interval.
+  var TRAIL_MS = 2500;
   function trailingSync() {
     clearTimeout(S.trailTimer);
     S.trailTimer = setTimeout(function () { requestSync(0); }, TRAIL_MS);

@@ -2,14 +2,15 @@
    <img> then shows a drawn "image missing" card instead of the browser's broken-image icon. Pages that build
    their rows on the server check the file first (dashboard.components.media_on_disk); this covers what
    they cannot: a file removed after the page was drawn, and images the tablet script builds itself.
-   The <img> element is kept and only its src changes, so React (which owns most of them) is not upset. */
+   The <img> element is kept and only its src changes, so React (which owns most of them) is not upset.
+   A <video> (a camera clip) that fails the same way keeps its element too and shows the card as poster. */
 (function () {
   'use strict';
-  function text() {
+  function text(key, fallback) {
     try {
       var s = JSON.parse(document.getElementById('app-strings').getAttribute('data-strings'));
-      return s['media.missing_image'] || 'Image missing';
-    } catch (e) { return 'Image missing'; }
+      return s[key] || fallback;
+    } catch (e) { return fallback; }
   }
   function esc(s) {
     return String(s).replace(/[&<>"']/g, function (c) {
@@ -23,18 +24,28 @@
       'font-family="sans-serif">' + esc(label) + '</text></svg>';
     return 'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(svg);
   }
+  function stored(src) {
+    try { return new URL(src, window.location.href).pathname.indexOf('/media/') === 0; } catch (e) { return false; }
+  }
   document.addEventListener('error', function (ev) {
-    var img = ev.target;
-    if (!img || img.tagName !== 'IMG' || img.getAttribute('data-media-missing')) return;
-    var src = img.getAttribute('src') || '';
-    var path;
-    try { path = new URL(src, window.location.href).pathname; } catch (e) { return; }
-    if (path.indexOf('/media/') !== 0) return;
-    var label = text();
-    img.setAttribute('data-media-missing', '1');
-    img.setAttribute('data-media-src', src);
-    img.alt = label;
-    img.title = label;
-    img.src = card(label);
+    var el = ev.target;
+    if (!el || (el.tagName !== 'IMG' && el.tagName !== 'VIDEO') || el.getAttribute('data-media-missing')) return;
+    var src = el.getAttribute('src') || '';
+    if (!stored(src)) return;
+    el.setAttribute('data-media-missing', '1');
+    el.setAttribute('data-media-src', src);
+    if (el.tagName === 'VIDEO') {
+      // A clip that 404s would stay an empty player whose play button does nothing: show the card as
+      // its poster and take the controls away. The src stays (React owns it); nothing more is fetched.
+      var said = text('media.missing_clip', 'Clip missing');
+      el.title = said;
+      el.removeAttribute('controls');
+      el.poster = card(said);
+      return;
+    }
+    var label = text('media.missing_image', 'Image missing');
+    el.alt = label;
+    el.title = label;
+    el.src = card(label);
   }, true);  // error events do not bubble: caught on the way down
 })();

@@ -210,6 +210,14 @@ class RecheckMessage(BaseModel):
                                    description="id of the `resolve` history row this look follows")
     reason: str | None = Field(None, min_length=1, max_length=500, title="reason",
                                description="why the camera could not tell; required with unknown")
+    sig: str | None = Field(None, pattern=r"^[0-9a-f]{64}$", title="signature",
+                            description="HMAC-SHA256 (hex) of `signed_bytes()` with the camera workers' key; "
+                            "ingest applies only a recheck whose signature holds (geodata/rechecks.py)")
+
+    def signed_bytes(self) -> bytes:
+        """What the signature covers: every other field, as canonical JSON (sorted keys, no spaces)."""
+        fields = self.model_dump(mode="json", exclude={"sig"})
+        return orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
 
     @field_validator("media")
     @classmethod

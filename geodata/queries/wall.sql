@@ -61,21 +61,26 @@ WHERE i.status NOT IN ('closed', 'cancelled')
 -- Every figure the wall draws from open cases, in one pass over them (a storm has tens of thousands,
 -- read about once a second): per sub-grid, per street, per cell (%(cell)s degrees, the nearest grid
 -- point as ST_SnapToGrid) and family, and in all; `kind` says which. geodata.wall_repo merges a
--- cell's families into one cluster. Grouping sets of plain columns aggregate by hashing, so no step
--- sorts the open cases (as ST_SnapToGrid keys, mode() and ordered aggregates did).
+-- cell's families into one cluster. The open cases are first folded by hashing into one row per
+-- sub-grid, street, cell and family (a few thousand at most); the grouping sets then run over those:
+-- over the cases themselves, one set sorted all of them, on disk at 40,000 open (about 270 ms against
+-- 175 ms run back to back on the loaded 2-core VM, same rows).
 SELECT CASE WHEN GROUPING(o.sub_grid_code) = 0 THEN 'sub_grid' WHEN GROUPING(o.street_code) = 0 THEN 'street'
             WHEN GROUPING(o.cx) = 0 THEN 'cell' ELSE 'all' END AS kind,
        o.sub_grid_code, o.street_code, o.cx, o.cy, o.family,
-       count(*) AS n, count(*) FILTER (WHERE o.late) AS overdue, min(o.priority) AS priority,
-       sum(o.x) AS sx, sum(o.y) AS sy
-FROM (SELECT i.sub_grid_code, i.street_code, m.family, i.priority,
+       sum(o.n)::bigint AS n, sum(o.overdue)::bigint AS overdue, min(o.priority) AS priority,
+       sum(o.sx) AS sx, sum(o.sy) AS sy
+FROM (SELECT i.sub_grid_code, i.street_code, m.family,
              round(ST_X(i.geom) / %(cell)s)::int AS cx, round(ST_Y(i.geom) / %(cell)s)::int AS cy,
-             ST_X(i.geom) AS x, ST_Y(i.geom) AS y,
-             i.status <> 'resolved' AND (i.overdue_at IS NOT NULL OR i.due_at < now()) AS late
+             count(*) AS n,
+             count(*) FILTER (WHERE i.status <> 'resolved' AND (i.overdue_at IS NOT NULL OR i.due_at < now()))
+                 AS overdue,
+             min(i.priority) AS priority, sum(ST_X(i.geom)) AS sx, sum(ST_Y(i.geom)) AS sy
       FROM incident i JOIN matter m ON m.code = i.matter_code
       WHERE i.status NOT IN ('closed', 'cancelled')
         AND (%(scope_street)s::text IS NULL OR i.street_code = %(scope_street)s)
-        AND (%(scope_community)s::text IS NULL OR i.community_code = %(scope_community)s)) o
+        AND (%(scope_community)s::text IS NULL OR i.community_code = %(scope_community)s)
+      GROUP BY 1, 2, 3, 4, 5) o
 GROUP BY GROUPING SETS ((o.sub_grid_code), (o.street_code), (o.cx, o.cy, o.family), ());
 
 -- name: wall_kpis_closed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -9,6 +10,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from geodata import users
+from geodata.queries import q
 from video.media import media_names
 
 PASSWORD = "gridwatch-test"
@@ -110,10 +112,20 @@ def seed(url: str, *, incidents: int = 40) -> dict:
                                 ("440310001001001", "44031000100101"), "440310001001", "440310001", "W001",
                                 now - timedelta(minutes=30), queue="worker", source="grid_worker")
         conn.commit()
-        for role, (name, scope, worker) in ACCOUNTS.items():
-            users.create_user(conn, name, PASSWORD, role, scope_code=scope, worker_code=worker)
-        users.create_user(conn, OTHER_SUPERVISOR[0], PASSWORD, "supervisor", scope_code=OTHER_SUPERVISOR[1])
+        # The accounts go in through the product's own insert, with one argon2 hash of PASSWORD per process:
+        # hashing it again for each of 7 accounts in every seeded database cost seconds a seed on a busy
+        # machine. create_user's checks have their own tests (tests/geodata, tests/dashboard/test_users.py).
+        for role, (name, scope, worker) in [*ACCOUNTS.items(), ("supervisor", OTHER_SUPERVISOR)]:
+            conn.execute(q("user_insert"), {"username": name, "password_hash": password_hash(), "role": role,
+                                            "scope_code": scope, "worker_code": worker})
+        conn.commit()
     return {k: str(v) for k, v in out.items()}
+
+
+@functools.cache
+def password_hash() -> str:
+    """An argon2 hash of PASSWORD, made once per process (each hash carries its own salt and parameters)."""
+    return users.hash_password(PASSWORD)
 
 
 def _incident(conn, iid, m, status, lon, lat, base, community, street, worker, created, *, queue, source,

@@ -23,3 +23,18 @@ def test_a_foreign_media_url_is_a_plain_link_and_never_an_image():
     links = [n for n in nodes if isinstance(n, html.A)]
     assert [a.href for a in links] == ["https://tracker.example/pixel.jpg"]
     assert links[0].rel == "noopener noreferrer nofollow" and links[0].children == links[0].href
+
+
+def test_a_clip_whose_file_is_missing_is_a_sentence_not_an_empty_player(tmp_path):
+    snap, clip = "camera/CAM1/20250101/s1.jpg", "camera/CAM1/20250101/s1.webm"
+    (tmp_path / snap).parent.mkdir(parents=True)
+    (tmp_path / snap).write_bytes(b"jpeg")
+    nodes = list(_walk(make_evidence("console", [snap, clip], "zh", root=tmp_path)))
+    assert not [n for n in nodes if isinstance(n, html.Video)]
+    missing = [n for n in nodes if isinstance(n, html.Span) and "gw-media-missing" in (n.className or "")]
+    assert [m.children for m in missing] == ["录像尚未生成或已缺失"]
+    assert [n.src for n in nodes if isinstance(n, html.Img)] == [f"/media/{snap}"]
+    # Once written, the player is there.
+    (tmp_path / clip).write_bytes(b"webm")
+    nodes = list(_walk(make_evidence("console", [snap, clip], "en", root=tmp_path)))
+    assert [n.src for n in nodes if isinstance(n, html.Video)] == [f"/media/{clip}"]

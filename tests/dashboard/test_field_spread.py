@@ -45,6 +45,27 @@ def rig(admin_url, template_db, dash_redis, tmp_path_factory):
         yield url, srv, stack, near, gone
 
 
+@pytest.fixture(scope="module")
+def tablet(browser, rig):
+    """The field page of worker1, one logged-in page per tablet size for the whole module (a login and the
+    page's first paint were most of each test's time), handed over with the task list in front."""
+    _url, srv, *_ = rig
+    opened: dict[tuple[int, int], tuple] = {}
+
+    def page_at(size: tuple[int, int]):
+        if size not in opened:
+            opened[size] = login(browser, srv, "grid_worker", size=size)
+        page = opened[size][1]
+        if page.is_visible("#field-task"):  # a task a test before opened: back to the list and the big map
+            page.click("#field-task-close")
+            page.wait_for_selector("#field-task", state="hidden", timeout=20_000)
+        return page
+
+    yield page_at
+    for ctx, _page in opened.values():
+        ctx.close()
+
+
 def _open_tasks(url: str) -> int:
     with psycopg.connect(url) as conn:
         return conn.execute("SELECT count(*) FROM incident WHERE worker_code = 'W001' AND status IN "
@@ -112,36 +133,33 @@ def _readable(page, n_open: int) -> dict:
 
 @pytest.mark.browser
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_tasks_on_one_spot_are_spread_so_every_number_reads_at_every_zoom(browser, rig, size):
+def test_tasks_on_one_spot_are_spread_so_every_number_reads_at_every_zoom(tablet, rig, size):
     url, srv, stack, near, _gone = rig
     n_open = _open_tasks(url)
-    ctx, page = login(browser, srv, "grid_worker", size=size)
-    try:
-        page.wait_for_function(f"document.querySelectorAll('#field-map .gw-task-num').length === {n_open}",
-                               timeout=20_000)
-        tag = f"{size[0]}x{size[1]}"
-        for zoom in (17, 13, 19, 15):
-            _zoom(page, *SPOT, zoom)
-            seen = _readable(page, n_open)
-            at = {m["id"]: m for m in seen["marks"]}
-            # The five on one spot all moved, and each leg ends at that one spot.
-            ends = [(at[i]["x"] - at[i]["dx"], at[i]["y"] - at[i]["dy"]) for i in stack]
-            assert all(at[i]["dx"] or at[i]["dy"] for i in stack)
-            assert max(math.dist(e, ends[0]) for e in ends) <= 1.5, ends
-            # Spread around it, not scattered over the map: within a few markers' width of the spot (from
-            # zoom 15 on; further out my other tasks, 500 m away and more, join the same ring).
-            if zoom >= 15:
-                assert max(math.dist((at[i]["x"], at[i]["y"]), ends[0]) for i in stack + near) <= 4 * (SIZE + GAP)
-            if zoom == 17:
-                shot(page, f"field-spread-{tag}")
-        assert_fits(page, allow_scroll=True)
-        # A tap on a spread marker opens its own task, with the list's number.
-        last = max(stack, key=lambda i: int(at[i]["n"]))
-        page.click(f"#field-map .gw-task-num[data-id='{last}']")
-        page.wait_for_selector("#field-task:not([hidden])", timeout=30_000)
-        assert page.inner_text("#field-task-num") == at[last]["n"]
-    finally:
-        ctx.close()
+    page = tablet(size)
+    page.wait_for_function(f"document.querySelectorAll('#field-map .gw-task-num').length === {n_open}",
+                           timeout=20_000)
+    tag = f"{size[0]}x{size[1]}"
+    for zoom in (17, 13, 19, 15):
+        _zoom(page, *SPOT, zoom)
+        seen = _readable(page, n_open)
+        at = {m["id"]: m for m in seen["marks"]}
+        # The five on one spot all moved, and each leg ends at that one spot.
+        ends = [(at[i]["x"] - at[i]["dx"], at[i]["y"] - at[i]["dy"]) for i in stack]
+        assert all(at[i]["dx"] or at[i]["dy"] for i in stack)
+        assert max(math.dist(e, ends[0]) for e in ends) <= 1.5, ends
+        # Spread around it, not scattered over the map: within a few markers' width of the spot (from
+        # zoom 15 on; further out my other tasks, 500 m away and more, join the same ring).
+        if zoom >= 15:
+            assert max(math.dist((at[i]["x"], at[i]["y"]), ends[0]) for i in stack + near) <= 4 * (SIZE + GAP)
+        if zoom == 17:
+            shot(page, f"field-spread-{tag}")
+    assert_fits(page, allow_scroll=True)
+    # A tap on a spread marker opens its own task, with the list's number.
+    last = max(stack, key=lambda i: int(at[i]["n"]))
+    page.click(f"#field-map .gw-task-num[data-id='{last}']")
+    page.wait_for_selector("#field-task:not([hidden])", timeout=30_000)
+    assert page.inner_text("#field-task-num") == at[last]["n"]
 
 
 BROKEN = "() => Array.from(document.images).filter(i => i.complete && i.naturalWidth === 0).map(i => i.src)"
@@ -149,38 +167,38 @@ BROKEN = "() => Array.from(document.images).filter(i => i.complete && i.naturalW
 
 @pytest.mark.browser
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_a_task_map_shows_my_sub_grids_and_a_missing_photo_says_so(browser, rig, size):
+def test_a_task_map_shows_my_sub_grids_and_a_missing_photo_says_so(tablet, rig, size):
     url, srv, stack, _near, gone = rig
     with psycopg.connect(url) as conn:
         grids = conn.execute("SELECT count(*) FROM sub_grid_assignment WHERE worker_code = 'W001' "
                              "AND valid_to IS NULL").fetchone()[0]
     assert grids >= 1
-    ctx, page = login(browser, srv, "grid_worker", size=size)
-    try:
-        page.wait_for_selector(f"#field-tasks button[data-id='{stack[0]}']", timeout=20_000)
-        page.click(f"#field-tasks button[data-id='{stack[0]}']")
-        page.wait_for_selector("#field-task:not([hidden])", timeout=30_000)
-        # My sub-grids on the task's own map, green as on the big one, and the task's pin inside them.
-        outlines = page.locator("#field-task-map .leaflet-overlay-pane path[stroke='#52c41a']")
-        outlines.first.wait_for(timeout=45_000)
-        assert outlines.count() == grids
-        pin = page.locator("#field-task-map .gw-task-pin[data-kind=task]")
-        pin.wait_for(timeout=45_000)
-        assert (float(pin.get_attribute("data-lng")), float(pin.get_attribute("data-lat"))) == pytest.approx(SPOT, abs=1e-6)
-        # The photo named by the report is gone from disk: a drawn "image missing" card, not a broken image.
-        img = page.locator("#field-task-photos img[data-media-missing='1']")
-        img.wait_for(timeout=45_000)
-        assert img.get_attribute("data-media-src") == f"/media/{gone}"
-        assert img.get_attribute("alt") == "图片缺失"
-        page.wait_for_function("document.querySelector('#field-task-photos img').naturalWidth > 0", timeout=45_000)
-        assert page.evaluate(BROKEN) == []
-        r = ctx.request.get(srv.base + f"/media/{gone}")
-        assert r.status == 404 and r.json()["code"] == "media.not_found"
-        tag = f"{size[0]}x{size[1]}"
-        shot(page, f"field-task-subgrids-{tag}")
-        assert_fits(page, allow_scroll=True)
-    finally:
-        ctx.close()
+    page = tablet(size)
+    page.wait_for_selector(f"#field-tasks button[data-id='{stack[0]}']", timeout=20_000)
+    page.click(f"#field-tasks button[data-id='{stack[0]}']")
+    page.wait_for_selector("#field-task:not([hidden])", timeout=30_000)
+    # My sub-grids on the task's own map, green as on the big one, and the task's pin inside them.
+    outlines = page.locator("#field-task-map .leaflet-overlay-pane path[stroke='#52c41a']")
+    outlines.first.wait_for(timeout=45_000)
+    assert outlines.count() == grids
+    pin = page.locator("#field-task-map .gw-task-pin[data-kind=task]")
+    pin.wait_for(timeout=45_000)
+    assert (float(pin.get_attribute("data-lng")), float(pin.get_attribute("data-lat"))) == pytest.approx(SPOT, abs=1e-6)
+    # The photo named by the report is gone from disk: a drawn "image missing" card, not a broken image.
+    # Its <img> loads lazily, so only once in view: on the portrait tablet a page that earlier tests scrolled
+    # may leave it below the fold, never fetched, never marked.
+    page.locator("#field-task-photos img").first.scroll_into_view_if_needed(timeout=45_000)
+    img = page.locator("#field-task-photos img[data-media-missing='1']")
+    img.wait_for(timeout=45_000)
+    assert img.get_attribute("data-media-src") == f"/media/{gone}"
+    assert img.get_attribute("alt") == "图片缺失"
+    page.wait_for_function("document.querySelector('#field-task-photos img').naturalWidth > 0", timeout=45_000)
+    assert page.evaluate(BROKEN) == []
+    r = page.context.request.get(srv.base + f"/media/{gone}")
+    assert r.status == 404 and r.json()["code"] == "media.not_found"
+    tag = f"{size[0]}x{size[1]}"
+    shot(page, f"field-task-subgrids-{tag}")
+    assert_fits(page, allow_scroll=True)
 
 
 # The pure layout (window.gridwatch.fieldSpread.spread), on tables of (pixel points, indexes left in place).
@@ -197,12 +215,10 @@ CASES = {
 
 
 @pytest.fixture(scope="module")
-def script_page(browser, rig):
-    _url, srv, *_ = rig
-    ctx, page = login(browser, srv, "grid_worker", size=(800, 1280))
+def script_page(tablet):
+    page = tablet(SIZES[0])  # only its script is used, so the portrait tablet's page serves
     page.wait_for_function("window.gridwatch && window.gridwatch.fieldSpread", timeout=20_000)
-    yield page
-    ctx.close()
+    return page
 
 
 @pytest.mark.browser

@@ -8,13 +8,19 @@ import threading
 import time
 import uuid
 from datetime import datetime, timezone
+from pathlib import Path
 
+import flask
 import psycopg
 import pytest
+import redis as redis_lib
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
 
 from dashboard.access import SessionUser
+from dashboard.config import DashboardConfig
 from dashboard.data import TTLCache
-from dashboard.pages.wall import layers, snapshot
+from dashboard.pages.wall import layers, shared, snapshot
 from tests.dashboard import griddata
 from tests.dashboard.conftest import login
 
@@ -125,3 +131,141 @@ def test_a_resync_sends_the_wall_only_what_changed(browser, server):
         assert len(again["wall-subgrids"]["data"]["features"]) == 6
     finally:
         ctx.close()
+
+
+# ---- shared by every dashboard process through Redis (pages/wall/shared.py) -------------------------
+
+def _two_processes(url: str, **kw) -> tuple[shared.SharedValues, shared.SharedValues]:
+    """Two SharedValues over one Redis, as two gunicorn workers have (each its own client and copies)."""
+    opts = {"fresh_s": 0.3, "stale_s": 0.9, "lock_s": 5.0, "keep_warm_s": 0.8, **kw}
+    return (shared.SharedValues(redis_lib.Redis.from_url(url), **opts),
+            shared.SharedValues(redis_lib.Redis.from_url(url), **opts))
+
+
+def test_one_process_builds_and_the_others_read_its_value_with_its_datetimes(redis_url):
+    a, b = _two_processes(redis_url, keep_warm_s=0.0)
+    built = []
+    at = datetime(2026, 12, 6, 8, 30, 1, 250000, tzinfo=timezone.utc)
+
+    def build():
+        built.append(1)
+        return {"latest": [{"id": "x", "created_at": at, "n": 3, "rate": 0.5, "code": None}], "counts": {"44": 2},
+                "on_time": [{"day": at.date(), "closed": 4}]}
+
+    first = a.get("k", build)
+    second = b.get("k", build)
+    assert len(built) == 1 and second == first
+    got = second["latest"][0]["created_at"]
+    assert got == at and got.utcoffset() is not None  # the same instant, still aware
+    assert second["on_time"][0]["day"] == at.date()
+
+
+def test_a_stale_value_is_served_at_once_and_one_build_at_a_time_keeps_it_fresh(redis_url):
+    a, b = _two_processes(redis_url)
+    builds, running, overlap = [], [0], []
+    mutex = threading.Lock()
+
+    def build():
+        with mutex:
+            running[0] += 1
+            overlap.append(running[0])
+        time.sleep(0.15)  # a storm's queries
+        with mutex:
+            running[0] -= 1
+            builds.append(threading.current_thread().name)
+        return {"n": len(builds)}
+
+    a.get("k", build)  # nothing yet: this one waits for the first build
+    waits, stop = [], time.monotonic() + 2.0
+
+    def wall(proc):
+        while time.monotonic() < stop:
+            t0 = time.monotonic()
+            proc.get("k", build)
+            waits.append(time.monotonic() - t0)
+            time.sleep(0.05)
+
+    walls = [threading.Thread(target=wall, args=(p,), name=f"wall-{k}") for k, p in enumerate((a, b, a, b))]
+    for t in walls:
+        t.start()
+    for t in walls:
+        t.join(10)
+    # never two builds at once, across both processes, and at most about one per fresh period
+    assert max(overlap) == 1
+    assert 3 <= len(builds) <= 2.2 / 0.3 + 2, len(builds)
+    # no wall's request built: the keep-warm threads did, while the walls were served the last value
+    # (a request builds only when nothing is younger than stale_s, like the first get above)
+    assert not [n for n in builds if n.startswith("wall-")], builds
+    assert len(waits) > 40 and sorted(waits)[len(waits) // 2] < 0.05, sorted(waits)[-5:]
+    # nobody asks any more: after keep_warm_s (and the build then running) the building stops
+    time.sleep(0.8 + 1.2)
+    settled = len(builds)
+    time.sleep(0.8)
+    assert len(builds) == settled
+
+
+def test_a_build_slower_than_stale_s_is_waited_for_once_not_until_the_lock_lapses(redis_url):
+    # A loaded machine: the build takes longer than a value may be old. The request with nothing to
+    # show takes the build under way in the other process as soon as it lands.
+    a, b = _two_processes(redis_url, fresh_s=0.1, stale_s=0.2, lock_s=5.0, keep_warm_s=0.0)
+    started = threading.Event()
+
+    def slow():
+        started.set()
+        time.sleep(0.6)
+        return "rows"
+
+    builder = threading.Thread(target=lambda: a.get("k", slow))
+    builder.start()
+    assert started.wait(5)
+    t0 = time.monotonic()
+    assert b.get("k", lambda: "built by b") == "rows"
+    assert time.monotonic() - t0 < 2.5  # one build (0.6 s) and slack for a busy machine, not the lock's 5 s
+    builder.join(5)
+
+
+def test_a_failed_build_reaches_the_waiting_request_and_frees_the_lock(redis_url):
+    a, b = _two_processes(redis_url, keep_warm_s=0.0)
+
+    def broken():
+        raise psycopg.OperationalError("PostGIS restarting")
+
+    with pytest.raises(psycopg.OperationalError):
+        a.get("k", broken)
+    assert b.get("k", lambda: "read again") == "read again"
+
+
+def _app(db_url: str, redis_url: str) -> flask.Flask:
+    """What pages/wall/snapshot.py reads of the app create_app builds (one Dash app per process, so
+    not create_app itself): config, pool, Redis, cache."""
+    app = flask.Flask(f"wall-{uuid.uuid4().hex[:6]}")
+    app.config.update(
+        GRIDWATCH=DashboardConfig(database_url=db_url, redis_url=redis_url, secret_key="x", media_dir=Path("/tmp")),
+        GRIDWATCH_POOL=ConnectionPool(db_url, min_size=1, max_size=2, kwargs={"row_factory": dict_row}, open=True),
+        GRIDWATCH_REDIS=redis_lib.Redis.from_url(redis_url), GRIDWATCH_CACHE=TTLCache(60.0))
+    # Not kept warm after the test: its pool closes at the end.
+    app.extensions["gridwatch_wall_shared"] = shared.SharedValues(
+        app.config["GRIDWATCH_REDIS"], fresh_s=snapshot.SNAPSHOT_TTL_S, stale_s=snapshot.STALE_S,
+        lock_s=snapshot.BUILD_LOCK_S, keep_warm_s=0.0)
+    return app
+
+
+def test_the_shared_snapshot_is_keyed_by_area_so_a_supervisor_sees_only_their_street(db_url, redis_url):
+    griddata.seed(db_url)
+    apps = [_app(db_url, redis_url), _app(db_url, redis_url)]  # two processes
+    try:
+        with apps[0].app_context():
+            wall, sup = snapshot.get(WALL), snapshot.get(SUPERVISOR)
+            sup_alarms = snapshot.alarms(SUPERVISOR)
+        with apps[1].app_context():
+            # the other process reads what the first built, area by area
+            assert snapshot.get(SUPERVISOR) == sup and snapshot.get(WALL) == wall
+        assert [r["code"] for r in sup.ranking] == ["440310002"]
+        assert [r["code"] for r in wall.ranking] != ["440310002"] and sup.kpis["open"] < wall.kpis["open"]
+        assert all(a["street_code"] == "440310002" for a in sup_alarms[0])
+        keys = sorted(k.decode() for k in redis_lib.Redis.from_url(redis_url).keys("gridwatch:wall:snapshot:*")
+                      if not k.endswith(b":lock"))
+        assert len(keys) == 2 and any(k.endswith(":440310002:*:Asia/Shanghai") for k in keys), keys
+    finally:
+        for app in apps:
+            app.config["GRIDWATCH_POOL"].close()

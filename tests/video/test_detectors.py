@@ -138,3 +138,111 @@ def test_onnx_model_on_motion_rois_maps_the_crop_back(tmp_path):
     assert np.allclose(d.xyxy[0], [320 + 35 * 2, 90 + 40 * 2.8125, 320 + 45 * 2, 90 + 64 * 2.8125], atol=1e-3)
     assert np.allclose(d.xyxy[1], [320 + 20 * 2, 90 + 40 * 2.8125, 320 + 80 * 2, 90 + 72 * 2.8125], atol=1e-3)
     assert len(det.detect(frame, np.array([[10, 10, 14, 300]], np.float32))) == 0  # too thin to look at
+
+
+class _Recording:
+    """The HOG detector, keeping the rois of every call (the pipeline's detector protocol)."""
+
+    classes = frozenset({"person"})
+
+    def __init__(self):
+        self.hog = make_detector()
+        self.pad_x = self.hog.pad_x
+        self.calls: list[np.ndarray] = []
+
+    def detect(self, frame, rois=None):
+        self.calls.append(np.asarray(rois, np.float32).reshape(-1, 4))
+        return self.hog.detect(frame, rois)
+
+
+def _walk(frames: int, newcomer_at: int | None = None):
+    """A 640x360 street with one drawn walker crossing at 60 px/s (5 fps); from frame newcomer_at on, a
+    second person steps into view far from them. Yields (frame, t, walker box, newcomer box or None)."""
+    import cv2
+
+    from video.synthetic import build
+
+    rng = np.random.default_rng(7)
+    # An empty synthetic street (its first frame, before anyone enters), with fresh sensor noise each frame.
+    empty, _ = next(iter(build("walk_through", 3, "drawn").frames()))
+    bg = cv2.resize(empty, (640, 360), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+    walker_col, new_col = sprites.person_colours(rng), sprites.person_colours(rng)
+    for i in range(frames):
+        frame = np.clip(bg + rng.normal(0, 2.0, bg.shape), 0, 255).astype(np.uint8)
+        x = 60 + 12 * i
+        walker = sprites.drawn_person(190, i * 1.2, walker_col)
+        sprites.paste(frame, walker, x, 330 - walker[1].shape[0])
+        box = (x, 330 - walker[1].shape[0], x + walker[1].shape[1], 330)
+        new = None
+        if newcomer_at is not None and i >= newcomer_at:
+            nx = 560 - 12 * (i - newcomer_at)
+            person = sprites.drawn_person(170, i * 1.2, new_col)
+            sprites.paste(frame, person, nx, 320 - person[1].shape[0])
+            new = (nx, 320 - person[1].shape[0], nx + person[1].shape[1], 320)
+        yield frame, i * 0.2, box, new
+
+
+def _pipeline(detector, skip=True):
+    from video.config import parse_config
+    from video.pipeline import CameraPipeline
+    from video.synthetic.scenes import CONFIG
+
+    return CameraPipeline(parse_config(dict(CONFIG, code="SKIP"), "test"), detector=detector, skip_steady=skip)
+
+
+def _covers(rois: np.ndarray, box) -> bool:
+    b = np.array(box, np.float32)
+    return bool(len(rois)) and bool(((rois[:, 0] <= b[2]) & (rois[:, 2] >= b[0]) & (rois[:, 1] <= b[3])
+                                     & (rois[:, 3] >= b[1])).any())
+
+
+def test_steady_walker_is_searched_every_other_frame_and_keeps_one_track():
+    det = _Recording()
+    pipe = _pipeline(det)
+    searched, ids, skipped = [], set(), 0
+    for frame, t, box, _ in _walk(36):
+        before = len(det.calls)
+        pipe.feed(frame, t)
+        rois = det.calls[-1] if len(det.calls) > before else np.zeros((0, 4), np.float32)
+        searched.append(_covers(rois, box))
+        skipped += bool(pipe._skipped)
+        live = [tr for tr in pipe.tracker.confirmed() if t - tr.last_seen <= pipe.presence_s]
+        ids |= {tr.id for tr in live}
+        if len(searched) > 6:
+            # The person is present (as rules and privacy see them) every frame, where they walk.
+            assert len(live) == 1, (t, [tr.box for tr in pipe.tracker.tracks])
+            cx = (live[0].box[0] + live[0].box[2]) / 2
+            assert abs(cx - (box[0] + box[2]) / 2) < 0.4 * (box[2] - box[0]), (t, live[0].box, box)
+    assert ids == {1}
+    # Skipped on many frames, never two running: each person is detected at least every other frame.
+    assert skipped >= 8
+    assert not any(not a and not b for a, b in zip(searched[1:], searched[2:]))
+    # The old way searches the walker on every frame.
+    every = _Recording()
+    pipe = _pipeline(every, skip=False)
+    for frame, t, _, _ in _walk(36):
+        pipe.feed(frame, t)
+    assert sum(len(c) for c in every.calls) > sum(len(c) for c in det.calls)
+
+
+def test_newcomer_is_searched_on_the_first_frame_they_appear():
+    det = _Recording()
+    pipe = _pipeline(det)
+    first, both = None, None
+    for k, (frame, t, _, new) in enumerate(_walk(22, newcomer_at=15)):
+        before = len(det.calls)
+        pipe.feed(frame, t)
+        if new is None:
+            continue
+        rois = det.calls[-1] if len(det.calls) > before else np.zeros((0, 4), np.float32)
+        if first is None:
+            first = k
+            # While the walker is being skipped, the newcomer's motion is searched at once...
+            assert _covers(rois, new), rois
+            b = np.array(new, np.float32)
+            # ... and they get a track on that very frame.
+            assert any(tr.box[0] < b[2] and tr.box[2] > b[0] and tr.last_detected == t for tr in pipe.tracker.tracks)
+        if both is None and len(pipe.tracker.confirmed()) == 2:
+            both = k
+    assert first == 15
+    assert both is not None and both <= 17, both  # confirmed by their second look, the next frame or so

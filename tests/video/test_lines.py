@@ -5,7 +5,7 @@ import json
 import pytest
 
 from video.config import Line, Zone
-from video.lines import Crossing, LineCounter, TrackPoint, count_present, match_crossings
+from video.lines import BlobCrossings, Crossing, LineCounter, TrackPoint, count_present, match_crossings
 from video.situations import Situation
 from video.zones import PolygonZone
 
@@ -111,6 +111,58 @@ def test_same_id_in_two_classes_is_two_tracks():
 
 def test_a_track_appearing_on_the_line_is_not_counted_until_it_crosses():
     assert _dirs(_run(VERTICAL, [(0.505, 0.5), (0.7, 0.5), (0.3, 0.5)])) == ["out"]
+
+
+def _blob_run(path, named_at=None, tracked=(), person=5, **kw):
+    """A blob track (id 1) walking `path` (one point per 0.2 s, then gone), named person `person` from
+    frame `named_at` on (None: never); `tracked`: person-track crossings, by frame. All frames' outputs."""
+    blobs = BlobCrossings([VERTICAL], **kw)
+    out = []
+    for i in range(len(path) + 20):
+        t = round(i * 0.2, 6)
+        points = [(1, path[i])] if i < len(path) else []
+        named = {1: person} if named_at is not None and named_at <= i < len(path) else {}
+        out += [(t, c) for c in blobs.update(t, points, named, [c for j, c in tracked if j == i])]
+    return out
+
+
+def test_a_blob_a_person_box_names_after_the_crossing_counts_at_the_blob_s_time():
+    # Walking in from the left edge: across at frame 2 (0.4 s), the detector finds them at frame 4.
+    got = _blob_run([(0.1, 0.9), (0.3, 0.9), (0.6, 0.9), (0.7, 0.9), (0.8, 0.9), (0.9, 0.9)], named_at=4)
+    assert [(c.line, c.direction, c.cls, c.track) for _, c in got] == [("gate", "in", "person", 5)]
+    t_emit, c = got[0]
+    assert c.t_s == pytest.approx(0.4)
+    # Held until hold_s after the crossing, so that a person track's own crossing is known first.
+    assert t_emit == pytest.approx(0.4 + 2.0)
+
+
+def test_a_blob_named_before_the_crossing_counts_even_once_it_is_gone():
+    # Boxed once at the table, never again, walks out across the line and out of the picture.
+    got = _blob_run([(0.8, 0.9), (0.7, 0.9), (0.4, 0.9), (0.2, 0.9)], named_at=0)
+    assert [(c.direction, c.track, round(c.t_s, 2)) for _, c in got] == [("out", 5, 0.4)]
+
+
+def test_a_blob_no_person_covered_counts_nothing():
+    assert _blob_run([(0.1, 0.9), (0.3, 0.9), (0.6, 0.9), (0.7, 0.9), (0.8, 0.9)]) == []
+
+
+def test_a_blob_whose_person_track_crossed_too_counts_once_by_the_track():
+    path = [(0.1, 0.9), (0.3, 0.9), (0.6, 0.9), (0.7, 0.9), (0.8, 0.9)]
+    # The person track crosses 0.8 s after the blob (it lags behind): the same walker.
+    track = (6, Crossing("gate", "in", "person", 1.2, 5))
+    assert _blob_run(path, named_at=0, tracked=[track]) == []
+    # A crossing the other way, or of the same way 2.4 s later, is somebody else's.
+    other = (6, Crossing("gate", "out", "person", 1.2, 5))
+    later = (14, Crossing("gate", "in", "person", 2.8, 7))
+    assert len(_blob_run(path, named_at=0, tracked=[other])) == 1
+    assert len(_blob_run(path, named_at=0, tracked=[later])) == 1
+
+
+def test_blob_crossings_only_on_person_lines():
+    cars = Line(name="lane", points=[[0.5, 0.0], [0.5, 1.0]], in_side=[0.8, 0.5], classes=["vehicle"])
+    blobs = BlobCrossings([cars])
+    assert blobs.counter.lines == []
+    assert blobs.update(0.0, [(1, (0.3, 0.5))], {1: 2}, []) == []
 
 
 def test_no_lines_no_work():

@@ -99,3 +99,57 @@ def test_one_person_never_makes_a_crowd_of_two(name, frames):
     ids, crowd = _run(frames)
     assert crowd == 0, f"{name}: ids {ids}"
     assert all(len(f) <= 1 for f in ids), f"{name}: ids {ids}"
+
+
+def _walker(i, speed=12.0):
+    """A walker's box in frame i, moving right at speed px a frame (60 px/s at 5 fps)."""
+    x1, y1, x2, y2 = WHOLE
+    return (x1 + speed * i, y1, x2 + speed * i, y2)
+
+
+def _seen(box, seed=0):
+    """A 640x360 frame with a drawn person filling box: the tracker keeps a picture only of what it sees."""
+    from video.synthetic import sprites
+
+    rng = np.random.default_rng(seed)
+    frame = np.clip(rng.normal(120, 3, (360, 640, 3)), 0, 255).astype(np.uint8)
+    person = sprites.drawn_person(int(box[3] - box[1]), 0.0, sprites.person_colours(rng))
+    sprites.paste(frame, person, int(box[0]), int(box[3]) - person[1].shape[0])
+    return frame
+
+
+def _update(tracker, box, t, **kw):
+    return tracker.update(_dets(box) if box else _dets(), t, _seen(box or _walker(t / STEP)), **kw)
+
+
+def test_only_a_steady_walker_detected_last_frame_may_skip_the_detector():
+    tracker = Tracker()
+    _update(tracker, _walker(0), 0.0)
+    # Seen once: not confirmed, so not skippable, but fresh (its second look confirms it).
+    assert not tracker.skippable() and [tr.id for tr in tracker.fresh()] == [1]
+    _update(tracker, _walker(1), STEP)
+    _update(tracker, _walker(2), 2 * STEP)
+    assert [tr.id for tr in tracker.skippable()] == [1] and not tracker.fresh()
+    pred = tracker.predict(tracker.tracks[0], 3 * STEP)
+    assert abs(pred[0] - _walker(3)[0]) < 6  # the prediction is where the walker will be
+    _update(tracker, None, 3 * STEP, skipped=frozenset({1}))
+    # Not searched this frame: it must be searched the next one (never two skipped frames running)...
+    assert not tracker.skippable()
+    # ... and, not having been missed, it kept its pace.
+    assert tracker.tracks[0].velocity[0] > 0.9 * 12 / STEP
+    _update(tracker, _walker(4), 4 * STEP)
+    assert [tr.id for tr in tracker.skippable()] == [1] and tracker.tracks[0].id == 1
+
+
+def test_someone_standing_or_jumping_is_never_skippable():
+    standing = Tracker()
+    empty = np.clip(np.random.default_rng(0).normal(120, 3, (360, 640, 3)), 0, 255).astype(np.uint8)
+    standing.update(_dets(), 0.0, empty)  # the empty scene first, as a camera sees it
+    for i in range(1, 6):
+        _update(standing, WHOLE, i * STEP)
+    assert standing.confirmed() and not standing.skippable()
+    jumpy = Tracker()
+    for i, x in enumerate([0, 12, 60, 72]):  # a box that lands far from its prediction is not steady
+        _update(jumpy, _walker(x, 1.0), i * STEP)
+        if i == 2:
+            assert not jumpy.skippable()

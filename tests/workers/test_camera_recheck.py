@@ -14,6 +14,7 @@ import numpy as np
 import psycopg
 import pytest
 import redis as redis_lib
+from pydantic import ValidationError
 
 from geodata import db, rechecks
 from geodata.bus import DEAD_STREAM, INCIDENT_STREAM, InvalidMessage
@@ -161,11 +162,23 @@ def resolved_case(url, redis_url, client, camera="PS-CAM-0001", source_camera=Tr
     return case, res.event_id
 
 
-def recheck(case, result, camera="PS-CAM-0001", zone="gate", **kw) -> dict:
+@pytest.fixture
+def key(small_grid_url) -> bytes:
+    """The camera workers' recheck signing key of the test database (migration 0018)."""
+    with db.connect(small_grid_url) as conn:
+        return rechecks.signing_key(conn)
+
+
+def recheck(key, case, result, camera="PS-CAM-0001", zone="gate", **kw) -> dict:
+    """A recheck as a camera worker sends it, signed with `key` (unsigned when None)."""
     m = {"v": 1, "type": "recheck", "event_id": str(uuid.uuid4()), "incident_id": case, "camera": camera,
          "rule": "intrusion", "zone": zone, "result": result, "observed_at": datetime.now(timezone.utc).isoformat(),
          **kw}
-    return m
+    try:
+        msg = RecheckMessage.model_validate_json(json.dumps(m))
+    except ValidationError:
+        return m  # refused by its shape, before any signature is looked at
+    return json.loads(rechecks.sign(msg, key).model_dump_json()) if key else m
 
 
 def rows(url, case):
@@ -180,12 +193,12 @@ def dead(client):
     return [(json.loads(f[b"data"]), f[b"reason"].decode()) for _, f in client.xrange(DEAD_STREAM)]
 
 
-def test_present_reopens_the_case_as_system_camera_once(small_grid_url, redis_url, client):
+def test_present_reopens_the_case_as_system_camera_once(small_grid_url, redis_url, client, key):
     case, resolution = resolved_case(small_grid_url, redis_url, client)
     with db.connect(small_grid_url) as conn:
         assert [(str(d.incident_id), d.resolution) for d in rechecks.due(conn)] == [(case, resolution)]
     snap = "camera/PS-CAM-0001/20240501/recheck-1.jpg"
-    first = recheck(case, "present", media=[snap], resolution=resolution)
+    first = recheck(key, case, "present", media=[snap], resolution=resolution)
     push(client, first)
     run_worker(small_grid_url, redis_url)
     status, events = rows(small_grid_url, case)
@@ -198,7 +211,7 @@ def test_present_reopens_the_case_as_system_camera_once(small_grid_url, redis_ur
     with db.connect(small_grid_url) as conn:
         assert rechecks.due(conn) == []
     # The same message again, and another worker's look at the same resolution: nothing changes.
-    push(client, first, recheck(case, "gone", resolution=resolution), recheck(case, "present"))
+    push(client, first, recheck(key, case, "gone", resolution=resolution), recheck(key, case, "present"))
     run_worker(small_grid_url, redis_url)
     assert rows(small_grid_url, case) == (status, events)
     assert dead(client) == []
@@ -208,9 +221,9 @@ def test_present_reopens_the_case_as_system_camera_once(small_grid_url, redis_ur
     ("gone", {"media": ["camera/PS-CAM-0001/20240501/recheck-2.jpg"]}, "no longer seen"),
     ("unknown", {"reason": "camera covered during 9 of 15 frames"}, "could not tell (camera covered during 9 of 15"),
 ])
-def test_gone_and_unknown_add_a_row_and_decide_nothing(small_grid_url, redis_url, client, result, extra, note):
+def test_gone_and_unknown_add_a_row_and_decide_nothing(small_grid_url, redis_url, client, key, result, extra, note):
     case, resolution = resolved_case(small_grid_url, redis_url, client)
-    push(client, recheck(case, result, **extra))
+    push(client, recheck(key, case, result, **extra))
     run_worker(small_grid_url, redis_url)
     status, events = rows(small_grid_url, case)
     last = events[-1]
@@ -219,28 +232,28 @@ def test_gone_and_unknown_add_a_row_and_decide_nothing(small_grid_url, redis_url
         "recheck", "system:camera", "resolved", "resolved")
     assert note in last["note"] and last["media"] == extra.get("media", [])
     assert last["data"]["recheck_of"] == resolution and last["data"]["result"] == result
-    push(client, recheck(case, "present"))  # late and contradicting: this resolution is rechecked already
+    push(client, recheck(key, case, "present"))  # late and contradicting: this resolution is rechecked already
     run_worker(small_grid_url, redis_url)
     assert rows(small_grid_url, case) == (status, events)
     # The desk reopens and the worker resolves again: the new resolution gets its own recheck.
     with db.connect(small_grid_url, autocommit=True) as conn:
         apply_transition(conn, case, "reopen", "disp1", Role.DISPATCHER, note="still there on the wall")
         again = apply_transition(conn, case, "resolve", "admin1", Role.ADMIN, note="really gone").event_id
-    push(client, recheck(case, "present", resolution=resolution),  # for the old resolution: ignored
-         recheck(case, "present", resolution=again))
+    push(client, recheck(key, case, "present", resolution=resolution),  # for the old resolution: ignored
+         recheck(key, case, "present", resolution=again))
     run_worker(small_grid_url, redis_url)
     status, events = rows(small_grid_url, case)
     assert status == "in_progress" and events[-1]["data"]["recheck_of"] == again
     assert [e["action"] for e in events].count("reopen") == 2
 
 
-def test_rechecks_that_cannot_apply_are_dead_lettered_with_the_reason(small_grid_url, redis_url, client):
+def test_rechecks_that_cannot_apply_are_dead_lettered_with_the_reason(small_grid_url, redis_url, client, key):
     case, _ = resolved_case(small_grid_url, redis_url, client)
     report, _ = resolved_case(small_grid_url, redis_url, client, source_camera=False)
     before = [rows(small_grid_url, c) for c in (case, report)]
-    bad = [recheck(report, "present"), recheck(case, "present", zone="plaza"),
-           recheck(case, "present", camera="PS-CAM-0009"), recheck(str(uuid.uuid4()), "gone"),
-           recheck(case, "unknown"), {**recheck(case, "present"), "actor": "disp1"}]
+    bad = [recheck(key, report, "present"), recheck(key, case, "present", zone="plaza"),
+           recheck(key, case, "present", camera="PS-CAM-0009"), recheck(key, str(uuid.uuid4()), "gone"),
+           recheck(key, case, "unknown"), {**recheck(key, case, "present"), "actor": "disp1"}]
     push(client, *bad)
     run_worker(small_grid_url, redis_url)
     reasons = {d["event_id"]: r for d, r in dead(client)}

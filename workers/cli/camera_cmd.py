@@ -19,7 +19,7 @@ def register(sub) -> None:
     add.add_argument("--replace", action="store_true", help="update a camera whose code is already registered")
     add.set_defaults(func=run_add)
     imp = csub.add_parser("import", help="register many cameras from .json (list) or .csv; all or nothing")
-    imp.add_argument("path", help=".json list of configs, or .csv with a header (zones, health, calibration as JSON)")
+    imp.add_argument("path", help=".json list of configs, or .csv with a header (zones, lines, health, calibration as JSON)")
     imp.add_argument("--replace", action="store_true", help="update cameras whose code is already registered")
     imp.set_defaults(func=run_import)
     lst = csub.add_parser("list", help="list cameras with health (URLs redacted)")
@@ -42,7 +42,7 @@ def _save(path: str, replace: bool, single: bool, settings) -> int:
         print(f"cannot read {path}: {exc.strerror}", file=sys.stderr)
         return EXIT_REFUSED
     for c in configs:
-        print(f"{c.code}\t{redact(c.url)}\t{len(c.zones)} zone(s)")
+        print(f"{c.code}\t{redact(c.url)}\t{len(c.zones)} zone(s)\t{len(c.lines)} line(s)")
     print(f"{added} camera(s) added, {updated} updated")
     return 0
 
@@ -58,14 +58,15 @@ def run_import(args, settings) -> int:
 
 
 def run_list(args, settings) -> int:
-    """Print one camera a line: code, health, since, position, zones, redacted URL, name."""
+    """Print one camera a line: code, health, since, position, zones, counting lines, redacted URL, name."""
     with db.connect(settings.require_database()) as conn:
         rows = cameras.load_cameras(conn)
     for r in rows:
         raw = r.raw
         since = r.health_at.isoformat(timespec="seconds") if r.health_at else "-"
         zones = len(r.config.zones) if r.config else "invalid"
-        print(f"{r.code}\t{r.health}\t{since}\t{raw['lon']:.6f},{raw['lat']:.6f}\t{zones} zone(s)\t"
+        lines = len(r.config.lines) if r.config else "invalid"
+        print(f"{r.code}\t{r.health}\t{since}\t{raw['lon']:.6f},{raw['lat']:.6f}\t{zones} zone(s)\t{lines} line(s)\t"
               f"{redact(raw.get('url') or '')}\t{raw.get('name') or ''}")
     print(f"{len(rows)} camera(s)", file=sys.stderr)
     return 0

@@ -44,10 +44,8 @@ class DashboardServer(BaseApplication):
         """Build the app in the worker, after the fork: Dash and the pools are per process."""
         from dashboard.app import create_app
 
-        app = create_app(self.dashboard_config)
-        if self.debug:
-            app.enable_dev_tools(debug=True, dev_tools_hot_reload=False)
-        return app.server
+        # Set up completely here, before gunicorn lets this worker accept (dashboard.app.warm).
+        return create_app(self.dashboard_config, dev_tools=self.debug).server
 
 
 def _close_app(server, worker) -> None:

@@ -178,12 +178,14 @@ def cameras_zone_sync(code, _saved, _reset, _apply, edit, pick, name, *rest):
         if not code:
             out["msg"] = t("cameras.select", lang)
             return _sync_answer(out, form)
-        zones, why = _parse_zones(json_text, lang)
+        view, why = _parse_view(json_text, lang)
         if why:
             out["msg"] = why
             return _sync_answer(out, form)
-        edit = {**(edit or {}), "code": code, "zones": zones}
+        zones = view["zones"]
+        edit = {**(edit or {}), "code": code, **view}
         edit["sel"] = _clamp_sel(edit.get("sel"), zones)
+        edit["lsel"] = line_form.clamp_sel(edit.get("lsel"), edit.get("lines") or [])
         out["edit"], out["msg"] = edit, ""
     elif trigger == "cameras-zone-pick":
         if not edit or pick is None:
@@ -248,15 +250,22 @@ def _pick_options(zones: list, lang: str) -> list[dict]:
     return [{"label": n or f"#{i + 1} {t('cameras.zone_unnamed', lang)}", "value": i} for i, n in enumerate(names)]
 
 
-def _parse_zones(text: str | None, lang: str) -> tuple[list | None, str | None]:
-    """The JSON view's zone list, or None and why it is not one."""
+def _parse_view(text: str | None, lang: str) -> tuple[dict | None, str | None]:
+    """The JSON view as {"zones", "lines"} (what it shows), or None and why it is not that.
+
+    A bare list is read as the zones alone and keeps the lines (the view showed only zones before lines
+    existed); the lists' contents are checked on save, as the editor's own edits are.
+    """
     try:
-        zones = json.loads(text or "[]")
+        view = json.loads(text or "[]")
     except json.JSONDecodeError as exc:
         return None, t("cameras.json_bad", lang, line=exc.lineno, col=exc.colno)
-    if not isinstance(zones, list):
-        return None, t("cameras.err_not_list", lang)
-    return zones, None
+    if isinstance(view, list):
+        return {"zones": view}, None
+    if (not isinstance(view, dict) or set(view) - {"zones", "lines"}
+            or not all(isinstance(view.get(k, []), list) for k in ("zones", "lines"))):
+        return None, t("cameras.err_view_shape", lang)
+    return {"zones": view.get("zones", []), "lines": view.get("lines", [])}, None
 
 
 # In the browser, in the same tick as the store changes: the picture and the JSON view never lag behind
@@ -289,18 +298,26 @@ def cameras_save_zones(_n, code, edit, json_text, saved, pick, name, line_pick, 
         return t("app.forbidden", lang), dash.no_update
     if not code or not isinstance(edit, dict) or edit.get("code") != code:
         return t("cameras.select", lang), dash.no_update
+    # A keystroke may still be on its way into the store; the form on show is what the operator sees.
     zones = edit.get("zones") or []
-    shown, _ = _parse_zones(json_text, lang)
-    if shown != zones:
+    zones = _with_form(zones, pick, name, list(values)) or zones
+    lines = edit.get("lines") or []
+    lines = line_form.with_form(lines, line_pick, line_name, line_classes) or lines
+    shown, _ = _parse_view(json_text, lang)
+    # The view is redrawn from the store by a clientside callback that Dash runs only after the server
+    # callbacks the store's change set off: a save clicked in that moment sees the store with the form's
+    # last change and the view without it. Both are compared with the forms applied, so only an edit
+    # typed into the view itself (elsewhere than the name, rules or classes on show) counts as unapplied.
+    if shown is not None:
+        shown_lines = shown.get("lines", edit.get("lines") or [])
+        shown = {"zones": _with_form(shown["zones"], pick, name, list(values)) or shown["zones"],
+                 "lines": line_form.with_form(shown_lines, line_pick, line_name, line_classes) or shown_lines}
+    if shown != {"zones": zones, "lines": lines}:
         # The JSON view was typed into and not applied: saving the editor's zones would drop that silently.
         return t("cameras.json_unapplied", lang), dash.no_update
-    # A keystroke may still be on its way into the store; the form on show is what the operator sees.
-    zones = _with_form(zones, pick, name, list(values)) or zones
     clean, why = check_zones(zones, lang)
     if why:
         return t("cameras.zone_bad", lang, why=why), dash.no_update
-    lines = edit.get("lines") or []
-    lines = line_form.with_form(lines, line_pick, line_name, line_classes) or lines
     lines, why = check_lines(lines, lang)
     if why:
         return t("cameras.line_bad", lang, why=why), dash.no_update

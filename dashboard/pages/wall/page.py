@@ -21,7 +21,7 @@ from dashboard.access import scope_filter
 from dashboard.components import fmt_time, make_kpi, matter_name
 from dashboard.i18n import label, t
 from dashboard.maps import feature_collection, fn, make_map, points
-from dashboard.pages.wall import charts, layers, snapshot
+from dashboard.pages.wall import charts, layers, shared, snapshot
 from geodata import wall_repo
 
 dash.register_page(__name__, path="/wall", title="Wall", name="wall")
@@ -29,6 +29,11 @@ PAGE = "wall"
 ANALYSIS_REFRESH_MS = 180_000  # results change every few minutes; the live message is the fast path
 CHART_REFRESH_MS = 120_000     # hourly figures and 30-day rates: a couple of minutes is fresh enough
 CHART_ROWS_TTL_S = 60.0        # and one read of their rows a minute serves every wall of an area
+# The rows are shared by the dashboard's processes (pages/wall/shared.py) and kept fresh in the
+# background while walls ask for them, so no chart refresh waits for the queries (some hundred ms
+# in a storm); shown up to CHART_ROWS_STALE_S old while the next read runs.
+CHART_ROWS_STALE_S = 180.0
+CHART_ROWS_KEEP_WARM_S = 300.0  # longer than CHART_REFRESH_MS: still warm at each wall's next refresh
 GRAPH_CONFIG = {"staticPlot": True, "displayModeBar": False, "responsive": True}
 
 
@@ -290,14 +295,19 @@ def wall_charts(_tick):
     start = data.day_start(tz)
     now_hour = datetime.now(ZoneInfo(tz)).hour
 
+    pool, cfg = context.pool(), context.cfg()
+
     def make():
-        with context.pool().connection() as conn:
+        # Runs in the request or in a background thread: only what it was handed, no Flask context.
+        with pool.connection() as conn:
             return (wall_repo.hourly(conn, scope, start),
                     wall_repo.on_time_daily(conn, scope, wall_repo.since_days(start, 30)), _availability(conn, start))
     # Rows shared by every wall of the area for a minute: the figures move by the hour and the day.
-    hourly, closing, streets = context.cache().get(
-        ("wall_chart_rows", scope["scope_street"], scope["scope_community"], start.isoformat()), make,
-        ttl_s=CHART_ROWS_TTL_S)
+    rows = shared.of_app("gridwatch_wall_chart_rows", fresh_s=CHART_ROWS_TTL_S, stale_s=CHART_ROWS_STALE_S,
+                         lock_s=snapshot.BUILD_LOCK_S, keep_warm_s=CHART_ROWS_KEEP_WARM_S)
+    key = (f"gridwatch:wall:charts:{shared.db_tag(cfg.database_url)}:{scope['scope_street'] or '*'}:"
+           f"{scope['scope_community'] or '*'}:{start.isoformat()}")
+    hourly, closing, streets = rows.get(key, make)
     if not user.district_wide:
         streets = [s for s in streets if s["code"] == scope["scope_street"]]
     return {"hourly": charts.hourly(hourly, lang, now_hour), "ontime": charts.on_time(closing, lang),
