@@ -98,8 +98,9 @@ class CameraPipeline:
         # video.lines.BlobCrossings); vehicles and people share one moving-blob background.
         person_lines = [ln for ln in config.lines if "person" in ln.classes]
         self.moving_people = MovingPeople() if person_lines else None
-        self.blob_crossings = BlobCrossings(person_lines)
-        self._blobs = self.vehicles.blobs if self.vehicles is not None else MovingBlobs()
+        # Only cameras with a person line follow blobs for people: elsewhere neither exists.
+        self.blob_crossings = BlobCrossings(person_lines) if person_lines else None
+        self._blobs = (self.vehicles.blobs if self.vehicles is not None else MovingBlobs()) if person_lines else None
         self._detected: list[tuple[int, np.ndarray]] = []  # (person track id, 0-1 box) detected this frame
 
     def feed(self, frame: np.ndarray | None, t: float) -> list[Situation]:
@@ -165,7 +166,7 @@ class CameraPipeline:
     def _count(self, frame: np.ndarray, t: float, people: list[Person], objects: list[StillObject],
                dets: Detections) -> None:
         """Line crossings and zone counts of this frame (issue 14): people by foot, vehicles by box centre."""
-        blobs = self._blobs.update(frame, t) if self.moving_people is not None else None
+        blobs = self._blobs.update(frame, t) if self._blobs is not None else None
         vehicles = [] if self.vehicles is None else self.vehicles.update(
             frame, t, self.people, dets if self._asks_vehicles else None, blobs)
         # Feet below the bottom edge (someone close, filling the picture) stand at that edge, as in zones.
@@ -174,7 +175,7 @@ class CameraPipeline:
         # A blob's bottom edge creeps while a car enters the picture or its shadow changes: the centre is steadier.
         points += [TrackPoint(i, "vehicle", ((b[0] + b[2]) / 2, (b[1] + b[3]) / 2)) for i, b in vehicles]
         self.crossings = self.counter.update(t, points)
-        if self.moving_people is not None:
+        if self.moving_people is not None and self.blob_crossings is not None:
             moving = self.moving_people.update(t, blobs[0], self._detected, (frame.shape[1], frame.shape[0]))
             feet = [(i, ((b[0] + b[2]) / 2, min(max(b[3], 0.0), 1.0))) for i, b in moving]
             self.crossings += self.blob_crossings.update(t, feet, self.moving_people.named, self.crossings)
