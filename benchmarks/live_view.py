@@ -38,6 +38,7 @@ from psycopg import sql
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from dashboard.config import DashboardSettings  # noqa: E402
 from geodata import camera_frames, migrate, users  # noqa: E402
 from geodata.settings import Settings  # noqa: E402
 from tests.video.clips import scene_clip  # noqa: E402
@@ -92,9 +93,11 @@ def _drop_camera_keys(rds) -> None:
                f"gridwatch:camera:health:{CODE}", f"gridwatch:camera:lease:{CODE}")
 
 
-def _forget(rds) -> None:
+def _forget(rds, watch_ttl_s: int) -> None:
     """Make the next open a cold one: wait for the closed stream to stop refreshing, drop both keys."""
-    time.sleep(camera_frames.WATCH_TTL_S / 3 + 0.5)  # the relay refreshes the watch at most this often
+    # The dashboard started below reads GRIDWATCH_LIVE_WATCH_TTL_S from this environment too; its relay
+    # refreshes the watch at most every third of it.
+    time.sleep(watch_ttl_s / 3 + 0.5)
     rds.delete(camera_frames.WATCH_KEY.format(code=CODE), camera_frames.FRAME_KEY.format(code=CODE))
     time.sleep(1.0)  # the worker's next poll sees nobody watching and stops encoding
 
@@ -109,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     from playwright.sync_api import sync_playwright
 
     settings = Settings().resolved()
+    watch_ttl_s = DashboardSettings().live_watch_ttl_s
     admin = _with_db(settings.require_database(), "postgres")
     name = f"gw_bench_live_{uuid.uuid4().hex[:6]}"
     with psycopg.connect(admin, autocommit=True) as conn:
@@ -151,12 +155,12 @@ def main(argv: list[str] | None = None) -> int:
             ctx, page = _login(browser, base)
             _open_once(page)  # warm the server's pool and the browser's caches, as a running system has
             _close(page)
-            _forget(rds)
+            _forget(rds, watch_ttl_s)
             cold = []
             for _ in range(args.opens):
                 cold.append(_open_once(page))
                 _close(page)
-                _forget(rds)
+                _forget(rds, watch_ttl_s)
             # The reference: another viewer keeps the camera watched, so a fresh frame is always waiting.
             other, other_page = _login(browser, base)
             _open_once(other_page)

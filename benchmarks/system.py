@@ -448,15 +448,16 @@ def main(argv: list[str] | None = None) -> int:
         delays = np.array([w["created"][c] - audit.entries[c][1] for c in got])
         marks = np.array([w["markers"][c] - audit.entries[c][1] for c in creators if c in w["markers"]])
         print(f"  wall {k + 1}: {len(got):,} of {len(creators):,} creates reached the page within "
-              f"{WALL_GRACE_S:.0f} s of the load's end ({w['late']:,} messages later; {w['repeated']} repeated, "
-              f"{w['messages']:,} in time, status {w['state']}); delay stream entry -> "
+              f"{WALL_GRACE_S:.0f} s of the load's end ({w['late']:,} events later; {w['repeated']} repeated, "
+              f"{w['messages']:,} messages in time in {w['events']:,} events, status {w['state']}); delay stream entry -> "
               f"page p50 {pct(delays, 50):.0f} ms, p95 {pct(delays, 95):.0f} ms, max {pct(delays, 100):.0f} ms "
               f"(goal p95 <= 1000 ms); -> map marker p50 {pct(marks, 50):.0f} ms p95 {pct(marks, 95):.0f} ms "
               f"({len(marks):,} markers seen; the wall keeps 300)")
     got = [c for c in creators if c in sse.created]
     delays = np.array([sse.created[c] * 1000 - audit.entries[c][1] for c in got])
     print(f"  SSE client with a wall's session (what the wall's EventSource is sent): {len(got):,} of "
-          f"{len(creators):,} creates, {sse.connects} connection(s); delay p50 {pct(delays, 50):.0f} ms, "
+          f"{len(creators):,} creates, {sse.connects} connection(s), {sse.messages:,} messages in {sse.events:,} events; "
+          f"delay p50 {pct(delays, 50):.0f} ms, "
           f"p95 {pct(delays, 95):.0f} ms, max {pct(delays, 100):.0f} ms")
     feed = np.array([live.created[c] * 1000 - audit.entries[c][1] for c in creators if c in live.created])
     print(f"  live channel subscriber (reference for the walls): delay p50 {pct(feed, 50):.0f} ms, "

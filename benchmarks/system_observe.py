@@ -6,8 +6,8 @@
 - LiveFeed subscribes to `gridwatch:live`: creates by id, and the other report actions (merge,
   situation phases) counted per incident, since those messages carry the incident's id only.
 - Walls: headless Chromium logged in as wall accounts on /wall; an init script wraps the page's
-  EventSource and records when each create message reached the page, and a MutationObserver when its
-  marker first appeared on the map.
+  EventSource and records when each create message reached the page (plain or inside a `batch` event),
+  and a MutationObserver, looking at added nodes only, when its marker first appeared on the map.
 """
 
 from __future__ import annotations
@@ -31,34 +31,55 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 # Runs before the wall's own scripts: its `new EventSource("/live")` gets ours, which also records.
 WALL_PROBE = """(() => {
   window.__gwCreate = {}; window.__gwMarker = {}; window.__gwRepeat = 0; window.__gwMessages = 0;
-  window.__gwLate = 0; window.__gwStopAt = 0;
+  window.__gwEvents = 0; window.__gwLate = 0; window.__gwStopAt = 0;
   const Native = window.EventSource;
+  const over = () => window.__gwStopAt && Date.now() > window.__gwStopAt;
+  const record = (m, now) => {
+    window.__gwMessages++;
+    if (m.type === 'incident' && m.action === 'create') {
+      if (m.id in window.__gwCreate) window.__gwRepeat++; else window.__gwCreate[m.id] = now;
+    }
+  };
   function Recording(url, opts) {
     const es = new Native(url, opts);
     let wallHandler = null;
     // The wall sets es.onmessage: kept here and called after recording, unless the run is over.
     Object.defineProperty(es, 'onmessage', {set(f) { wallHandler = f; }, get() { return wallHandler; }});
     es.addEventListener('message', (ev) => {
-      if (window.__gwStopAt && Date.now() > window.__gwStopAt) { window.__gwLate++; return; }
-      window.__gwMessages++;
-      if (ev.data.indexOf('"action":"create"') >= 0) {
-        const m = JSON.parse(ev.data);
-        if (m.type === 'incident') {
-          if (m.id in window.__gwCreate) window.__gwRepeat++; else window.__gwCreate[m.id] = Date.now();
-        }
-      }
+      if (over()) { window.__gwLate++; return; }
+      window.__gwEvents++;
+      if (ev.data.indexOf('"action":"create"') >= 0) record(JSON.parse(ev.data), Date.now());
+      else window.__gwMessages++;
       if (wallHandler) wallHandler.call(es, ev);
+    });
+    // Added before the wall's own listener, so it runs first; the wall's listener is left alone.
+    // One parse per batch (the wall parses it once more): what the page was sent, as one event.
+    es.addEventListener('batch', (ev) => {
+      if (over()) { window.__gwLate++; ev.stopImmediatePropagation(); return; }
+      window.__gwEvents++;
+      const now = Date.now();
+      for (const m of JSON.parse(ev.data)) record(m, now);
     });
     return es;
   }
   Recording.prototype = Native.prototype;
   Object.assign(Recording, {CONNECTING: 0, OPEN: 1, CLOSED: 2});
   window.EventSource = Recording;
-  const watch = () => new MutationObserver(() => {
-    if (window.__gwStopAt && Date.now() > window.__gwStopAt) return;
-    const now = Date.now();
-    for (const el of document.querySelectorAll('.gw-live-marker[data-id]'))
+  // Only the added nodes are looked at: a query of the whole page per mutation cost the wall's
+  // browser more than the markers did.
+  const seen = (el, now) => {
+    if (el.dataset && el.dataset.id && el.classList.contains('gw-live-marker')) {
       if (!(el.dataset.id in window.__gwMarker)) window.__gwMarker[el.dataset.id] = now;
+    }
+  };
+  const watch = () => new MutationObserver((mutations) => {
+    if (over()) return;
+    const now = Date.now();
+    for (const mu of mutations) for (const node of mu.addedNodes) {
+      if (node.nodeType !== 1) continue;
+      seen(node, now);
+      if (node.firstElementChild) for (const el of node.getElementsByClassName('gw-live-marker')) seen(el, now);
+    }
   }).observe(document.body, {childList: true, subtree: true});
   if (document.body) watch(); else document.addEventListener('DOMContentLoaded', watch);
 })();"""
@@ -150,7 +171,17 @@ class SseReader(threading.Thread):
         self.created: dict[str, float] = {}
         self.repeated = 0
         self.connects = 0
+        self.events = 0  # message and batch events
+        self.messages = 0
         self.stop = threading.Event()
+
+    def _record(self, m: dict, now: float) -> None:
+        if m.get("type") != "incident" or m.get("action") != "create":
+            return
+        if m["id"] in self.created:
+            self.repeated += 1
+        else:
+            self.created[m["id"]] = now
 
     def run(self) -> None:
         import requests
@@ -159,18 +190,32 @@ class SseReader(threading.Thread):
             try:
                 with requests.get(self.base + "/live", cookies=self.cookies, stream=True, timeout=(5, 30)) as r:
                     self.connects += 1
-                    for line in r.iter_lines():
+                    event = None
+                    # Big chunks: a batch event is one line of up to ~256 KB, and iter_lines joins its
+                    # chunks one by one (512-byte chunks cost quadratic copying). gunicorn sends the stream
+                    # chunked, so a chunk comes as soon as the server wrote it, never waiting to fill.
+                    for line in r.iter_lines(chunk_size=1 << 16):
                         if self.stop.is_set():
                             return
-                        if not line.startswith(b"data: ") or b'"action":"create"' not in line:
+                        if line.startswith(b"event: "):
+                            event = line[7:]
                             continue
-                        m = orjson.loads(line[6:])
-                        if m.get("type") != "incident":
+                        if not line.startswith(b"data: "):
+                            event = None  # a blank line ends the event
                             continue
-                        if m["id"] in self.created:
-                            self.repeated += 1
+                        if event not in (None, b"batch"):
+                            continue
+                        self.events += 1
+                        if event == b"batch":
+                            batch = orjson.loads(line[6:])
+                            self.messages += len(batch)
+                            now = time.time()
+                            for m in batch:
+                                self._record(m, now)
                         else:
-                            self.created[m["id"]] = time.time()
+                            self.messages += 1
+                            if b'"action":"create"' in line:
+                                self._record(orjson.loads(line[6:]), time.time())
             except Exception:  # noqa: BLE001 - a dropped stream is reconnected, as EventSource does
                 time.sleep(1.0)
 
@@ -225,7 +270,8 @@ class Walls:
         out = []
         for page in self.pages:
             out.append(page.evaluate("""() => ({created: window.__gwCreate, markers: window.__gwMarker,
-                repeated: window.__gwRepeat, messages: window.__gwMessages, late: window.__gwLate,
+                repeated: window.__gwRepeat, messages: window.__gwMessages, events: window.__gwEvents,
+                late: window.__gwLate,
                 state: (document.getElementById('wall-status') || {}).getAttribute
                        ? document.getElementById('wall-status').getAttribute('data-state') : null})"""))
         return out

@@ -4,6 +4,11 @@ Only what `parse_live` reads is relayed: a payload that is not a live message we
 the reason and dropped, so a buggy or newer producer can neither reach a browser nor stop the feed.
 A client too slow for the feed is not cut off: its queued messages are dropped and it gets a `resync`
 event, on which the page reloads its state from the server and goes on listening.
+
+Messages already waiting in a client's queue go out together as one `batch` event (a JSON list, in
+order); a message alone goes out as a plain message event, as it always did. Nothing waits to fill a
+batch: at a few messages a second each is sent at once, at 1,000 a second a browser gets some tens of
+events a second instead of 1,000 (an EventSource dispatch and a JSON parse each, issue 12).
 """
 
 from __future__ import annotations
@@ -29,6 +34,9 @@ RECHECK_S = 2.0  # how often an open stream asks whether its session and account
 # recheck period, so a lone stream still asks afresh at each of its rechecks.
 ACCOUNT_TTL_S = 0.9 * RECHECK_S
 CLIENT_QUEUE = 2000
+# One batch event at most: a page parses it in one go, and a slow link still gets beats between them.
+BATCH_MAX = 500
+BATCH_BYTES = 256 * 1024
 bp = flask.Blueprint("live", __name__)
 
 
@@ -207,15 +215,50 @@ def session_gone(app, sid: str | None, user: access.SessionUser) -> str | None:
     return None
 
 
+def _json(data) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(',', ':'))
+
+
 def _sse(event: str | None, data) -> str:
     head = f"event: {event}\n" if event else ""
-    return f"{head}data: {json.dumps(data, ensure_ascii=False, separators=(',', ':'))}\n\n"
+    return f"{head}data: {_json(data)}\n\n"
+
+
+def take_batch(q: queue.Queue, first: dict, shown) -> tuple[str | None, tuple | None]:
+    """The SSE text of `first` and of the messages queued behind it, and the non-message item that ended it.
+
+    Only what is already queued is taken (get_nowait): a batch never waits for more. `shown` turns a
+    queued message into the JSON this client gets, or None when it may not see it. A beat or resync
+    notice ends the batch and is handed back, to go out after it, so the order of events holds.
+    """
+    parts: list[str] = []
+    size = 0
+    item, held = first, None
+    while True:
+        text = shown(item)
+        if text is not None:
+            parts.append(text)
+            size += len(text)
+        if len(parts) >= BATCH_MAX or size >= BATCH_BYTES:
+            break
+        try:
+            kind, item = q.get_nowait()
+        except queue.Empty:
+            break
+        if kind != "msg":
+            held = (kind, item)
+            break
+    if not parts:
+        return None, held
+    if len(parts) == 1:
+        return f"data: {parts[0]}\n\n", held
+    return f"event: batch\ndata: [{','.join(parts)}]\n\n", held
 
 
 @bp.route("/live")
 @access.route_guard("/live")
 def live():
-    """Server-sent events: beats every second and each live message this user may see."""
+    """Server-sent events: beats every second and each live message this user may see, queued ones batched."""
     # The app itself, not the proxy: the stream below runs after the request context is gone.
     app = flask.current_app._get_current_object()
     hub: LiveHub = app.config["GRIDWATCH_HUB"]
@@ -225,8 +268,14 @@ def live():
     names = _matter_info(app)
     q = hub.subscribe()
 
+    def shown(item: dict) -> str | None:
+        # Enriched first: the scope check reads the family and the worker's area it adds.
+        msg = enrich(item, names, _worker_communities(app))
+        return _json(display.message(msg)) if access.live_visible(user, msg) else None
+
     def stream():
         checked = time.monotonic()
+        held = None  # a beat or notice that ended a batch, sent next
         try:
             yield "retry: 1000\n\n"
             yield _sse("hello", {"at": time.time(), "feed": hub.connected})
@@ -239,21 +288,23 @@ def live():
                         logger.warning("live stream of %s cut: %s", user.username, why)
                         yield _sse("ended", {"reason": why})
                         return
-                try:
-                    kind, item = q.get(timeout=RECHECK_S)
-                except queue.Empty:
-                    yield ": idle\n\n"  # lets the server notice a gone client
-                    continue
+                if held is not None:
+                    (kind, item), held = held, None
+                else:
+                    try:
+                        kind, item = q.get(timeout=RECHECK_S)
+                    except queue.Empty:
+                        yield ": idle\n\n"  # lets the server notice a gone client
+                        continue
                 if kind == "beat":
                     yield _sse("beat", {"at": item})
                 elif kind == "resync":
                     logger.info("live stream of %s fell behind: %s messages dropped, resync", user.username, item)
                     yield _sse("resync", {"at": time.time(), "dropped": item})
                 else:
-                    # Enriched first: the scope check reads the family and the worker's area it adds.
-                    msg = enrich(item, names, _worker_communities(app))
-                    if access.live_visible(user, msg):
-                        yield _sse(None, display.message(msg))
+                    text, held = take_batch(q, item, shown)
+                    if text is not None:
+                        yield text
         finally:
             hub.unsubscribe(q)
 

@@ -751,6 +751,7 @@ CREATE INDEX hotspot_cell_geom_idx ON public.hotspot_cell USING gist (geom);
 CREATE INDEX incident_created_idx ON public.incident USING btree (created_at);
 CREATE INDEX incident_due_idx ON public.incident USING btree (due_at) WHERE (status = ANY (ARRAY['dispatched'::text, 'accepted'::text, 'in_progress'::text, 'returned'::text]));
 CREATE INDEX incident_matter_created_idx ON public.incident USING btree (matter_code, created_at);
+CREATE INDEX incident_open_alarm_idx ON public.incident USING btree (created_at) WHERE ((priority = 1) AND (status <> ALL (ARRAY['closed'::text, 'cancelled'::text])));
 CREATE INDEX incident_open_base_grid_idx ON public.incident USING btree (base_grid_code) WHERE (status <> ALL (ARRAY['closed'::text, 'cancelled'::text]));
 CREATE INDEX incident_open_community_idx ON public.incident USING btree (community_code) WHERE (status <> ALL (ARRAY['closed'::text, 'cancelled'::text]));
 CREATE INDEX incident_open_geom_spgist_idx ON public.incident USING spgist (geom) WHERE (status = ANY (ARRAY['reported'::text, 'dispatched'::text, 'accepted'::text, 'in_progress'::text, 'returned'::text]));

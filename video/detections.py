@@ -79,7 +79,8 @@ def _pairwise_intersection(a, b) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     y1 = np.maximum(a[:, None, 1], b[None, :, 1])
     x2 = np.minimum(a[:, None, 2], b[None, :, 2])
     y2 = np.minimum(a[:, None, 3], b[None, :, 3])
-    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+    # np.maximum, not np.clip: the same numbers, and this runs ~20 times a busy frame (clip's overhead).
+    inter = np.maximum(x2 - x1, 0) * np.maximum(y2 - y1, 0)
     area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
     area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
     return inter, area_a, area_b

@@ -160,13 +160,19 @@ def write_clip(frames: list[np.ndarray], path: Path, fps: float) -> int:
         with av.open(str(tmp), "w", format="webm") as out:
             # libvpx's realtime mode at its fastest speed: about 2 ms a 640x360 frame against OpenCV's
             # 16 ms (its writer takes no encoder options); at 1.5 Mbit/s for 5 fps the picture stays sharp.
+            # static-thresh 300 leaves blocks that barely changed (a still street's sensor noise) as they
+            # were: a quarter less encoding, the moving people as sharp (busy synthetic streets, issue 14).
             stream = out.add_stream("libvpx", rate=Fraction(fps).limit_denominator(1000),
-                                    options={"deadline": "realtime", "cpu-used": "16", "threads": "1"})
+                                    options={"deadline": "realtime", "cpu-used": "16", "threads": "1",
+                                             "static-thresh": "300"})
             stream.width, stream.height, stream.pix_fmt, stream.bit_rate = w2, h2, "yuv420p", 1_500_000
             for f in frames:
                 if f.shape[:2] != (h2, w2):
                     f = cv2.resize(f, (w2, h2)) if f.shape[:2] != (h, w) else f[:h2, :w2]
-                out.mux(stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(f), format="bgr24")))
+                # OpenCV's BGR -> I420 (BT.601, video range, as libav's) costs 0.13 ms a 640x360 frame against
+                # 0.47 ms for libav's own conversion, and its chroma is closer (clips +3.7 dB PSNR, issue 14).
+                yuv = cv2.cvtColor(np.ascontiguousarray(f), cv2.COLOR_BGR2YUV_I420)
+                out.mux(stream.encode(av.VideoFrame.from_ndarray(yuv, format="yuv420p")))
                 n += 1
             out.mux(stream.encode())
         os.replace(tmp, path)

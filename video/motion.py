@@ -72,8 +72,11 @@ def _median(a: np.ndarray) -> float:
 
 def gain_between(reference: np.ndarray, current: np.ndarray) -> float:
     """Global gain that maps current's brightness onto reference's (ratio of medians, robust to objects)."""
-    ref = _median(reference)
-    cur = _median(current)
+    return gain_of_levels(_median(reference), _median(current))
+
+
+def gain_of_levels(ref: float, cur: float) -> float:
+    """gain_between() from the two pictures' median levels (a caller may keep last frame's)."""
     if cur < 4.0 or ref < 4.0:
         return 1.0
     # Auto-exposure swings stay within a factor of ~2; larger ratios are scene changes, not gain.
@@ -95,6 +98,7 @@ class MotionGate:
         self.min_pixels = min_pixels
         self._kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * dilate + 1, 2 * dilate + 1))
         self._prev: np.ndarray | None = None
+        self._prev_level = 0.0  # the previous frame's median: computed once, as that frame's own level
 
     def reset(self) -> None:
         """Forget the previous frame (after a cut, a reconnect or a camera move)."""
@@ -104,9 +108,11 @@ class MotionGate:
         """Compare frame with the previous one; return where it changed."""
         cur = cv2.GaussianBlur(small_grey(frame, self.size), (3, 3), 0).astype(np.float32)
         prev, self._prev = self._prev, cur
+        level, prev_level = _median(cur), self._prev_level
+        self._prev_level = level
         if prev is None:
             return Motion(False, np.zeros((0, 4), np.float32), 0.0, 1.0)
-        gain = gain_between(prev, cur)
+        gain = gain_of_levels(prev_level, level)
         diff = cv2.absdiff(cur * gain, prev)
         mask = (diff > self.threshold).astype(np.uint8)
         changed = int(mask.sum())

@@ -134,6 +134,23 @@ class VehicleTracks:
             return lo <= area <= hi
         return any(kind_by_area(area, z) == "vehicle" for z in inside)
 
+    def vehicle_sized(self, boxes: np.ndarray, areas: np.ndarray) -> np.ndarray:
+        """is_vehicle() for every blob (N,4 0-1 xyxy, N shares of the frame) at once: one zone test per
+        zone for all blobs, not one per blob and zone (the blobs of a busy street, every frame)."""
+        if self.calibration is not None or not len(boxes):
+            return np.array([self.is_vehicle(tuple(float(v) for v in b), float(a)) for b, a in zip(boxes, areas)],
+                            bool).reshape(-1)
+        areas = np.asarray(areas, np.float64)
+        lo, hi = DEFAULT_VEHICLE_AREA
+        in_any = np.zeros(len(boxes), bool)
+        sized = np.zeros(len(boxes), bool)
+        for pz, z in self.zones:
+            inside = pz.trigger(boxes)
+            in_any |= inside
+            # kind_by_area's "vehicle": within the zone's vehicle range (checked before its object range).
+            sized |= inside & (areas >= z.vehicle_range[0]) & (areas <= z.vehicle_range[1])
+        return np.where(in_any, sized, (areas >= lo) & (areas <= hi))
+
     def update(self, frame: np.ndarray, t: float, people: np.ndarray, detections: Detections | None = None,
                blobs: tuple[np.ndarray, np.ndarray] | None = None) -> list[tuple[int, tuple[float, float, float, float]]]:
         """(track id, 0-1 box) of the confirmed vehicles now.
@@ -148,9 +165,8 @@ class VehicleTracks:
             dets = detections.of(VEHICLE)
         else:
             boxes, areas = self.blobs.update(frame, t) if blobs is None else blobs
-            keep = [i for i in range(len(boxes))
-                    if self.is_vehicle(tuple(float(v) for v in boxes[i]), float(areas[i]))
-                    and not _is_person(boxes[i], people)]
+            sized = self.vehicle_sized(boxes, areas)
+            keep = [i for i in range(len(boxes)) if sized[i] and not _is_person(boxes[i], people)]
             boxes = boxes[keep]
             dets = Detections(boxes * scale, np.full(len(boxes), 0.6, np.float32), np.array([VEHICLE] * len(boxes)))
         self.tracker.update(dets, t)

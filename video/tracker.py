@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from video.appearance import Backdrop, appearance, hist_similarity, search, template_match
+from video.appearance import Backdrop, appearance, search, template_match
 from video.detections import Detections, box_cover, box_iou
 
 logger = logging.getLogger(__name__)
@@ -58,6 +58,17 @@ class Track:
 
 def _centre(boxes: np.ndarray) -> np.ndarray:
     return (boxes[..., :2] + boxes[..., 2:]) / 2
+
+
+def _hist_similarities(a: list, b: list) -> np.ndarray:
+    """(len(a), len(b)) hist_similarity of every pair, in one array operation (a busy frame has dozens)."""
+    out = np.full((len(a), len(b)), 0.5)
+    ia = [i for i, h in enumerate(a) if h is not None]
+    ib = [j for j, h in enumerate(b) if h is not None]
+    if ia and ib:
+        ha, hb = np.array([a[i] for i in ia]), np.array([b[j] for j in ib])
+        out[np.ix_(ia, ib)] = np.sqrt(ha[:, None, :] * hb[None, :, :]).sum(axis=2)
+    return out
 
 
 def _foot(box: np.ndarray) -> np.ndarray:
@@ -327,13 +338,13 @@ class Tracker:
                ) -> list[tuple[int, int]]:
         boxes = np.array([tr.box for tr in self.tracks], np.float32)
         iou = box_iou(boxes, dets.xyxy)
-        same = np.array([[tr.label == lab for lab in dets.label] for tr in self.tracks])
+        same = np.array([tr.label for tr in self.tracks], object)[:, None] == np.asarray(dets.label, object)[None, :]
         # A part of a tracked person (torso, head) is a sighting handled by _absorb, not the new box.
         height = np.array([tr.height for tr in self.tracks], np.float32)
         part = (box_cover(dets.xyxy, boxes).T >= self.nested) \
             & ((dets.xyxy[:, 3] - dets.xyxy[:, 1])[None, :] < self.part_height * height[:, None])
         iou = np.where(same & ~part, iou, 0.0)
-        app = np.array([[hist_similarity(tr.hist, a[1]) for a in det_app] for tr in self.tracks]).reshape(iou.shape)
+        app = _hist_similarities([tr.hist for tr in self.tracks], [a[1] for a in det_app])
         cands = [(-float(iou[i, j]) - 0.2 * float(app[i, j]), i, j) for i, j in zip(*np.nonzero(iou >= self.iou_match))]
         # Fast movers at low frame rates do not overlap themselves: fall back to centre distance, with a
         # gate that widens the longer a track has gone undetected (its prediction grows less certain).

@@ -448,6 +448,8 @@
     // New tasks arrive on the live feed; polling below covers a dropped stream.
     if (!F.es) {
       F.es = new EventSource("/live"); F.es.onmessage = function () { loadTasks(); };
+      // Messages that were waiting together on the server come as one `batch`: one reload for all.
+      F.es.addEventListener("batch", function () { loadTasks(); });
       // Messages were dropped for a slow link: reload the list, which is the whole state here.
       F.es.addEventListener("resync", function () { loadTasks(); });
     }

@@ -21,10 +21,10 @@
   // strip already show each alarm at once, and every resync redraws the clusters and the shading,
   // work the wall's browser and server then need for the live feed.
   var SYNC_MS = 1000, STORM_SYNC_MS = 3000, STORM_RATE = 5;
-  function countMessage() {
+  function countMessages(n) {
     // messages per second, decaying over about two seconds
     var now = Date.now(), dt = (now - (S.rateAt || now)) / 1000;
-    S.rate = (S.rate || 0) * Math.exp(-dt / 2) + 0.5; S.rateAt = now;
+    S.rate = (S.rate || 0) * Math.exp(-dt / 2) + 0.5 * n; S.rateAt = now;
   }
   function requestSync(delay) {
     if (S.syncTimer) return;
@@ -35,10 +35,11 @@
       setProps("wall-sync", {data: Date.now()});
     }, wait);
   }
-  // The server shares one snapshot per area, served until it is STALE_S (2 s) old while the next is
-  // built (pages/wall/snapshot.py): a resync soon after a message may get one read before that
-  // message's commit. One more resync TRAIL_MS after the last message of a burst, later than STALE_S,
-  // is sure to get a later read, so the wall never stays on a stale figure until the 30 s interval.
+  // The server shares one snapshot per area, kept about a second fresh while walls ask and served as it
+  // is while the next is built (pages/wall/snapshot.py): a resync soon after a message may get one read
+  // before that message's commit. One more resync TRAIL_MS after the last message of a burst, later
+  // than a refresh and a build, gets a later read, so the wall never stays on a stale figure until the
+  // 30 s interval (and figures older than 5 s are labelled and asked for again, assets/wall.js).
   var TRAIL_MS = 2500;
   function trailingSync() {
     clearTimeout(S.trailTimer);
@@ -62,14 +63,54 @@
       clearTimeout(S.syncTimer); S.syncTimer = null; S.lastSync = 0; requestSync(0);
       setProps("wall-analysis-sync", {data: Date.now()});
     });
-    es.onmessage = function (ev) {
-      S.lastBeat = Date.now();
-      try { handle(JSON.parse(ev.data)); } catch (e) { console.warn("gridwatch live:", e); }
-    };
+    // A lone message comes as a plain message event, messages that were waiting together on the
+    // server as one `batch` event (a JSON list, in order; dashboard/live.py): drawn once either way.
+    es.onmessage = function (ev) { receive(ev.data, false); };
+    es.addEventListener("batch", function (ev) { receive(ev.data, true); });
     es.onerror = function () { /* EventSource retries by itself; the watchdog covers the rest */ };
   }
   function isAlarm(m) { return m.priority === 1 && m.family === "crime" && m.action === "create"; }
-  function handle(m) {
+  function receive(data, many) {
+    S.lastBeat = Date.now();
+    var list;
+    try { list = JSON.parse(data); } catch (e) { console.warn("gridwatch live:", e); return; }
+    apply(many ? list : [list]);
+  }
+  // Each message only updates S and notes what to redraw; the redraws (markers, alarm strip, syncs)
+  // happen once per event, so 1,000 messages a second cost the page some tens of redraw requests.
+  function apply(list) {
+    var todo = {incidents: 0, sync: 0, alarms: [], analysis: false};
+    for (var i = 0; i < list.length; i++) {
+      try { handle(list[i], todo); } catch (e) { console.warn("gridwatch live:", e); }
+    }
+    if (todo.incidents) {
+      // Closed cases and those beyond the newest KEEP leave the markers; an id closed and opened
+      // again within the batch is listed once.
+      var seen = {};
+      S.order = S.order.filter(function (k) { return S.live[k] && !seen[k] && (seen[k] = true); });
+      if (S.order.length > KEEP) {
+        S.order.splice(0, S.order.length - KEEP).forEach(function (k) { delete S.live[k]; });
+      }
+      renderLive();
+      countMessages(todo.incidents);
+    }
+    if (todo.alarms.length) {
+      // newest first, a bounded list and a count: a storm of thousands stays a two-line strip
+      var at = new Date().toLocaleTimeString("zh-CN", {timeZone: "Asia/Shanghai", hour12: false}).slice(0, 5);
+      for (var j = Math.max(0, todo.alarms.length - 50); j < todo.alarms.length; j++) {  // older ones fall off below
+        var m = todo.alarms[j];
+        S.alarms.unshift({id: m.id, text: at + " " + (m.matter_name || m.matter_code)});
+      }
+      if (S.alarms.length > 50) S.alarms.length = 50;
+      S.alarmTotal = (S.alarmTotal || 0) + todo.alarms.length;
+      if (window.gridwatch.wall) window.gridwatch.wall.alarmArrived();
+      renderAlarm();
+    }
+    if (todo.sync) { requestSync(todo.sync); trailingSync(); }
+    // New analysis results or a warning's change: redraw the hot spots, warnings and ranking.
+    if (todo.analysis) setProps("wall-analysis-sync", {data: Date.now()});
+  }
+  function handle(m, todo) {
     if (m.type === "incident") {
       var id = m.id;
       if (m.status === "closed" || m.status === "cancelled") { delete S.live[id]; }
@@ -77,27 +118,13 @@
         if (!S.live[id]) S.order.push(id);
         S.live[id] = m;
       }
-      while (S.order.length > KEEP) delete S.live[S.order.shift()];
-      S.order = S.order.filter(function (k) { return S.live[k]; });
-      renderLive();
-      if (isAlarm(m)) {
-        // newest first, a bounded list and a count: a storm of thousands stays a two-line strip
-        var at = new Date().toLocaleTimeString("zh-CN", {timeZone: "Asia/Shanghai", hour12: false}).slice(0, 5);
-        S.alarms.unshift({id: id, text: at + " " + (m.matter_name || m.matter_code)});
-        if (S.alarms.length > 50) S.alarms.length = 50;
-        S.alarmTotal = (S.alarmTotal || 0) + 1;
-        if (window.gridwatch.wall) window.gridwatch.wall.alarmArrived();
-        renderAlarm();
-      }
-      countMessage();
-      requestSync(200);
-      trailingSync();
+      if (isAlarm(m)) todo.alarms.push(m);
+      todo.incidents++;
+      todo.sync = todo.sync ? Math.min(todo.sync, 200) : 200;
     } else if (m.type === "camera" || m.type === "worker" || m.type === "warning") {
-      requestSync(400);
-      trailingSync();
+      todo.sync = todo.sync ? Math.min(todo.sync, 400) : 400;
     } else if (m.type === "analysis" || m.type === "early_warning") {
-      // New analysis results or a warning's change: redraw the hot spots, warnings and ranking.
-      setProps("wall-analysis-sync", {data: Date.now()});
+      todo.analysis = true;
     }
   }
   // Batched per animation frame: whatever arrived since the last redraw is drawn in one, at the next

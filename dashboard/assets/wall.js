@@ -198,6 +198,34 @@
                            subGridStyle: subGridStyle,
                            livePoint: livePoint, alarmArrived: alarmArrived, setAlarms: setAlarms, show: show,
                            fit: fitAll, alarms: A};
+  // ---- the figures' age -------------------------------------------------------------------------
+  // The server paints a wall at once with the last snapshot of its area, however old, while it builds
+  // the next (pages/wall/snapshot.py): figures older than STALE_S come marked `stale`, and the wall
+  // asks again a second later (then less often, should builds fail) until younger ones came.
+  var AGE = {timer: null, tries: 0};
+  function age(data) {
+    var d = data || {};
+    clearTimeout(AGE.timer);
+    AGE.timer = null;
+    if (d.stale) {
+      AGE.tries += 1;
+      var wait = AGE.tries <= 5 ? 1000 : 5000;
+      AGE.timer = setTimeout(function () {
+        AGE.timer = null;
+        if (root() && window.dash_clientside.set_props) window.dash_clientside.set_props("wall-sync", {data: Date.now()});
+      }, wait);
+    } else {
+      AGE.tries = 0;
+    }
+    var r = root();
+    if (r && d.age != null) {
+      r.setAttribute("data-figures-age", String(d.age));
+      // when the figures shown were read, in this browser's clock (benchmarks/dashboard.py reads it)
+      r.setAttribute("data-figures-read", String(Math.round(Date.now() - d.age * 1000)));
+    }
+    return [d.text || "", !d.text];
+  }
+
   window.dash_clientside = window.dash_clientside || {};
-  window.dash_clientside.gridwatch_wall = {charts: charts};
+  window.dash_clientside.gridwatch_wall = {charts: charts, age: age};
 })();

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import re
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
-import uuid
 from pathlib import Path
 
-import psycopg
 import pytest
-import redis as redis_lib
-from psycopg import sql
 
 from tests.dashboard import griddata
+from tests.rig import cloned_db, flushed_redis_db
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVE = Path(__file__).resolve().parent / "serve.py"
@@ -45,7 +44,8 @@ class Server:
         """Start and wait until /healthz answers."""
         self.proc = subprocess.Popen([sys.executable, str(SERVE), self.db_url, self.redis_url, str(self.port),
                                       str(self.media), *(self.open311_rates or ())], cwd=ROOT)
-        deadline = time.monotonic() + 30
+        # 60 s, not 30: on a two-core box shared with other runs (load 20 and more) it took over 30 s.
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"dashboard server exited with {self.proc.returncode}")
@@ -55,7 +55,9 @@ class Server:
                         return self
             except OSError:
                 time.sleep(0.1)
-        raise RuntimeError("dashboard server did not start within 30 s")
+        # A server that never answered must not outlive the test run (it holds a database and a port).
+        self.stop()
+        raise RuntimeError("dashboard server did not start within 60 s")
 
     def stop(self) -> None:
         """Terminate the server process (this one only)."""
@@ -69,37 +71,57 @@ class Server:
         self.proc = None
 
 
+def cli_dashboard(db_url: str, redis_url: str, home: Path, port: int, *extra: str) -> subprocess.Popen:
+    """`gridwatch dashboard` (gunicorn) on `port` in a subprocess, its output piped as text."""
+    env = {**os.environ, "GRIDWATCH_DATABASE_URL": db_url, "GRIDWATCH_REDIS_URL": redis_url,
+           "GRIDWATCH_HOME": str(home), "GRIDWATCH_SESSION_IDLE_MINUTES": "60"}
+    return subprocess.Popen([sys.executable, "-m", "workers.cli", "dashboard", "--port", str(port), *extra],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def wait_cli_ready(proc: subprocess.Popen, ready, what: str, step: float, timeout: float = 60.0) -> None:
+    """Until ready() is true; a probe that cannot connect yet (OSError, requests' errors included) is
+    asked again. Fails with the process's output if it exits, and kills it if it never gets ready."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stdout.read()
+        try:
+            if ready():
+                return
+        except OSError:
+            pass  # not listening yet, or listening while its worker still builds the app
+        time.sleep(step)
+    proc.kill()
+    raise AssertionError(f"{what} within {timeout:.0f} s")
+
+
+def stop_cli(proc: subprocess.Popen) -> str:
+    """Terminate a `gridwatch dashboard` process (killed if it lingers); its output."""
+    proc.terminate()
+    try:
+        out, _ = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate(timeout=5)
+    return out
+
+
+def seeded_db(admin_url: str, template_db: str, prefix: str):
+    """Yield (URL, ids) of a database cloned from the migrated template and filled with the small test grid."""
+    with cloned_db(admin_url, template_db, prefix) as url:
+        yield url, griddata.seed(url)
+
+
 @pytest.fixture(scope="session")
 def dash_db(admin_url, template_db):
     """A database cloned from the migrated template and filled with the small test grid."""
-    name = f"gw_dash_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template_db)))
-    info = psycopg.conninfo.conninfo_to_dict(admin_url)
-    info["dbname"] = name
-    url = psycopg.conninfo.make_conninfo(**info)
-    ids = griddata.seed(url)
-    yield url, ids
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
-def flushed_redis_db(server_urls, db: int):
-    """Yield the URL of Redis database `db` on the test server, flushed before and after (for fixtures)."""
-    url = server_urls[1]
-    base = url.rsplit("/", 1)[0] if url.count("/") > 2 else url
-    test_url = f"{base}/{db}"
-    client = redis_lib.Redis.from_url(test_url)
-    client.flushdb()
-    yield test_url
-    client.flushdb()
-    client.close()
+    yield from seeded_db(admin_url, template_db, "gw_dash")
 
 
 @pytest.fixture(scope="session")
 def dash_redis(server_urls) -> str:
     """A Redis database of its own for the session, flushed before and after."""
-    yield from flushed_redis_db(server_urls, DASH_REDIS_DB)
+    yield from flushed_redis_db(server_urls[1], DASH_REDIS_DB)
 
 
 @pytest.fixture(scope="session")
@@ -116,15 +138,25 @@ def ids(dash_db) -> dict:
     return dash_db[1]
 
 
-def login(browser, server: Server, role: str, *, size=(1920, 1080), username: str | None = None):
-    """A new browser context logged in as the seeded account of `role`; returns (context, page)."""
+def login(browser, server: Server, role: str, *, size=(1920, 1080), username: str | None = None,
+          path: str = "/"):
+    """A new browser context logged in as the seeded account of `role`, its page opened at `path` (the
+    role's landing page by default); returns (context, page).
+
+    The form is posted by the context's own request client, which shares the page's cookies: drawing the
+    login page and then a landing page the test leaves at once cost a second or more per login under load.
+    Each call still gets a session of its own (a shared, saved one would carry a language switched or a
+    logout made by another test). The form itself is still filled in a browser by test_field.py and
+    test_reports_charts.py.
+    """
     ctx = browser.new_context(viewport={"width": size[0], "height": size[1]})
+    form = ctx.request.get(server.base + "/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text()).group(1)
+    r = ctx.request.post(server.base + "/login", max_redirects=0, form={
+        "username": username or griddata.ACCOUNTS[role][0], "password": griddata.PASSWORD, "csrf_token": token})
+    assert r.status == 303, f"login of {username or role} refused: {r.status} {r.text()[:200]}"
     page = ctx.new_page()
-    page.goto(server.base + "/login")
-    page.fill("#login-username", username or griddata.ACCOUNTS[role][0])
-    page.fill("#login-password", griddata.PASSWORD)
-    page.click("#login-submit")
-    page.wait_for_load_state("domcontentloaded")
+    page.goto(server.base + path, wait_until="domcontentloaded")
     return ctx, page
 
 

@@ -18,13 +18,13 @@ import psycopg
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 import redis as redis_lib
-from psycopg import sql
 
 from dashboard import access
 from dashboard.camera_live import STALE_S, state_of
 from geodata import camera_frames, users
 from tests.dashboard import griddata
-from tests.dashboard.conftest import ROOT, Server, flushed_redis_db
+from tests.dashboard.conftest import ROOT, Server, login, seeded_db
+from tests.rig import flushed_redis_db, wait_for
 from tests.video import clips
 from workers.camera import HEALTH_KEY
 
@@ -40,16 +40,7 @@ LIVE_WATCH_TTL_S = 3
 @pytest.fixture(scope="module")
 def live_db(admin_url, template_db):
     """The dashboard's small grid with a stream for CAM001 and CAM002 (a clip standing in for a camera)."""
-    name = f"gw_live_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template_db)))
-    info = psycopg.conninfo.conninfo_to_dict(admin_url)
-    info["dbname"] = name
-    url = psycopg.conninfo.make_conninfo(**info)
-    ids = griddata.seed(url)
-    yield url, ids
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    yield from seeded_db(admin_url, template_db, "gw_live")
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +53,7 @@ def clip(tmp_path_factory, live_db):
 
 @pytest.fixture(scope="module")
 def live_redis(server_urls) -> str:
-    yield from flushed_redis_db(server_urls, LIVE_REDIS_DB)
+    yield from flushed_redis_db(server_urls[1], LIVE_REDIS_DB)
 
 
 @pytest.fixture(scope="module")
@@ -94,16 +85,6 @@ def stop_worker(proc: subprocess.Popen) -> None:
             proc.wait(5)
 
 
-def wait_for(fn, timeout, step=0.1):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = fn()
-        if value:
-            return value
-        time.sleep(step)
-    return fn()
-
-
 def wait_running(redis_url, code) -> None:
     """Until the worker reads frames of `code` (its health hash names a last frame)."""
     client = redis_lib.Redis.from_url(redis_url)
@@ -123,15 +104,7 @@ def worker(live_db, live_redis, clip, tmp_path_factory):
 
 
 def browser_login(browser, server, username: str, path: str):
-    ctx = browser.new_context(viewport={"width": 1600, "height": 1000})
-    page = ctx.new_page()
-    page.goto(server.base + "/login")
-    page.fill("#login-username", username)
-    page.fill("#login-password", griddata.PASSWORD)
-    page.click("#login-submit")
-    page.wait_for_load_state("domcontentloaded")
-    page.goto(server.base + path)
-    return ctx, page
+    return login(browser, server, "", size=(1600, 1000), username=username, path=path)
 
 
 def http_login(browser, server, username: str | None):

@@ -67,8 +67,7 @@ def test_maintenance_edits_zones(browser, server, dash_db):
 
 @pytest.mark.browser
 def test_dispatcher_sees_cameras_read_only_zones(browser, server):
-    ctx, page = login(browser, server, "dispatcher", size=(1366, 768))
-    page.goto(server.base + "/cameras")
+    ctx, page = login(browser, server, "dispatcher", size=(1366, 768), path="/cameras")
     page.wait_for_selector("#cameras-list-table tbody tr", timeout=15_000)
     assert page.is_disabled("#cameras-zone-save")
     page.locator("#cameras-list-table tbody tr").filter(has_text="CAM000").click()
@@ -127,8 +126,7 @@ def _refresh_output(ctx, server) -> dict:
 
 @pytest.mark.browser
 def test_calibrated_camera_zones_are_drawn_on_the_map(browser, server, calibrated_cam002):
-    ctx, page = login(browser, server, "maintenance")
-    page.goto(server.base + "/cameras")
+    ctx, page = login(browser, server, "maintenance", path="/cameras")
     # Leaflet draws one zone, CAM002's gate: not its sky zone, nor the uncalibrated cameras' zones.
     page.wait_for_function("document.querySelectorAll('path.gw-camera-zone').length === 1", timeout=15_000)
     out = _refresh_output(ctx, server)

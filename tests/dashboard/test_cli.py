@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import stat
 import subprocess
-import sys
 import threading
-import time
 import uuid
 from datetime import datetime, timezone
 
@@ -22,7 +19,7 @@ from workers.cli import dashboard_cmd
 from geodata.bus import LiveIncident, publish_live
 from geodata.settings import Settings
 from tests.dashboard import griddata
-from tests.dashboard.conftest import ROOT, free_port
+from tests.dashboard.conftest import cli_dashboard, free_port, stop_cli, wait_cli_ready
 
 
 def _parse(argv):
@@ -104,31 +101,10 @@ def _serve_cli(dash_db, dash_redis, home, *extra, verify=True):
     """`gridwatch dashboard` in a subprocess on a free port; (process, base URL) once /healthz answers."""
     port = free_port()
     base = f"{'https' if '--tls-cert' in extra else 'http'}://127.0.0.1:{port}"
-    env = {**os.environ, "GRIDWATCH_DATABASE_URL": dash_db[0], "GRIDWATCH_REDIS_URL": dash_redis,
-           "GRIDWATCH_HOME": str(home), "GRIDWATCH_SESSION_IDLE_MINUTES": "60"}
-    proc = subprocess.Popen([sys.executable, "-m", "workers.cli", "dashboard", "--port", str(port), *extra],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, proc.stdout.read()
-        try:
-            if requests.get(base + "/healthz", timeout=2, verify=verify).status_code == 200:
-                return proc, base
-        except (requests.ConnectionError, requests.Timeout):
-            # Not listening yet, or listening while its worker still builds the app.
-            time.sleep(0.2)
-    proc.kill()
-    raise AssertionError("gridwatch dashboard did not answer within 60 s")
-
-
-def _stop(proc):
-    proc.terminate()
-    try:
-        out, _ = proc.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, _ = proc.communicate(timeout=5)
-    return out
+    proc = cli_dashboard(dash_db[0], dash_redis, home, port, *extra)
+    wait_cli_ready(proc, lambda: requests.get(base + "/healthz", timeout=2, verify=verify).status_code == 200,
+                   "gridwatch dashboard did not answer", step=0.2)
+    return proc, base
 
 
 def test_the_dashboard_command_serves_on_gunicorn_with_sessions_shared_by_its_workers(dash_db, dash_redis, tmp_path):
@@ -178,7 +154,7 @@ def test_the_dashboard_command_serves_on_gunicorn_with_sessions_shared_by_its_wo
         assert {requests.get(base + "/console", cookies=saved, allow_redirects=False, timeout=10).status_code
                 for _ in range(6)} == {303}
     finally:
-        out = _stop(proc)
+        out = stop_cli(proc)
     assert "development server" not in out
 
 
@@ -194,4 +170,4 @@ def test_the_dashboard_command_serves_https_for_tablets(dash_db, dash_redis, tmp
         # Served over TLS, the session cookie is marked Secure.
         assert "Secure" in r.headers["Set-Cookie"]
     finally:
-        _stop(proc)
+        stop_cli(proc)

@@ -226,8 +226,7 @@ def test_worker_column_names_the_worker_or_the_queue(browser, server, desk_cases
 
 @pytest.mark.browser
 def test_console_fits_1600x900_in_english(browser, server, desk_cases):
-    ctx, page = login(browser, server, "dispatcher", size=SIZE)
-    page.goto(server.base + "/lang/en?next=/console")
+    ctx, page = login(browser, server, "dispatcher", size=SIZE, path="/lang/en?next=/console")
     page.wait_for_selector("#console-verification-table tbody tr", timeout=WAIT)
     assert "Keys:" in page.inner_text("#console-keys")
     for n, tab in enumerate(("verification", "incidents", "workload", "grid", "analysis"), start=1):

@@ -10,12 +10,9 @@ so they queue in its backlog and reach each worker all at once the moment it sta
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import socket
 import subprocess
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
@@ -24,39 +21,18 @@ import requests
 
 from dashboard import sessions
 from tests.dashboard import griddata
-from tests.dashboard.conftest import ROOT, free_port
+from tests.dashboard.conftest import cli_dashboard, free_port, stop_cli, wait_cli_ready
 
 PARALLEL = 96  # three times a worker's 32 threads: both workers get a full house
 
 
-def _start(dash_db, dash_redis, home, port: int) -> subprocess.Popen:
-    env = {**os.environ, "GRIDWATCH_DATABASE_URL": dash_db[0], "GRIDWATCH_REDIS_URL": dash_redis,
-           "GRIDWATCH_HOME": str(home), "GRIDWATCH_SESSION_IDLE_MINUTES": "60"}
-    return subprocess.Popen([sys.executable, "-m", "workers.cli", "dashboard", "--port", str(port), "--workers", "2"],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-
 def _wait_listening(proc: subprocess.Popen, port: int) -> None:
     """Until gunicorn's master has bound the port (its workers may still be building the app)."""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, proc.stdout.read()
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.02)
-    raise AssertionError("gunicorn did not listen within 60 s")
+    def listening() -> bool:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
 
-
-def _stop(proc: subprocess.Popen) -> str:
-    proc.terminate()
-    try:
-        out, _ = proc.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, _ = proc.communicate(timeout=5)
-    return out
+    wait_cli_ready(proc, listening, "gunicorn did not listen", step=0.02)
 
 
 def _suites() -> list[str]:
@@ -93,7 +69,7 @@ def test_parallel_first_requests_to_fresh_gunicorn_workers_never_fail(dash_db, d
     first = ["/wall", "/_dash-layout", "/_dash-dependencies", "/login", "/healthz", *suites]
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    proc = _start(dash_db, dash_redis, tmp_path, port)
+    proc = cli_dashboard(dash_db[0], dash_redis, tmp_path, port, "--workers", "2")
     try:
         _wait_listening(proc, port)
 
@@ -104,7 +80,7 @@ def test_parallel_first_requests_to_fresh_gunicorn_workers_never_fail(dash_db, d
         with ThreadPoolExecutor(PARALLEL) as pool:
             got = list(pool.map(fire, [first[k % len(first)] for k in range(PARALLEL)]))
     finally:
-        out = _stop(proc)
+        out = stop_cli(proc)
     failed = [g for g in got if g[1] >= 500]
     assert not failed, (failed[:5], out[-3000:])
     # Every request answered as a warm server answers it: the session known, the scripts served.

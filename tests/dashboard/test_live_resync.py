@@ -26,9 +26,8 @@ def _requests_until(seen: list, timeout_s: float = 10) -> None:
 @pytest.mark.browser
 def test_the_wall_drops_its_live_markers_and_reloads_on_resync(browser, server, dash_redis):
     rds = redis_lib.Redis.from_url(dash_redis)
-    ctx, page = login(browser, server, "wall")
+    ctx, page = login(browser, server, "wall", path="/wall?layer=live")
     try:
-        page.goto(server.base + "/wall?layer=live")
         # Connected to /live (what this test is about); generous, as a loaded machine renders slowly.
         page.wait_for_selector("#wall-status[data-state=live]", timeout=40_000)
         marker = uuid.uuid4()

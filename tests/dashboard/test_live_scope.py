@@ -36,11 +36,12 @@ def _events(server, cookies, publish) -> list[dict]:
             if line.startswith("event:"):
                 event = line.split(":", 1)[1].strip()
             elif line.startswith("data:"):
-                if event is None:
-                    msg = json.loads(line[5:])
-                    got.append(msg)
-                    if msg.get("code") == SENTINEL:
-                        return got
+                if event in (None, "batch"):  # messages waiting together come as one `batch` list
+                    data = json.loads(line[5:])
+                    for msg in data if event == "batch" else [data]:
+                        got.append(msg)
+                        if msg.get("code") == SENTINEL:
+                            return got
                 event = None
     raise AssertionError("the stream ended before the sentinel")
 

@@ -27,8 +27,7 @@ def test_last_week_is_monday_to_sunday_in_cst():
 @pytest.mark.browser
 def test_reports_page_table_csv_and_print(browser, server):
     first, last = _period()
-    ctx, page = login(browser, server, "dispatcher")
-    page.goto(server.base + "/reports")
+    ctx, page = login(browser, server, "dispatcher", path="/reports")
     page.wait_for_function(PICKERS_READY, timeout=30_000)
     default = (page.input_value("#reports-from"), page.input_value("#reports-to"))
     set_period(page, first, last)

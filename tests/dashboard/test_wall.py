@@ -57,8 +57,7 @@ def test_wall_fills_the_screen_with_large_text(browser, server, size):
 
 @pytest.mark.browser
 def test_wall_in_english(browser, server):
-    ctx, page = login(browser, server, "wall")
-    page.goto(server.base + "/lang/en?next=/wall")
+    ctx, page = login(browser, server, "wall", path="/lang/en?next=/wall")
     _wait_loaded(page)
     assert "On-time closure" in page.inner_text("#wall-kpis")
     shot(page, "wall-en-1920x1080")

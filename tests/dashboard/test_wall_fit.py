@@ -53,8 +53,7 @@ def _wait_loaded(page):
 @pytest.mark.browser
 @pytest.mark.parametrize("size", [(1920, 1080), (3840, 2160)])
 def test_every_layer_of_the_wall_fits_without_scrolling_or_cutting(browser, server, size):
-    ctx, page = login(browser, server, "wall", size=size)
-    page.goto(server.base + "/wall")
+    ctx, page = login(browser, server, "wall", size=size, path="/wall")
     _wait_loaded(page)
     time.sleep(0.5)  # the lists are trimmed on the next animation frame after each render
     for layer in LAYERS:
@@ -71,8 +70,7 @@ def test_every_layer_of_the_wall_fits_without_scrolling_or_cutting(browser, serv
 
 @pytest.mark.browser
 def test_the_english_wall_fits_too(browser, server):
-    ctx, page = login(browser, server, "wall")
-    page.goto(server.base + "/lang/en?next=/wall")
+    ctx, page = login(browser, server, "wall", path="/lang/en?next=/wall")
     _wait_loaded(page)
     time.sleep(0.5)
     for layer in LAYERS:
@@ -84,8 +82,7 @@ def test_the_english_wall_fits_too(browser, server):
 
 @pytest.mark.browser
 def test_a_held_layer_stays_and_shows_only_its_own_legend(browser, server):
-    ctx, page = login(browser, server, "wall")
-    page.goto(server.base + "/wall?layer=cameras")
+    ctx, page = login(browser, server, "wall", path="/wall?layer=cameras")
     _wait_loaded(page)
     visible = page.eval_on_selector_all(".gw-wall-legend-box", "els => els.filter(e => e.offsetParent)"
                                         ".map(e => e.getAttribute('data-layer'))")

@@ -3,7 +3,9 @@ of walls, a digest per part, and a wall sent only the parts it does not have yet
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 import threading
 import time
 import uuid
@@ -21,6 +23,7 @@ from dashboard.access import SessionUser
 from dashboard.config import DashboardConfig
 from dashboard.data import TTLCache
 from dashboard.pages.wall import layers, shared, snapshot
+from geodata import wall_repo
 from tests.dashboard import griddata
 from tests.dashboard.conftest import login
 
@@ -245,7 +248,7 @@ def _app(db_url: str, redis_url: str) -> flask.Flask:
         GRIDWATCH_REDIS=redis_lib.Redis.from_url(redis_url), GRIDWATCH_CACHE=TTLCache(60.0))
     # Not kept warm after the test: its pool closes at the end.
     app.extensions["gridwatch_wall_shared"] = shared.SharedValues(
-        app.config["GRIDWATCH_REDIS"], fresh_s=snapshot.SNAPSHOT_TTL_S, stale_s=snapshot.STALE_S,
+        app.config["GRIDWATCH_REDIS"], fresh_s=snapshot.SNAPSHOT_TTL_S, stale_s=snapshot.SERVED_OLD_S,
         lock_s=snapshot.BUILD_LOCK_S, keep_warm_s=0.0)
     return app
 
@@ -269,3 +272,124 @@ def test_the_shared_snapshot_is_keyed_by_area_so_a_supervisor_sees_only_their_st
     finally:
         for app in apps:
             app.config["GRIDWATCH_POOL"].close()
+
+
+def test_an_old_value_is_served_at_once_with_its_age_while_the_next_is_built(redis_url):
+    # The first wall after a quiet spell (issue 13): the keep-warm threads have stopped, the last value
+    # is far older than fresh_s; the request gets it at once, with when it was built, and the next
+    # read finds the value the background build made meanwhile.
+    opts = {"fresh_s": 0.3, "stale_s": 3600.0, "lock_s": 5.0, "keep_warm_s": 0.5}
+    a = shared.SharedValues(redis_lib.Redis.from_url(redis_url), **opts)
+    b = shared.SharedValues(redis_lib.Redis.from_url(redis_url), **opts)
+    rds = redis_lib.Redis.from_url(redis_url)
+    # A key of its own: a keep-warm thread of an earlier test (still within its keep_warm_s) writes its own.
+    key = f"old-{uuid.uuid4().hex[:8]}"
+    old_at = time.time() - 600  # built ten minutes ago by some process, nobody asking since
+    rds.hset(key, mapping={"at": repr(old_at), "data": shared.encode({"n": 1})})
+    started, release, built = threading.Event(), threading.Event(), []
+
+    def build():
+        started.set()
+        assert release.wait(5)  # the queries, held until the old value has been served
+        built.append(threading.current_thread().name)
+        return {"n": 2}
+
+    t0 = time.monotonic()
+    value, at = b.get_at(key, build)
+    took = time.monotonic() - t0
+    assert value == {"n": 1} and at == old_at  # the old one, and how old it is
+    assert took < 0.5, took  # served without waiting for the build, which is still held
+    assert started.wait(5) and not built  # a build of the next one began, in the background
+    release.set()
+    deadline = time.monotonic() + 5
+    while a.get_at(key, build)[0] != {"n": 2} and time.monotonic() < deadline:
+        time.sleep(0.02)
+    value, at = a.get_at(key, build)  # another process reads what the background build wrote
+    assert value == {"n": 2} and at > old_at + 500
+    assert built and not any(n == threading.current_thread().name for n in built)  # never in the request
+    # Nothing at all (a new area): then, and only then, a request waits for the build.
+    value, at = a.get_at("other", lambda: {"n": 3})
+    assert value == {"n": 3} and time.time() - at < 5
+
+
+def test_an_old_snapshot_is_served_with_its_age_but_its_alarms_are_read_afresh(db_url, redis_url):
+    ids = griddata.seed(db_url)
+    apps = [_app(db_url, redis_url), _app(db_url, redis_url)]  # two processes
+    try:
+        with apps[0].app_context():
+            snap, age = snapshot.get_aged(WALL)
+            rows, total = snapshot.alarms(WALL)
+        assert age < snapshot.STALE_S and str(ids["alarm"]) in [r["id"] for r in rows]
+        # The record ages with no wall open: it was built ten minutes ago.
+        rds = redis_lib.Redis.from_url(redis_url)
+        key = next(k for k in rds.keys("gridwatch:wall:snapshot:*") if not k.endswith(b":lock"))
+        rds.hset(key, "at", repr(time.time() - 600))
+        # Meanwhile a case opens and the console acknowledges the alarm.
+        _add_open_case(db_url)
+        with psycopg.connect(db_url) as conn:
+            assert wall_repo.acknowledge_alarms(conn, [ids["alarm"]], "disp1", "dispatcher") == [str(ids["alarm"])]
+        with apps[1].app_context():
+            old, old_age = snapshot.get_aged(WALL)
+            fresh_rows, fresh_total = snapshot.alarms(WALL)
+        # the figures are the old ones, said to be old (the page labels them and asks again) ...
+        assert old == snap and 590 < old_age < 700
+        # ... but the strip is today's: an acknowledged alarm never blinks again on an old record
+        assert str(ids["alarm"]) not in [r["id"] for r in fresh_rows] and fresh_total == total - 1
+    finally:
+        for app in apps:
+            app.config["GRIDWATCH_POOL"].close()
+
+
+@pytest.mark.browser
+def test_a_wall_after_a_quiet_spell_paints_the_old_figures_labelled_then_the_new_ones(browser, server, dash_db):
+    # The record of sup2's street as a process left it a while ago: its open count (99,999) is not what
+    # the database holds now. The wall paints it at once, says how old it is, and then shows the build
+    # that request started in the background.
+    url = dash_db[0]
+    rds = redis_lib.Redis.from_url(server.redis_url)
+    key = f"gridwatch:wall:snapshot:{shared.db_tag(url)}:440310002:*:Asia/Shanghai"
+    last = rds.hget(key, "at")
+    if last is None:
+        at = time.time() - 3600  # nobody read this area yet: an hour old
+    else:
+        # A wall of this area was open before (a repeated run): wait until nobody keeps it warm any more,
+        # then put ours just after the last build, so the server's own copy is not newer than ours.
+        deadline = time.monotonic() + 60
+        while time.time() - float(rds.hget(key, "at")) < snapshot.KEEP_WARM_S + 2 * snapshot.AGE_SHOWN_S:
+            assert time.monotonic() < deadline, "the area is still kept warm: some wall of it is open"
+            time.sleep(0.5)
+        at = float(rds.hget(key, "at")) + 0.001
+    with psycopg.connect(url) as conn:
+        snap = snapshot.read(conn, SUPERVISOR, "Asia/Shanghai")
+        rows, total = wall_repo.alarms(conn, {"scope_street": "440310002", "scope_community": None})
+        open_now = snap.kpis["open"]
+    old = {**dataclasses.asdict(snap), "kpis": {**snap.kpis, "open": 99_999}, "alarms": rows, "alarms_total": total}
+    old["digests"] = {**snap.digests, "kpis": snapshot.digest(old["kpis"])}
+    rds.hset(key, mapping={"at": repr(at), "data": shared.encode(old)})
+    age = time.time() - at
+    ctx, page = login(browser, server, "supervisor", username=SUPERVISOR.username)
+    # Every (open count, age label) pair the page shows, from its first paint on: the new figures may
+    # land a few hundred ms after it, before a check after the load could see the old ones.
+    page.add_init_script("""window.__shown = []; new MutationObserver(() => {
+        const v = document.getElementById('wall-kpi-open-value'), a = document.getElementById('wall-figures-age');
+        if (!v || !a) return;
+        const now = [v.textContent, a.hidden ? '' : a.textContent], last = window.__shown[window.__shown.length - 1];
+        if (!last || last[0] !== now[0] || last[1] !== now[1]) window.__shown.push(now);
+    }).observe(document, {childList: true, subtree: true, characterData: true, attributes: true});""")
+    try:
+        began_ms = time.time() * 1000  # the browser runs on this machine: one clock
+        page.goto(server.base + "/wall")
+        page.wait_for_function(f"""() => document.getElementById('wall-kpi-open-value')
+            && document.getElementById('wall-kpi-open-value').textContent === '{open_now:,}'
+            && document.getElementById('wall-figures-age').hidden""", timeout=15_000)
+        shown = page.evaluate("window.__shown")
+        # the page came with the old figures and their age (the label is in Chinese by default) ...
+        first_open, first_label = shown[0]
+        shown_age = re.search(r"\d+", first_label)
+        assert first_open == "99,999" and shown_age and age - 1 <= int(shown_age[0]) < age + 60, (age, shown)
+        # ... then the new ones, and the label went
+        assert shown[-1] == [f"{open_now:,}", ""] and open_now != 99_999, shown
+        # read by the build the page's own first request started (none ran before it)
+        assert float(page.get_attribute("#wall-root", "data-figures-read")) >= began_ms - 100
+    finally:
+        ctx.close()

@@ -5,16 +5,14 @@ from __future__ import annotations
 import time
 import uuid
 
-import psycopg
 import pytest
 import redis as redis_lib
-from psycopg import sql
 
 from geodata import operations
-from geodata.db import connect
 from geodata.transitions import IncidentNotFound
 from grid.lifecycle import TransitionError
 from geodata.bus import LIVE_CHANNEL, parse_live
+from tests.rig import cloned_db, connected
 
 C1, C2 = "440310001001", "440310002001"
 SG1, SG2, SG_C2 = C1 + "01", C1 + "02", C2 + "01"
@@ -41,31 +39,20 @@ INSERT INTO app_user (username, password_hash, role, disabled) VALUES ('gone', '
 
 @pytest.fixture
 def conn(small_grid_url):
-    with connect(small_grid_url) as c:
-        with c.transaction():
-            c.execute(EXTRA_SQL)
+    with connected(small_grid_url, EXTRA_SQL) as c:
         yield c
 
 
 @pytest.fixture(scope="module")
 def shared_url(admin_url, small_grid_template):
     """One small grid for the refusal tables: each refusal must leave it unchanged, and says so."""
-    name = f"gw_ops_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name),
-                                                                     sql.Identifier(small_grid_template)))
-    url = psycopg.conninfo.make_conninfo(admin_url, dbname=name)
-    with connect(url) as c:
-        c.execute(EXTRA_SQL)
-        c.commit()
-    yield url
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    with cloned_db(admin_url, small_grid_template, "gw_ops", EXTRA_SQL) as url:
+        yield url
 
 
 @pytest.fixture
 def shared(shared_url):
-    with connect(shared_url) as c:
+    with connected(shared_url) as c:
         yield c
 
 

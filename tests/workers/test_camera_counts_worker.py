@@ -15,6 +15,7 @@ from geodata import camera_counts
 from geodata.bus import LIVE_CHANNEL, LiveCameraCounts, parse_live
 from geodata.bus.messages import LineCount, ZoneCount
 from grid.camera_matters import RULE_MATTERS
+from tests.rig import flushed_redis_db
 from video.config import parse_config
 from video.sources import Sample
 from video.synthetic import build
@@ -28,12 +29,7 @@ START = datetime.fromtimestamp(T0, timezone.utc)
 @pytest.fixture
 def redis_url(redis_url):
     """Database 12 of the test Redis: suites alongside flush 15, 13 and 11."""
-    url = redis_url.rsplit("/", 1)[0] + "/12"
-    client = redis_lib.Redis.from_url(url)
-    client.flushdb()
-    yield url
-    client.flushdb()
-    client.close()
+    yield from flushed_redis_db(redis_url, 12)
 
 
 @pytest.fixture

@@ -193,6 +193,31 @@ def dead(client):
     return [(json.loads(f[b"data"]), f[b"reason"].decode()) for _, f in client.xrange(DEAD_STREAM)]
 
 
+def rechecks_sent(client) -> dict[str, RecheckMessage]:
+    """The last recheck message on the incident stream per camera."""
+    out = {}
+    for _, fields in client.xrange(INCIDENT_STREAM):
+        m = parse_stream(fields[b"data"])
+        if isinstance(m, RecheckMessage):
+            out[m.camera] = m
+    return out
+
+
+def rechecks_of(worker: CameraWorker, client, n: int, timeout_s: float = 60.0) -> dict[str, RecheckMessage]:
+    """Run `worker` in a thread until `n` cameras have a recheck message or `timeout_s` passed, stop it;
+    the messages by camera."""
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    try:
+        end = time.monotonic() + timeout_s
+        while time.monotonic() < end and len(rechecks_sent(client)) < n:
+            time.sleep(0.3)
+    finally:
+        worker.stopping = True
+        thread.join(20.0)
+    return rechecks_sent(client)
+
+
 def test_present_reopens_the_case_as_system_camera_once(small_grid_url, redis_url, client, key):
     case, resolution = resolved_case(small_grid_url, redis_url, client)
     with db.connect(small_grid_url) as conn:
@@ -301,24 +326,7 @@ def test_a_camera_worker_rechecks_resolved_cases_on_its_cameras(small_grid_url, 
     config = CameraWorkerConfig(lease_s=3.0, reload_s=0.5, recheck=SETTINGS,
                                 only=frozenset({"PS-CAM-0001", "PS-CAM-0002", "PS-CAM-0003"}))
     worker = CameraWorker(small_grid_url, redis_url, media, config, worker_id="R1")
-    thread = threading.Thread(target=worker.run, daemon=True)
-    thread.start()
-
-    def sent() -> dict[str, RecheckMessage]:
-        out = {}
-        for _, fields in client.xrange(INCIDENT_STREAM):
-            m = parse_stream(fields[b"data"])
-            if isinstance(m, RecheckMessage):
-                out[m.camera] = m
-        return out
-    try:
-        end = time.monotonic() + 60.0
-        while time.monotonic() < end and len(sent()) < 4:
-            time.sleep(0.3)
-    finally:
-        worker.stopping = True
-        thread.join(20.0)
-    got = sent()
+    got = rechecks_of(worker, client, 4)
     assert set(got) == set(cams), got
     assert got["PS-CAM-0001"].result is RecheckResult.PRESENT, got["PS-CAM-0001"]
     assert got["PS-CAM-0002"].result is RecheckResult.GONE, got["PS-CAM-0002"]

@@ -9,8 +9,6 @@ Real PostGIS, real Redis, a real CameraWorker taking over a lease from a worker 
 from __future__ import annotations
 
 import json
-import threading
-import time
 import uuid
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -22,12 +20,11 @@ import pytest
 import redis as redis_lib
 
 from geodata import db
-from geodata.bus import INCIDENT_STREAM
-from geodata.bus.messages import RecheckMessage, RecheckResult, parse_stream
+from geodata.bus.messages import RecheckResult
 from geodata.transitions import apply_transition
 from grid.lifecycle import Role
 from tests.video.clips import encode_h264
-from tests.workers.test_camera_recheck import SETTINGS, dead, rows
+from tests.workers.test_camera_recheck import SETTINGS, dead, rechecks_of, rows
 from tests.workers.test_ingest import camera_msg, push, run_worker
 from video.config import parse_config
 from video.media import snapshot_jpeg
@@ -117,24 +114,7 @@ def test_a_lease_move_with_the_object_still_in_view_does_not_say_gone(small_grid
     config = CameraWorkerConfig(lease_s=3.0, reload_s=0.5, recheck=replace(SETTINGS, deadline_s=60.0),
                                 only=frozenset(cams))
     worker = CameraWorker(small_grid_url, redis_url, media, config, worker_id="W-new")
-    thread = threading.Thread(target=worker.run, daemon=True)
-    thread.start()
-
-    def sent() -> dict[str, RecheckMessage]:
-        out = {}
-        for _, fields in client.xrange(INCIDENT_STREAM):
-            m = parse_stream(fields[b"data"])
-            if isinstance(m, RecheckMessage):
-                out[m.camera] = m
-        return out
-    try:
-        end = time.monotonic() + 60.0
-        while time.monotonic() < end and len(sent()) < len(cams):
-            time.sleep(0.3)
-    finally:
-        worker.stopping = True
-        thread.join(20.0)
-    got = sent()
+    got = rechecks_of(worker, client, len(cams))
     assert set(got) == set(cams), got
     # The bag still stands there: the snapshot says so although the new runner's model learnt it as scene.
     bag = got["PS-CAM-0001"]

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-import psycopg
 import pytest
-from psycopg import sql
 
 from geodata import api_keys
-from geodata.db import connect
+from tests.rig import cloned_db, connected
 from workers.cli import main
 
 C1 = "440310001001"
@@ -29,33 +27,22 @@ INSERT INTO app_user (username, password_hash, role, scope_code, worker_code) VA
 def db(small_grid_url, redis_url, monkeypatch):
     monkeypatch.setenv("GRIDWATCH_DATABASE_URL", small_grid_url)
     monkeypatch.setenv("GRIDWATCH_REDIS_URL", redis_url)
-    with connect(small_grid_url) as conn:
-        with conn.transaction():
-            conn.execute(USERS_SQL)
+    with connected(small_grid_url, USERS_SQL) as conn:
         yield conn
 
 
 @pytest.fixture(scope="module")
 def shared_url(admin_url, small_grid_template):
     """One small grid for refusals, which must leave it unchanged (each test checks its own)."""
-    name = f"gw_cli_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name),
-                                                                     sql.Identifier(small_grid_template)))
-    url = psycopg.conninfo.make_conninfo(admin_url, dbname=name)
-    with connect(url) as c:
-        c.execute(USERS_SQL)
-        c.commit()
-    yield url
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    with cloned_db(admin_url, small_grid_template, "gw_cli", USERS_SQL) as url:
+        yield url
 
 
 @pytest.fixture
 def shared(shared_url, redis_url, monkeypatch):
     monkeypatch.setenv("GRIDWATCH_DATABASE_URL", shared_url)
     monkeypatch.setenv("GRIDWATCH_REDIS_URL", redis_url)
-    with connect(shared_url) as conn:
+    with connected(shared_url) as conn:
         yield conn
 
 

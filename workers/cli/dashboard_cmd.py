@@ -43,9 +43,13 @@ class DashboardServer(BaseApplication):
     def load(self):
         """Build the app in the worker, after the fork: Dash and the pools are per process."""
         from dashboard.app import create_app
+        from dashboard.pages.wall import snapshot
 
         # Set up completely here, before gunicorn lets this worker accept (dashboard.app.warm).
-        return create_app(self.dashboard_config, dev_tools=self.debug).server
+        server = create_app(self.dashboard_config, dev_tools=self.debug).server
+        # The first wall after a start finds the district's figures ready (one worker builds, under a lock).
+        snapshot.prebuild(server)
+        return server
 
 
 def _close_app(server, worker) -> None:

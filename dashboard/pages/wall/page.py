@@ -120,6 +120,7 @@ def layout(user, lang, layer=None, **_query):
         dcc.Store(id="wall-sent", data=sent),
         dcc.Store(id="wall-alarms", data=view["alarms"]),
         dcc.Store(id="wall-alarm-count", data=0),
+        dcc.Store(id="wall-age", data=view["age"]),
         dcc.Store(id="wall-charts", data=None),
         dcc.Interval(id="wall-interval", interval=30_000),
         dcc.Interval(id="wall-alarm-interval", interval=5_000),
@@ -132,6 +133,8 @@ def layout(user, lang, layer=None, **_query):
             html.Div(names[held or "live"], id="wall-layer-name", className="gw-wall-layer-name"),
             html.Div(id="wall-clock", className="gw-wall-clock"),
             html.Div(t("wall.live_ok", lang), id="wall-status", className="gw-wall-status"),
+            html.Div(view["age"]["text"], id="wall-figures-age", className="gw-wall-age",
+                     hidden=not view["age"]["text"]),
             html.Button(t("wall.sound_on", lang), id="wall-sound", className="gw-wall-sound", hidden=True),
         ], className="gw-wall-head"),
         html.Aside([
@@ -182,18 +185,26 @@ def _alarm_store(rows: list[dict], total: int, lang: str, tz: str) -> dict:
         for a in rows]}
 
 
+def _age_store(age: float, lang: str) -> dict:
+    """How old the wall's figures are, whether to ask again (older than STALE_S), and the label shown."""
+    return {"age": round(age, 1), "stale": age > snapshot.STALE_S,
+            "text": t("wall.stale", lang, n=round(age)) if age > snapshot.AGE_SHOWN_S else ""}
+
+
 def _view(user, lang: str, sent: dict) -> tuple[dict, dict]:
     """The wall's parts from the shared snapshot of the user's area, leaving out those whose digest
     `sent` (what this browser was last sent) already holds; and the digests of everything now."""
     cfg, disp = context.cfg(), context.display()
-    snap = snapshot.get(user)
+    snap, age = snapshot.get_aged(user)
     shapes, shapes_digest = _sub_grid_shapes(user)
     alarms, total = snapshot.alarms(user)
     now = {p: f"{lang}:{snap.digests[p]}" for p in snapshot.PARTS}
     now["shapes"], now["counts"] = shapes_digest, f"{shapes_digest}:{snap.digests['counts']}"
     new = {p for p in now if sent.get(p) != now[p]}
-    # The alarm strip always comes: an acknowledgement on the console must reach it.
-    view: dict = {"alarms": _alarm_store(alarms, total, lang, cfg.timezone)}
+    # The alarm strip always comes: an acknowledgement on the console must reach it. So does the age:
+    # figures older than STALE_S (the first wall after a quiet spell) are labelled, and the wall asks
+    # again (assets/wall.js) until the build under way has landed.
+    view: dict = {"alarms": _alarm_store(alarms, total, lang, cfg.timezone), "age": _age_store(age, lang)}
     if "shapes" in new:
         view["shapes"] = shapes
     if "kpis" in new:
@@ -236,7 +247,7 @@ def _view(user, lang: str, sent: dict) -> tuple[dict, dict]:
     Output("wall-subgrids", "data"), Output("wall-subgrids", "hideout"), Output("wall-clusters", "data"),
     Output("wall-cameras", "data"), Output("wall-workers", "data"), Output("wall-alarms", "data"),
     Output("wall-camera-legend", "children"), Output("wall-worker-legend", "children"),
-    Output("wall-sent", "data"),
+    Output("wall-age", "data"), Output("wall-sent", "data"),
     Input("wall-sync", "data"), Input("wall-interval", "n_intervals"), State("wall-sent", "data"),
     # The page came with its first paint; the live feed asks for a resync as soon as it connects.
     prevent_initial_call=True,
@@ -250,7 +261,7 @@ def wall_refresh(_sync, _tick, sent):
     kpis = [*view["kpis"], "gw-kpi gw-kpi-alert" if view["overdue_alert"] else "gw-kpi"] if "kpis" in view \
         else [nu] * 6
     return (*kpis, *(view.get(k, nu) for k in ("ticker", "ranking", "shapes", "counts", "clusters", "cameras",
-                                               "workers", "alarms", "camera_legend", "worker_legend")),
+                                               "workers", "alarms", "camera_legend", "worker_legend", "age")),
             now if now != sent else nu)
 
 
@@ -342,6 +353,14 @@ dash.clientside_callback(
     dash.ClientsideFunction(namespace="gridwatch", function_name="wallAlarms"),
     Output("wall-alarm-count", "data"),
     Input("wall-alarms", "data"),
+)
+
+# Labels old figures and asks for a resync until younger ones came (pages/wall/snapshot.py serves the
+# last snapshot at once, however old, while the next is built).
+dash.clientside_callback(
+    dash.ClientsideFunction(namespace="gridwatch_wall", function_name="age"),
+    Output("wall-figures-age", "children"), Output("wall-figures-age", "hidden"),
+    Input("wall-age", "data"),
 )
 
 dash.clientside_callback(
