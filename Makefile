@@ -10,8 +10,12 @@ demo: setup services
 	$(BIN)/gridwatch seed demo
 	$(BIN)/gridwatch demo $(DEMO_ARGS)
 
+# Two test processes, one a core on CI's machine: about half the run is waiting (servers, browsers,
+# streams), so two cut it by a third. A whole test file runs in one process (its fixtures built once).
+TEST_WORKERS ?= 2
+
 test: setup services
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 setup: system-deps venv
 

@@ -34,6 +34,7 @@ RECHECK_S = 2.0  # how often an open stream asks whether its session and account
 # recheck period, so a lone stream still asks afresh at each of its rechecks.
 ACCOUNT_TTL_S = 0.9 * RECHECK_S
 CLIENT_QUEUE = 2000
+SUBSCRIBE_WAIT_S = 2.0  # how long a new stream waits for the reader's subscription (Redis down: no longer)
 # One batch event at most: a page parses it in one go, and a slow link still gets beats between them.
 BATCH_MAX = 500
 BATCH_BYTES = 256 * 1024
@@ -51,6 +52,7 @@ class LiveHub:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        self._subscribed = threading.Event()  # Redis has confirmed the reader's SUBSCRIBE
 
     def subscribe(self) -> queue.Queue:
         """A new queue receiving ("msg", dict) and ("beat", ts) items; starts the reader lazily."""
@@ -62,6 +64,9 @@ class LiveHub:
                 self._stop.clear()
                 self._thread = threading.Thread(target=self._run, name="gridwatch-live", daemon=True)
                 self._thread.start()
+        # The first stream after a start waits (briefly) for Redis to confirm the subscription: a page
+        # shown "live" must not miss what is published a moment later, and pub/sub keeps nothing.
+        self._subscribed.wait(SUBSCRIBE_WAIT_S)
         return q
 
     def unsubscribe(self, q: queue.Queue) -> None:
@@ -113,15 +118,17 @@ class LiveHub:
             client = None
             try:
                 client = redis.Redis.from_url(self.redis_url, socket_timeout=5, socket_connect_timeout=3)
-                ps = client.pubsub(ignore_subscribe_messages=True)
+                ps = client.pubsub()
                 ps.subscribe(self.channel)
-                self.connected = True
-                logger.info("live feed subscribed to %s", self.channel)
                 last_beat = 0.0
                 while not self._stop.is_set():
                     m = ps.get_message(timeout=BEAT_S / 2)
                     if m and m.get("type") == "message":
                         self._relay(m["data"])
+                    elif m and m.get("type") == "subscribe":
+                        self.connected = True
+                        self._subscribed.set()
+                        logger.info("live feed subscribed to %s", self.channel)
                     now = time.time()
                     if now - last_beat >= BEAT_S:
                         # Beats come from this loop only, so a dead Redis stops them and the wall notices.
@@ -131,11 +138,13 @@ class LiveHub:
                 if self.connected:
                     logger.warning("live feed lost: %s", exc)
                 self.connected = False
+                self._subscribed.clear()
                 self._stop.wait(1.0)
             finally:
                 if client is not None:
                     client.close()
         self.connected = False
+        self._subscribed.clear()
 
 
 def _matter_info(app) -> dict[str, dict]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -18,6 +19,7 @@ from psycopg import sql
 
 from geodata import migrate
 from geodata.settings import Settings
+from tests.rig import own_redis
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 
@@ -45,8 +47,17 @@ def _with_dbname(url: str, name: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def server_urls() -> tuple[str, str]:
-    return _server_urls()
+def server_urls(tmp_path_factory) -> Iterator[tuple[str, str]]:
+    db, rd = _server_urls()
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker or worker == "gw0":
+        yield db, rd
+        return
+    # Tests of a package share fixed Redis database numbers (15, 11, 12...): with tests run in
+    # parallel (pytest -n), every other worker gets a Redis server of its own. PostgreSQL needs no such
+    # thing: every test database has a random name.
+    with own_redis(tmp_path_factory.mktemp(f"redis-{worker}")) as url:
+        yield db, url
 
 
 @pytest.fixture(scope="session")
@@ -209,3 +220,18 @@ def browser():
         b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Give each item a node id of its own. schemathesis's operations of one test share their function's
+    id; pytest-xdist hands out tests by id, and ran one operation of each such test in parallel runs."""
+    seen: dict[str, int] = {}
+    for item in items:
+        seen[item.nodeid] = seen.get(item.nodeid, 0) + 1
+    for item in items:
+        if seen[item.nodeid] > 1 and item.name.endswith("]") and "[" not in item.nodeid:
+            params = item.name.split("[", 1)[1][:-1]
+            if hasattr(item, "_id"):  # pytest 9 keeps the id structured
+                item._id = item._id.with_params(params)
+            else:
+                item._nodeid = f"{item._nodeid}[{params}]"

@@ -3,9 +3,12 @@ database, waiting until something holds. Plain functions, so fixtures of any sco
 
 from __future__ import annotations
 
+import socket
+import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from contextlib import contextmanager
 from typing import TypeVar
 
@@ -66,3 +69,30 @@ def wait_for(fn: Callable[[], T], timeout: float, step: float = 0.1) -> T:
             return value
         time.sleep(step)
     return fn()
+
+
+@contextmanager
+def own_redis(workdir: Path) -> Iterator[str]:
+    """The URL of a throw-away redis-server (no persistence) run in `workdir`, stopped on exit."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(workdir),
+                             "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        client = redis_lib.Redis.from_url(url)
+        if not wait_for(lambda: _pong(client), 20, 0.05):
+            raise RuntimeError(f"redis-server on port {port} did not answer")
+        client.close()
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def _pong(client) -> bool:
+    try:
+        return bool(client.ping())
+    except redis_lib.ConnectionError:
+        return False

@@ -130,9 +130,24 @@
     var badge = $("field-new");
     if (fresh.length) { badge.hidden = false; badge.textContent = tr("field.new_task") + " " + fresh.length; beep(); }
   }
+  // Live events come in bursts (a storm sends hundreds a second, each a reason to reload): one reload
+  // at a time, at most one more queued behind it, and at least TASKS_GAP_MS between their starts.
+  var TASKS_GAP_MS = 1000;
+  function wantTasks() {
+    if (F.tasksBusy) { F.tasksAgain = true; return; }
+    F.tasksBusy = true;
+    setTimeout(function () {
+      F.tasksAt = Date.now();
+      var done = function () {
+        F.tasksBusy = false;
+        if (F.tasksAgain) { F.tasksAgain = false; wantTasks(); }
+      };
+      Promise.resolve(loadTasks()).then(done, done);
+    }, Math.max(0, (F.tasksAt || 0) + TASKS_GAP_MS - Date.now()));
+  }
   function loadTasks() {
     if (!$("field-root")) return;
-    fetch("/field/api/tasks", {credentials: "same-origin"}).then(function (r) { return r.json(); })
+    return fetch("/field/api/tasks", {credentials: "same-origin"}).then(function (r) { return r.json(); })
       .then(function (j) {
         if (!j.ok) return;
         localStorage.setItem("gridwatch.field.tasks", JSON.stringify(j.tasks));
@@ -447,11 +462,11 @@
     showPending(); loadTasks(); flush();
     // New tasks arrive on the live feed; polling below covers a dropped stream.
     if (!F.es) {
-      F.es = new EventSource("/live"); F.es.onmessage = function () { loadTasks(); };
+      F.es = new EventSource("/live"); F.es.onmessage = function () { wantTasks(); };
       // Messages that were waiting together on the server come as one `batch`: one reload for all.
-      F.es.addEventListener("batch", function () { loadTasks(); });
+      F.es.addEventListener("batch", function () { wantTasks(); });
       // Messages were dropped for a slow link: reload the list, which is the whole state here.
-      F.es.addEventListener("resync", function () { loadTasks(); });
+      F.es.addEventListener("resync", function () { wantTasks(); });
     }
   }
   window.addEventListener("online", function () { $("field-net") && ($("field-net").textContent = ""); flush(); });

@@ -9,10 +9,12 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
+from geodata.bus import LiveIncident
 from tests.dashboard import griddata
 from tests.rig import cloned_db, flushed_redis_db
 
@@ -158,6 +160,25 @@ def login(browser, server: Server, role: str, *, size=(1920, 1080), username: st
     page = ctx.new_page()
     page.goto(server.base + path, wait_until="domcontentloaded")
     return ctx, page
+
+
+def live_wall(browser, server: Server):
+    """A wall logged in on its live layer and connected to /live; returns (context, page). Generous: a
+    loaded machine renders slowly."""
+    ctx, page = login(browser, server, "wall", path="/wall?layer=live")
+    try:
+        page.wait_for_selector("#wall-status[data-state=live]", timeout=40_000)
+    except BaseException:
+        ctx.close()
+        raise
+    return ctx, page
+
+
+def live_create(incident_id, lon: float, lat: float = 22.71) -> LiveIncident:
+    """A live `create` of an open fire-exit case in 六和社区's street, as ingest publishes it."""
+    return LiveIncident(at=datetime.now(timezone.utc), id=incident_id, action="create", status="reported",
+                        matter_code="hazard_fire_exit", priority=2, lon=lon, lat=lat,
+                        community_code="440310001002", street_code="440310001")
 
 
 def shot(page, name: str) -> Path:

@@ -311,3 +311,27 @@ def test_nearby_cases_are_only_those_the_worker_may_see(browser, server, dash_db
     bad = ctx.request.get(server.base + "/field/api/nearby?matter=hazard_fire_exit&lon=x&lat=1")
     assert bad.status == 400
     ctx.close()
+
+
+def test_a_burst_of_live_events_reloads_the_task_list_a_few_times_not_once_each(browser, server):
+    """A storm publishes hundreds of messages a second and each is a reason to reload the list: the
+    tablet reloads once at a time, queues one more, and waits a second between reloads."""
+    ctx, page = login(browser, server, "grid_worker", size=(1280, 800))
+    try:
+        page.wait_for_selector("#field-root #field-send", timeout=15_000)
+        page.wait_for_function("window.gridwatch.field.es && window.gridwatch.field.es.readyState === 1",
+                               timeout=15_000)
+        page.wait_for_timeout(1200)  # the reload of the page's start is done and a gap has passed
+        asked: list[float] = []
+        page.on("request", lambda r: asked.append(time.monotonic()) if "/field/api/tasks" in r.url else None)
+        t0 = time.monotonic()
+        page.evaluate("""() => { const es = window.gridwatch.field.es;
+          for (let i = 0; i < 300; i++) es.dispatchEvent(new MessageEvent(i % 3 ? 'message' : 'batch', {data: '{}'})); }""")
+        page.wait_for_timeout(3500)
+        # The first at once, the queued one a second later; nothing else asked meanwhile.
+        assert 1 <= len(asked) <= 3 and asked[0] - t0 < 1.0, [round(a - t0, 2) for a in asked]
+        assert all(b - a >= 0.9 for a, b in zip(asked, asked[1:])), [round(a - t0, 2) for a in asked]
+        # And the list still comes: the last reload drew it.
+        assert page.locator("#field-tasks .gw-task").count() >= 1
+    finally:
+        ctx.close()

@@ -14,8 +14,8 @@ import redis as redis_lib
 import requests
 
 from dashboard.live import BATCH_BYTES, BATCH_MAX, CLIENT_QUEUE, take_batch
-from geodata.bus import LiveCamera, LiveEarlyWarning, LiveGridWorker, LiveIncident, publish_live
-from tests.dashboard.conftest import login
+from geodata.bus import LiveCamera, LiveEarlyWarning, LiveGridWorker, publish_live
+from tests.dashboard.conftest import live_create, live_wall
 from tests.dashboard.test_sessions import _account, _login
 
 # Fewer than a client's queue holds: on a starved machine the relay can outrun a stream by a whole
@@ -170,15 +170,11 @@ BATCH = """([ids, closed]) => {
 @pytest.mark.browser
 def test_the_wall_draws_markers_and_alarms_from_batch_events(browser, server, dash_redis):
     rds = redis_lib.Redis.from_url(dash_redis)
-    ctx, page = login(browser, server, "wall", path="/wall?layer=live")
+    ctx, page = live_wall(browser, server)
     try:
-        page.wait_for_selector("#wall-status[data-state=live]", timeout=40_000)
         # Through the server: creates published in one call reach the page (plain or batched) and are drawn.
         sent = [uuid.uuid4() for _ in range(40)]
-        publish_live(rds, [LiveIncident(at=datetime.now(timezone.utc), id=i, action="create", status="reported",
-                                        matter_code="hazard_fire_exit", priority=2, lon=114.30 + 0.002 * k,
-                                        lat=22.71, community_code="440310001002", street_code="440310001")
-                           for k, i in enumerate(sent)])
+        publish_live(rds, [live_create(i, 114.30 + 0.002 * k) for k, i in enumerate(sent)])
         page.wait_for_function("ids => ids.every(id => document.querySelector(`.gw-live-marker[data-id='${id}']`))",
                                arg=[str(i) for i in sent], timeout=15_000)
         # One batch of 80 alarms, the first 5 closed again in the same batch: the strip counts all 80,

@@ -6,34 +6,30 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import datetime, timezone
 
 import pytest
 import redis as redis_lib
 
-from geodata.bus import LiveIncident, publish_live
-from tests.dashboard.conftest import login
+from geodata.bus import publish_live
+from tests.dashboard.conftest import live_create, live_wall, login
 
 RESYNC = "(es) => es.dispatchEvent(new MessageEvent('resync', {data: JSON.stringify({dropped: 2000})}))"
 
 
-def _requests_until(seen: list, timeout_s: float = 10) -> None:
+def _requests_until(page, seen: list, timeout_s: float = 10) -> None:
+    # Waiting in Playwright, not in time.sleep: its event handlers run only while it waits.
     deadline = time.monotonic() + timeout_s
     while not seen and time.monotonic() < deadline:
-        time.sleep(0.1)
+        page.wait_for_timeout(100)
 
 
 @pytest.mark.browser
 def test_the_wall_drops_its_live_markers_and_reloads_on_resync(browser, server, dash_redis):
     rds = redis_lib.Redis.from_url(dash_redis)
-    ctx, page = login(browser, server, "wall", path="/wall?layer=live")
+    ctx, page = live_wall(browser, server)
     try:
-        # Connected to /live (what this test is about); generous, as a loaded machine renders slowly.
-        page.wait_for_selector("#wall-status[data-state=live]", timeout=40_000)
         marker = uuid.uuid4()
-        publish_live(rds, [LiveIncident(at=datetime.now(timezone.utc), id=marker, action="create", status="reported",
-                                        matter_code="hazard_fire_exit", priority=2, lon=114.33, lat=22.71,
-                                        community_code="440310001002", street_code="440310001")])
+        publish_live(rds, [live_create(marker, 114.33)])
         page.wait_for_selector(f".gw-live-marker[data-id='{marker}']", timeout=10_000)
         # The syncs that message asked for (one at once, one trailing 1.5 s behind, each throttled to one
         # a second) are over before listening.
@@ -53,9 +49,7 @@ def test_the_wall_drops_its_live_markers_and_reloads_on_resync(browser, server, 
         assert page.evaluate("window.gridwatch.live.resyncs") == 1
         # And it still listens: the next message is drawn.
         second = uuid.uuid4()
-        publish_live(rds, [LiveIncident(at=datetime.now(timezone.utc), id=second, action="create", status="reported",
-                                        matter_code="hazard_fire_exit", priority=2, lon=114.331, lat=22.711,
-                                        community_code="440310001002", street_code="440310001")])
+        publish_live(rds, [live_create(second, 114.331, 22.711)])
         page.wait_for_selector(f".gw-live-marker[data-id='{second}']", timeout=10_000)
     finally:
         ctx.close()
@@ -74,7 +68,7 @@ def test_the_tablet_reloads_its_tasks_on_resync(browser, server):
         loads: list = []
         page.on("request", lambda r: loads.append(r.url) if r.url.endswith("/field/api/tasks") else None)
         page.evaluate(f"() => ({RESYNC})(window.gridwatch.field.es)")
-        _requests_until(loads)
+        _requests_until(page, loads)
         assert loads, "the tablet did not reload its tasks"
     finally:
         ctx.close()

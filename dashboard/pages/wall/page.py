@@ -195,9 +195,8 @@ def _view(user, lang: str, sent: dict) -> tuple[dict, dict]:
     """The wall's parts from the shared snapshot of the user's area, leaving out those whose digest
     `sent` (what this browser was last sent) already holds; and the digests of everything now."""
     cfg, disp = context.cfg(), context.display()
-    snap, age = snapshot.get_aged(user)
+    snap, age, (alarms, total) = snapshot.view(user)
     shapes, shapes_digest = _sub_grid_shapes(user)
-    alarms, total = snapshot.alarms(user)
     now = {p: f"{lang}:{snap.digests[p]}" for p in snapshot.PARTS}
     now["shapes"], now["counts"] = shapes_digest, f"{shapes_digest}:{snap.digests['counts']}"
     new = {p for p in now if sent.get(p) != now[p]}

@@ -141,7 +141,17 @@ def get_aged(user: SessionUser) -> tuple[Snapshot, float]:
     """The shared snapshot of the user's area and its age in seconds: at most about SNAPSHOT_TTL_S while
     walls of the area are open, however old (up to SERVED_OLD_S) for the first after a quiet spell."""
     r, at = _record(user)
-    return Snapshot(**{p: r[p] for p in PARTS}, digests=r["digests"]), max(0.0, time.time() - at)
+    return _snapshot_of(r), max(0.0, time.time() - at)
+
+
+def view(user: SessionUser) -> tuple[Snapshot, float, tuple[list[dict], int]]:
+    """get_aged and alarms from one read of the shared record (a wall request reads it once)."""
+    r, at = _record(user)
+    return _snapshot_of(r), max(0.0, time.time() - at), _alarms_of(user, r, at)
+
+
+def _snapshot_of(r: dict) -> Snapshot:
+    return Snapshot(**{p: r[p] for p in PARTS}, digests=r["digests"])
 
 
 def prebuild(server) -> threading.Thread:
@@ -174,7 +184,10 @@ def get(user: SessionUser) -> Snapshot:
 def alarms(user: SessionUser) -> tuple[list[dict], int]:
     """The newest unacknowledged alarms of the user's area and their total: the snapshot's, read afresh
     when the snapshot is older than STALE_S (an old strip would sound alarms acknowledged since)."""
-    r, at = _record(user)
+    return _alarms_of(user, *_record(user))
+
+
+def _alarms_of(user: SessionUser, r: dict, at: float) -> tuple[list[dict], int]:
     if time.time() - at <= STALE_S:
         return r["alarms"], r["alarms_total"]
     # One indexed query (migration 0019), a few ms even in a storm; only after a quiet spell.

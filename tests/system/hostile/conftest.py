@@ -21,7 +21,7 @@ import redis as redis_lib
 import requests
 
 from geodata import api_keys, db
-from geodata.bus import DEAD_STREAM, INCIDENT_STREAM
+from geodata.bus import DEAD_STREAM, INCIDENT_STREAM, INGEST_GROUP
 from tests.dashboard import conftest as dashboard_rig
 from tests.dashboard.conftest import ROOT, Server
 from tests.dashboard.griddata import PASSWORD
@@ -72,6 +72,18 @@ class IngestProcess:
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
+    def wait_ready(self, redis_url: str, timeout_s: float = 60.0) -> None:
+        """Until the worker has made its consumer group (and so the stream): a test that notes the
+        stream's state before a request must not see the worker's start as something the request did."""
+        with redis_lib.Redis.from_url(redis_url) as client:
+            def ready() -> bool:
+                assert self.alive(), f"the ingest worker exited: {self.log.read_text()[-2000:]}"
+                try:
+                    return any(g["name"].decode() == INGEST_GROUP for g in client.xinfo_groups(INCIDENT_STREAM))
+                except redis_lib.ResponseError:  # no stream yet
+                    return False
+            assert wait_for(ready, timeout_s), f"the ingest worker made no consumer group in {timeout_s} s"
+
     def stop(self) -> None:
         Server.stop(self)  # the same terminate, wait, then kill, of this one process
         self._out.close()
@@ -80,6 +92,7 @@ class IngestProcess:
 @pytest.fixture(scope="session")
 def ingest(dash_db, hostile_redis, tmp_path_factory):
     worker = IngestProcess(dash_db[0], hostile_redis, tmp_path_factory.mktemp("ingest") / "ingest.log")
+    worker.wait_ready(hostile_redis)
     yield worker
     worker.stop()
 
