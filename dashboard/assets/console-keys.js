@@ -108,6 +108,14 @@
     // A tab button keeps no focus, so Enter right after still verifies.
     var tab = ev.target.closest && ev.target.closest('#console-root .gw-tab');
     if (tab) tab.blur();
+    // A queue filter picked with the mouse hands focus back to its dropdown, where J/K/V/X would be
+    // typed into it: once the pick has landed, the keys are the queue's again.
+    if (ev.target.closest && ev.target.closest('[role=option]')) {
+      setTimeout(function () {
+        var a = document.activeElement;
+        if (a && a.closest && a.closest('#console-root .gw-filters')) a.blur();
+      }, 50);
+    }
   }, true);
 
   // The queues are redrawn by the server (every 15 s and after each action): keep the highlight, and after

@@ -174,9 +174,14 @@
     tick();
     showTaskMap(t.pos);
     watchMe();
-    fetch("/field/api/task/" + id, {credentials: "same-origin"}).then(function (r) { return r.json(); })
+    loadTask(id, 0);
+  }
+  function loadTask(id, tries) {
+    fetch("/field/api/task/" + id, {credentials: "same-origin"})
+      .then(function (r) { if (r.status >= 500) throw new Error(r.status); return r.json(); })
       .then(function (j) {
-        if (!j.ok) return;
+        // Another task was opened meanwhile: its own answer fills the panel, never this late one.
+        if (!j.ok || F.open !== id) return;
         if (j.task.pos && !(F.tasks[id] || {}).pos) showTaskMap(j.task.pos);   // a list cached before positions
         var body = $("field-task-body"), gallery = $("field-task-photos");
         // Stored photos of every report and step of the case are shown; a foreign URL (an Open311
@@ -199,7 +204,10 @@
           var li = document.createElement("li"); li.textContent = h.at + " · " + h.action + " · " + h.actor +
             (h.note ? " · " + h.note : ""); ol.appendChild(li);
         });
-      }).catch(function () {});
+      }).catch(function () {
+        // A weak signal or a busy server: ask again while the task stays open (1, 2, 4, 8 s apart).
+        if (F.open === id && !$("field-task").hidden && tries < 4) setTimeout(function () { loadTask(id, tries + 1); }, 1000 << tries);
+      });
   }
   // ---- the task's map ----
   // WGS84 -> GCJ-02, the forward formula of grid/gcj02.py: device GPS is WGS84, Chinese tiles are not.

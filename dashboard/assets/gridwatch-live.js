@@ -49,6 +49,7 @@
   function connect() {
     close();
     S.openedAt = Date.now();
+    S.connects = (S.connects || 0) + 1;  // streams opened by this page (the watchdog's reopenings too)
     var es = new EventSource("/live");
     S.es = es;
     es.addEventListener("hello", function () {

@@ -237,3 +237,47 @@ def test_console_fits_1600x900_in_english(browser, server, desk_cases):
         _assert_columns_hold_their_content(page)
     shot(page, "console-en-1600x900")
     ctx.close()
+
+
+def _queue_cases(url: str, ids: list[str]) -> set[tuple]:
+    with psycopg.connect(url) as conn:
+        return set(conn.execute("SELECT i.status, m.family, m.priority FROM incident i "
+                                "JOIN matter m ON m.code = i.matter_code WHERE i.id = ANY(%s::uuid[])",
+                                (ids,)).fetchall())
+
+
+@pytest.mark.browser
+def test_filters_picked_with_the_mouse_filter_the_queue_and_leave_the_keys_to_it(browser, server, dash_db):
+    """A dispatcher narrows the incident queue with the mouse, then works it with the keys: each pick
+    redraws the queue with only matching cases, and J/K move through it at once (the dropdown just used
+    does not keep the keys)."""
+    ctx, page = login(browser, server, "dispatcher", size=SIZE)
+    try:
+        page.wait_for_selector("#console-verification-table tbody tr", timeout=WAIT)
+        page.keyboard.press("2")
+        page.wait_for_selector("#console-pane-incidents.gw-active #console-queue-table tbody tr", timeout=WAIT)
+        everything = _rows_in_order(page, "console-queue-table")
+        assert len({s for s, _, _ in _queue_cases(dash_db[0], everything)}) > 1  # a filter has work to do
+        picks = [("console-filter-status", "已分拨", lambda c: c[0] == "dispatched"),
+                 ("console-filter-family", "排除安全隐患", lambda c: c[0] == "dispatched" and c[1] == "hazard")]
+        for dropdown, option, holds in picks:
+            before = _rows_in_order(page, "console-queue-table")
+            page.click(f"#{dropdown}")
+            page.get_by_role("option", name=option, exact=True).click()
+            page.wait_for_function("before => { const ids = Array.from(document.querySelectorAll("
+                                   "'#console-queue-table tbody tr.gw-row')).map(tr => JSON.parse(tr.id).index);"
+                                   " return ids.length && ids.join() !== before.join(); }", arg=before, timeout=WAIT)
+            rows = _rows_in_order(page, "console-queue-table")
+            cases = _queue_cases(dash_db[0], rows)
+            assert cases and all(holds(c) for c in cases), (option, cases)
+            assert page.inner_text(f"#{dropdown}").strip().startswith(option)
+            # The keys are the queue's again: J highlights the first row, J the second, K the first.
+            page.wait_for_function("() => !document.activeElement.closest('.gw-filters')", timeout=WAIT)
+            for key, at in (("j", 0), ("j", 1), ("k", 0)):
+                page.keyboard.press(key)
+                want = rows[min(at, len(rows) - 1)]
+                page.wait_for_function("id => document.querySelector('#console-queue-table tr.gw-selected')"
+                                       "?.id.includes(id)", arg=want, timeout=WAIT)
+        shot(page, "console-filtered-1600x900")
+    finally:
+        ctx.close()

@@ -335,3 +335,25 @@ def test_a_burst_of_live_events_reloads_the_task_list_a_few_times_not_once_each(
         assert page.locator("#field-tasks .gw-task").count() >= 1
     finally:
         ctx.close()
+
+
+def test_a_task_whose_details_fail_to_load_asks_again_while_it_stays_open(browser, server):
+    """A weak signal or a busy server: the first answer for the task's details is lost (a 503 here, put
+    in the way by the browser), and the page asks again until its history and photos are shown."""
+    ctx, page = login(browser, server, "grid_worker", size=(1280, 800))
+    try:
+        page.wait_for_selector("#field-tasks .gw-task", timeout=15_000)
+        asked: list[str] = []
+
+        def flaky(route):
+            asked.append(route.request.url)
+            if len(asked) == 1:
+                route.fulfill(status=503, body="busy")
+            else:
+                route.continue_()
+        page.route("**/field/api/task/*", flaky)
+        page.locator("#field-tasks .gw-task").first.click()
+        page.wait_for_selector("#field-task-history li", timeout=15_000)
+        assert len(asked) == 2 and asked[0] == asked[1]
+    finally:
+        ctx.close()

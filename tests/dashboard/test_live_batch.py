@@ -10,6 +10,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 import redis as redis_lib
 import requests
 
@@ -174,9 +175,19 @@ def test_the_wall_draws_markers_and_alarms_from_batch_events(browser, server, da
     try:
         # Through the server: creates published in one call reach the page (plain or batched) and are drawn.
         sent = [uuid.uuid4() for _ in range(40)]
-        publish_live(rds, [live_create(i, 114.30 + 0.002 * k) for k, i in enumerate(sent)])
-        page.wait_for_function("ids => ids.every(id => document.querySelector(`.gw-live-marker[data-id='${id}']`))",
-                               arg=[str(i) for i in sent], timeout=15_000)
+        drawn = "ids => ids.every(id => document.querySelector(`.gw-live-marker[data-id='${id}']`))"
+        for attempt in (1, 2):
+            connects = page.evaluate("window.gridwatch.live.connects")
+            publish_live(rds, [live_create(i, 114.30 + 0.002 * k) for k, i in enumerate(sent)])
+            try:
+                page.wait_for_function(drawn, arg=[str(i) for i in sent], timeout=15_000)
+                break
+            except PlaywrightTimeout:
+                # Only a stream reopened meanwhile (no beat for 5 s on a loaded machine) may lose what
+                # was published in its gap; pub/sub keeps nothing, and a real wall reloads from PostGIS.
+                reopened = page.evaluate("window.gridwatch.live.connects") != connects
+                if attempt == 2 or not reopened:
+                    raise
         # One batch of 80 alarms, the first 5 closed again in the same batch: the strip counts all 80,
         # newest first; the map keeps the newest 60 (KEEP), none of them closed, none twice.
         ids = [str(uuid.uuid4()) for _ in range(80)]
