@@ -89,7 +89,8 @@ def test_draw_a_line_pick_its_in_side_name_it_and_save(browser, server, dash_db,
     errors = []
     page.on("pageerror", lambda exc: errors.append(exc.stack or str(exc)))
     _open(page, server)
-    assert page.is_visible("#cameras-line-none")  # no lines yet, and the page says so
+    # No lines yet, and the page says so (its callback may land after the editor is drawn).
+    page.wait_for_selector("#cameras-line-none", state="visible", timeout=10_000)
     # No counts yet: a sentence, not empty axes.
     page.wait_for_selector("#cameras-counts-none", state="visible", timeout=10_000)
     assert page.is_hidden("#cameras-counts-chart")
