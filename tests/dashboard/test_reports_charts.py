@@ -81,10 +81,20 @@ def _set_day(page, selector: str, day: str) -> None:
 
 def set_period(page, first: str, last: str) -> None:
     """Type the period's first and last day into /reports and wait until the page shows that period."""
-    _set_day(page, "#reports-from", first)
-    _set_day(page, "#reports-to", last)
-    page.wait_for_function(f"document.getElementById('reports-period').textContent.includes('{first} – {last}')",
-                           timeout=30_000)
+    shown = f"document.getElementById('reports-period').textContent.includes('{first} – {last}')"
+    seen = None
+    for _ in range(3):
+        _set_day(page, "#reports-from", first)
+        _set_day(page, "#reports-to", last)
+        try:
+            page.wait_for_function(shown, timeout=15_000)
+            return
+        except PlaywrightTimeout:
+            # Once in a parallel fresh-clone run the period never came (30 s). What the fields then hold
+            # says whether a typed day was lost while the picker redrew; type both again, as a user would.
+            seen = (page.input_value("#reports-from"), page.input_value("#reports-to"),
+                    page.inner_text("#reports-period"))
+    raise AssertionError(f"the period {first} – {last} never showed; fields and period: {seen}")
 
 
 def _table(page, table_id: str) -> dict[str, dict[str, str]]:
