@@ -10,12 +10,14 @@ demo: setup services
 	$(BIN)/gridwatch seed demo
 	$(BIN)/gridwatch demo $(DEMO_ARGS)
 
-# Two test processes, one a core on CI's machine: about half the run is waiting (servers, browsers,
-# streams), so two cut it by a third. A whole test file runs in one process (its fixtures built once).
-TEST_WORKERS ?= 2
+# TEST_WORKERS=2 runs the tests in two processes (pytest-xdist, a whole file in one process): 8 min
+# instead of 12 here, since half the serial run is waiting on servers, browsers and streams. One is the
+# default: with two Chromium pages and their servers rendering at once, a browser test still fails about
+# one run in three (each race found so far is fixed; see the last closing note).
+TEST_WORKERS ?= 1
 
 test: setup services
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(if $(filter-out 1,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfile) $(PYTEST_ARGS)
 
 setup: system-deps venv
 

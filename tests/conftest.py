@@ -223,6 +223,10 @@ def browser():
 
 
 def pytest_collection_modifyitems(items) -> None:
+    _unique_ids(items)
+
+
+def _unique_ids(items) -> None:
     """Give each item a node id of its own. schemathesis's operations of one test share their function's
     id; pytest-xdist hands out tests by id, and ran one operation of each such test in parallel runs."""
     seen: dict[str, int] = {}
@@ -235,3 +239,4 @@ def pytest_collection_modifyitems(items) -> None:
                 item._id = item._id.with_params(params)
             else:
                 item._nodeid = f"{item._nodeid}[{params}]"
+

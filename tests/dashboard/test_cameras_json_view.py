@@ -92,6 +92,9 @@ def test_lines_applied_in_the_json_view_are_saved_and_bad_ones_refused(browser, 
     page.fill("#cameras-zones", json.dumps({"zones": ZONES, "lines": [DOOR, bad]}))
     page.click("#cameras-json-apply")
     page.wait_for_function("document.getElementById('cameras-zones').value.includes('0.325')", timeout=5_000)
+    # The typed text already holds 0.325: wait for the apply itself, or the save may go first and be
+    # told (rightly) that the view holds an edit not applied.
+    _settle(page)
     page.click("#cameras-zone-save")
     page.wait_for_function("document.getElementById('cameras-msg').textContent.startsWith('计数线格式错误')",
                            timeout=10_000)
