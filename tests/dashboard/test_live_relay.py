@@ -109,3 +109,20 @@ def test_every_live_message_the_project_publishes_is_relayed(hub):
                                         "analysis"]
     assert got == [parse_live(dump_live(m)).model_dump(mode="json") for m in GOOD]
     assert got[5]["details"]["first_at"] == AT.isoformat() and got[0]["action"] == "create"
+
+
+def test_the_first_subscriber_gets_what_is_published_the_moment_it_is_subscribed(redis_url):
+    """The first stream of a process starts the reader; when subscribe() returns, Redis has confirmed the
+    reader's subscription, so a message published at once is not lost (pub/sub keeps nothing)."""
+    for _ in range(5):  # a fresh hub each time: the first subscription is the one that races
+        channel = f"gridwatch:live:first-{uuid.uuid4().hex[:8]}"
+        relay = LiveHub(redis_url, channel)
+        client = redis_lib.Redis.from_url(redis_url)
+        try:
+            sub = relay.subscribe()
+            assert relay.connected
+            assert client.publish(channel, dump_live(GOOD[4])) == 1  # one subscriber: the reader
+            assert _messages(sub, 1) == [parse_live(dump_live(GOOD[4])).model_dump(mode="json")]
+        finally:
+            relay.stop()
+            client.close()
