@@ -239,4 +239,3 @@ def _unique_ids(items) -> None:
                 item._id = item._id.with_params(params)
             else:
                 item._nodeid = f"{item._nodeid}[{params}]"
-

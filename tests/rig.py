@@ -3,13 +3,12 @@ database, waiting until something holds. Plain functions, so fixtures of any sco
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TypeVar
 
 import psycopg
@@ -17,6 +16,8 @@ import redis as redis_lib
 from psycopg import sql
 
 from geodata.db import connect
+from workers.services import _redis_ready as redis_ready
+from workers.services import free_port
 
 T = TypeVar("T")
 
@@ -74,25 +75,13 @@ def wait_for(fn: Callable[[], T], timeout: float, step: float = 0.1) -> T:
 @contextmanager
 def own_redis(workdir: Path) -> Iterator[str]:
     """The URL of a throw-away redis-server (no persistence) run in `workdir`, stopped on exit."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(workdir),
                              "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
     try:
-        client = redis_lib.Redis.from_url(url)
-        if not wait_for(lambda: _pong(client), 20, 0.05):
+        if not wait_for(lambda: redis_ready(port), 20, 0.05):
             raise RuntimeError(f"redis-server on port {port} did not answer")
-        client.close()
-        yield url
+        yield f"redis://127.0.0.1:{port}/0"
     finally:
         proc.terminate()
         proc.wait(10)
-
-
-def _pong(client) -> bool:
-    try:
-        return bool(client.ping())
-    except redis_lib.ConnectionError:
-        return False
