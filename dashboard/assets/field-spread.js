@@ -67,8 +67,8 @@
     var pts = marks.map(function (m) { return map.latLngToLayerPoint(m.getLatLng()); });
     var off = spread(pts, fm.NUMBER_SIZE);
     marks.forEach(function (m, i) {
-      var o = {dx: Math.round(off[i].dx), dy: Math.round(off[i].dy)}, was = m._gwOff || {dx: 0, dy: 0};
-      if (o.dx === was.dx && o.dy === was.dy) return;
+      var o = {dx: Math.round(off[i].dx), dy: Math.round(off[i].dy)}, was = m._gwOff;
+      if (was && o.dx === was.dx && o.dy === was.dy) return;
       m._gwOff = o;
       m.setIcon(fm.numberIcon(m._gwProps, m.getLatLng(), o.dx, o.dy));
     });
@@ -84,6 +84,10 @@
 
   // Called for each numbered marker the task layer makes: it joins its map's set while on the map.
   function track(marker) {
+    // What its icon is drawn with (fieldMap.taskNumber makes it in place). It stays with the marker when
+    // it leaves the map, as the icon does: a marker taken off and put back (a layer re-added whole) is
+    // drawn again only when its place changed, and never left showing an old offset as if it were new.
+    marker._gwOff = {dx: 0, dy: 0};
     marker.on('add', function () {
       var map = marker._map;
       if (!map) return;
@@ -101,7 +105,6 @@
       var map = marker._gwMap;
       if (!map || !map._gwTaskMarks) return;
       map._gwTaskMarks.delete(marker);
-      marker._gwOff = null;
       schedule(map);  // the others may close up; a whole layer being replaced re-adds them anyway
     });
     return marker;

@@ -122,8 +122,13 @@ def _readable(page, n_open: int) -> dict:
     except Exception:
         pass  # the assertions below say what is wrong
     seen = page.evaluate(MARKS)
-    assert len(seen["marks"]) == n_open
-    assert seen["overlaps"] == [], seen["overlaps"]
+    # Where each number is drawn and how far it was moved, and the zoom laid out for: what a failure needs.
+    drawn = [(m["n"], m["dx"], m["dy"], round(m["x"]), round(m["y"])) for m in seen["marks"]]
+    zoom = page.evaluate("() => { const m = document.getElementById('field-map');"
+                         " const c = m.matches('[data-spread-zoom]') ? m : m.querySelector('[data-spread-zoom]');"
+                         " return c && c.getAttribute('data-spread-zoom'); }")
+    assert len(seen["marks"]) == n_open, drawn
+    assert seen["overlaps"] == [], (seen["overlaps"], "n, dx, dy, x, y:", drawn, "zoom", zoom)
     assert seen["legOver"] == []
     assert [m["n"] for m in seen["marks"] if not m["readable"]] == []
     for m in seen["marks"]:  # the same number as its row in the list
@@ -235,3 +240,34 @@ def test_spread_keeps_markers_a_width_apart_and_leaves_free_ones_alone(script_pa
     # Markers stay near where they are: within the rings a stack of this size needs.
     rings = 1 + len(points) // 8
     assert max(math.dist(a, p) for a, p in zip(at, points)) <= (rings + 2) * (SIZE + GAP), name
+
+
+# Markers made by the tablet's own layer function, on a map of their own, taken off and put back after a zoom.
+READDED = """() => {
+  const div = document.createElement('div');
+  div.style.cssText = 'position:fixed;left:0;top:0;width:400px;height:400px';
+  document.body.appendChild(div);
+  const map = L.map(div, {center: [22.66, 114.34], zoom: 14, zoomAnimation: false, fadeAnimation: false});
+  const feature = (n, lon) => ({type: 'Feature', geometry: {type: 'Point', coordinates: [lon, 22.66]},
+                                properties: {id: 'm' + n, n: n, overdue: false}});
+  // About 100 m apart: one spot at zoom 14, far apart at zoom 19.
+  const layer = L.geoJSON({type: 'FeatureCollection', features: [feature(1, 114.34), feature(2, 114.341)]},
+                          {pointToLayer: window.gridwatch.fieldMap.taskNumber}).addTo(map);
+  const offsets = () => Array.from(div.querySelectorAll('.gw-task-num')).map(e => [+e.dataset.dx, +e.dataset.dy]);
+  const atFourteen = offsets();
+  map.removeLayer(layer);
+  map.setZoom(19, {animate: false});
+  layer.addTo(map);
+  const atNineteen = offsets();
+  map.remove(); div.remove();
+  return {atFourteen, atNineteen};
+}"""
+
+
+@pytest.mark.browser
+def test_markers_taken_off_the_map_and_put_back_after_a_zoom_are_drawn_where_they_now_belong(script_page):
+    seen = script_page.evaluate(READDED)
+    # Spread where they overlap...
+    assert all(dx or dy for dx, dy in seen["atFourteen"]) and len(seen["atFourteen"]) == 2, seen
+    # ... and back in place, legs gone, where they no longer do (they kept the zoom-14 offsets before).
+    assert seen["atNineteen"] == [[0, 0], [0, 0]], seen
