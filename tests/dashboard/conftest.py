@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -17,18 +16,13 @@ import pytest
 from geodata.bus import LiveIncident
 from tests.dashboard import griddata
 from tests.rig import cloned_db, flushed_redis_db
+from workers.services import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVE = Path(__file__).resolve().parent / "serve.py"
 SHOTS = ROOT / "test-artifacts" / "screenshots"
 DASH_REDIS_DB = 13  # its own Redis database: the per-test `redis_url` fixture flushes 15
 
-
-def free_port() -> int:
-    """A free loopback TCP port."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:

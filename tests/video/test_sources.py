@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import socket
 import subprocess
 import threading
 import time
@@ -16,6 +15,7 @@ import pytest
 
 from tests.video import clips
 from video.sources import Backoff, FrameSource, redact
+from workers.services import free_port
 
 RTSP_SERVER = Path(__file__).with_name("rtsp_server.py")
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -40,11 +40,6 @@ def test_backoff_grows_to_its_cap_and_resets():
     b.reset()
     assert b.delay() == 0.5
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
