@@ -12,7 +12,7 @@ Prints whether the pipeline keeps real time, its CPU as a multiple of decode-onl
 where the time goes per stage, and the motion gate's figures on the CC-BY clips
 (benchmarks/video_gate.py).
 
-Run: .venv/bin/python benchmarks/video.py [--seconds 20] [--runs mixed,busy,busy-lines] [--profile]   (the
+Run: .venv/bin/python benchmarks/video.py [--seconds 20] [--runs mixed,busy,busy-lines] [--profile] [--max-skips N]   (the
 mixed run pins itself to CPU 0 like `taskset -c 0`, the busy runs one process to each of CPU 0 and 1; pass
 --no-pin to skip). `busy-lines` is the all-busy run with a counting line (people and vehicles, issue 14)
 across the street on every stream, so the worker also follows moving vehicles and counts crossings.
@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import importlib.util
+import inspect
 import io
 import json
 import multiprocessing
@@ -46,6 +47,7 @@ from grid.camera_matters import RULE_MATTERS  # noqa: E402
 from video import media  # noqa: E402
 from video.config import parse_config  # noqa: E402
 from video.detectors import make_detector  # noqa: E402
+from video.pipeline import CameraPipeline  # noqa: E402
 from video.sources import FrameSource  # noqa: E402
 from video.synthetic import build  # noqa: E402
 from video.synthetic import sprites as sp  # noqa: E402
@@ -151,15 +153,18 @@ def make_busy_clips(folder: Path, seconds: float) -> list[tuple[Path, bool]]:
     return [(scenes[i % BUSY_SCENES], True) for i in range(ALL_BUSY)]
 
 
-def settings_line() -> str:
-    """The analysis settings both runs use: the worker's defaults, as in the quality run (CameraPipeline's)."""
+def settings_line(max_skips: int | None = None) -> str:
+    """The analysis settings both runs use: the worker's defaults, as in the quality run (CameraPipeline's),
+    but for --max-skips."""
     worker = CameraWorkerConfig()
+    skips = max_skips if max_skips is not None else inspect.signature(CameraPipeline).parameters["max_skips"].default
     config = parse_config(dict(CONFIG, code="BENCH-00"), "bench")
     det = make_detector()
     params = ", ".join(f"{k} {getattr(det, k)}" for k in ("scale", "window_padding", "crop_height", "weight_threshold")
                        if hasattr(det, k))
     privacy = getattr(config, "privacy", "faces (Haar search)") if worker.blur_faces else "off"
-    return (f"settings: analysis width {worker.analysis_width} px, {config.fps:g} fps, detector "
+    return (f"settings: analysis width {worker.analysis_width} px, {config.fps:g} fps, steady walkers unsearched "
+            f"at most {skips} frame(s) running, detector "
             f"{type(det).__name__} ({params}), privacy blur {privacy}, clips {worker.clip_pre_s:g} s before + "
             f"{worker.clip_post_s:g} s after")
 
@@ -233,7 +238,7 @@ class Stages:
 
 
 def run(streams: list[tuple[Path, bool]], analyse: bool, media_dir: Path | None = None, lines: bool = False,
-        skip: bool = True) -> dict:
+        skip: bool = True, max_skips: int | None = None) -> dict:
     """One pass over every stream, round-robin like one process with many cameras, each sample through
     the camera worker's CameraRunner.step."""
     sources = [FrameSource(str(p), fps=RATE, width=W, loop=False, realtime=False) for p, _ in streams]
@@ -248,6 +253,8 @@ def run(streams: list[tuple[Path, bool]], analyse: bool, media_dir: Path | None 
             runner.source = src  # health reads the source the samples come from, as in the worker
             # --no-skip: the detector searches every motion roi every frame, as before issue 11's skipping.
             runner.pipeline.skip_steady = runner.pipeline.skip_steady and skip
+            if max_skips is not None:  # --max-skips: frames in a row a steady walker may go unsearched
+                runner.pipeline.tracker.max_skips = max_skips
             runners.append(runner)
         stages.install(runners[0].pipeline)
     stage = {"quiet": [0.0, 0], "busy": [0.0, 0]}
@@ -300,14 +307,14 @@ def run(streams: list[tuple[Path, bool]], analyse: bool, media_dir: Path | None 
 
 
 def measure(streams: list[tuple[Path, bool]], media_dir: Path, profile: bool = False, lines: bool = False,
-            skip: bool = True) -> dict:
+            skip: bool = True, max_skips: int | None = None) -> dict:
     """Decode-only pass, then the worker pass, in this process; memory relative to before both."""
     base_rss = rss_mb()
     dec = run(streams, analyse=False)
     prof = cProfile.Profile() if profile else None
     if prof:
         prof.enable()
-    pipe = run(streams, analyse=True, media_dir=media_dir, lines=lines, skip=skip)
+    pipe = run(streams, analyse=True, media_dir=media_dir, lines=lines, skip=skip, max_skips=max_skips)
     if prof:
         prof.disable()
         out = io.StringIO()
@@ -316,12 +323,14 @@ def measure(streams: list[tuple[Path, bool]], media_dir: Path, profile: bool = F
     return {"dec": dec, "pipe": pipe, "base_rss": base_rss, "n": len(streams)}
 
 
-def _busy_child(cpu: int | None, streams: list, media_dir: str, out, lines: bool = False, skip: bool = True) -> None:
+def _busy_child(cpu: int | None, streams: list, media_dir: str, out, lines: bool = False, skip: bool = True,
+                max_skips: int | None = None) -> None:
     """One of the all-busy run's processes: pinned to one core, measures its share of the streams."""
     if cpu is not None:
         os.sched_setaffinity(0, {cpu})
     cv2.setNumThreads(1)
-    out.put((cpu, measure([(Path(p), b) for p, b in streams], Path(media_dir), lines=lines, skip=skip)))
+    out.put((cpu, measure([(Path(p), b) for p, b in streams], Path(media_dir), lines=lines, skip=skip,
+                          max_skips=max_skips)))
 
 
 def report(name: str, results: list[dict], seconds: float) -> None:
@@ -398,6 +407,8 @@ def main() -> int:
     ap.add_argument("--no-pin", action="store_true", help="do not pin to CPUs")
     ap.add_argument("--no-skip", action="store_true",
                     help="detect on every motion roi every frame (no skipping of steady walkers): the old way")
+    ap.add_argument("--max-skips", type=int, default=None,
+                    help="frames in a row a steady walker may go unsearched (default: the pipeline's, 1)")
     ap.add_argument("--shared", default=str(ROOT.parent / "shared"))
     args = ap.parse_args()
     runs = set(args.runs.split(","))
@@ -408,12 +419,13 @@ def main() -> int:
                 os.sched_setaffinity(0, {0})  # what `taskset -c 0` does, for this process and its threads
             print(f"\n== mixed run: CPU affinity {sorted(os.sched_getaffinity(0))}; {QUIET} quiet + {BUSY} busy "
                   f"streams, {W}x{H} at {FPS:g} fps, analysed at {RATE:g} fps, {args.seconds:g} s each")
-            print(settings_line())
+            print(settings_line(args.max_skips))
             t0 = time.perf_counter()
             streams = make_clips(Path(tmp), args.seconds)
             print(f"clips generated in {time.perf_counter() - t0:.1f} s")
             (Path(tmp) / "media-mixed").mkdir()
-            mixed = measure(streams, Path(tmp) / "media-mixed", args.profile, skip=not args.no_skip)
+            mixed = measure(streams, Path(tmp) / "media-mixed", args.profile, skip=not args.no_skip,
+                            max_skips=args.max_skips)
             report("mixed run", [mixed], args.seconds)
             print("goal for the mixed run: <= 4x decode-only, real time on one core")
         busy_streams = None
@@ -426,7 +438,7 @@ def main() -> int:
                   f"{FPS:g} fps, analysed at {RATE:g} fps, {args.seconds:g} s each, {CORES} processes of "
                   f"{ALL_BUSY // CORES} streams{'' if args.no_pin else ', one pinned to each CPU'}"
                   + (f"; counting line {LINE['points']} ({', '.join(LINE['classes'])}) on every stream" if lines else ""))
-            print(settings_line())
+            print(settings_line(args.max_skips))
             if busy_streams is None:
                 t0 = time.perf_counter()
                 busy_streams = make_busy_clips(Path(tmp), args.seconds)
@@ -440,7 +452,7 @@ def main() -> int:
                 media_dir.mkdir()
                 cpu = None if args.no_pin else k
                 procs.append(ctx.Process(target=_busy_child, args=(cpu, part, str(media_dir), out, lines,
-                                                                                 not args.no_skip)))
+                                                                                 not args.no_skip, args.max_skips)))
                 procs[-1].start()
             results = [out.get() for _ in procs]
             for p in procs:

@@ -40,6 +40,8 @@ class Track:
     last_motion: float = -np.inf
     # The last detection landed where the track was predicted, at the same size: a smooth mover.
     steady: bool = False
+    # Frames in a row the detector was spared this track (Tracker.skippable), since its last detection.
+    skips: int = 0
 
     def dwell(self, now: float) -> float:
         """Seconds since the track was first seen."""
@@ -82,7 +84,8 @@ class Tracker:
                  min_hits: int = 2, coast_s: float = 15.0, coast_ncc: float = 0.6, coast_mad: float = 40.0,
                  motion_s: float = 4.0, gap_allowance: float = 0.35, min_foreground: float = 0.1,
                  min_det_foreground: float = 0.08, nested: float = 0.75, part_height: float = 0.75,
-                 duplicate_iou: float = 0.5, steady_iou: float = 0.5, skip_speed: float = 0.15) -> None:
+                 duplicate_iou: float = 0.5, steady_iou: float = 0.5, skip_speed: float = 0.15,
+                 max_skips: int = 1) -> None:
         self.iou_match = iou_match
         self.centroid_match = centroid_match
         self.max_missing_s = max_missing_s
@@ -101,6 +104,8 @@ class Tracker:
         self.duplicate_iou = duplicate_iou
         self.steady_iou = steady_iou
         self.skip_speed = skip_speed  # box heights a second: a walker, not someone standing about
+        # Frames in a row a steady walker may go unsearched; it follows its picture meanwhile.
+        self.max_skips = max_skips
         self.backdrop = Backdrop()
         self.tracks: list[Track] = []
         self._next_id = 1
@@ -114,13 +119,17 @@ class Tracker:
 
     def skippable(self) -> list[Track]:
         """Tracks the detector may leave alone in the next frame: confirmed, with a picture to follow,
-        detected in the last frame where they were predicted to be (so never two skipped frames running)."""
+        last detected where they were predicted to be, and either detected in the last frame or skipped
+        and found by their picture in it, fewer than max_skips frames running (with 1, never two skipped
+        frames running)."""
         if self._t is None:
             return []
         # Only walkers: people standing or shifting about (a gathering, someone by a bag) are where the
         # detector's misses and the still-object rules need every look they can get.
         return [tr for tr in self.tracks if tr.hits >= self.min_hits and tr.steady and tr.template is not None
-                and tr.last_detected == self._t and float(np.hypot(*tr.velocity)) >= self.skip_speed * tr.height]
+                and tr.skips < self.max_skips and tr.last_seen == self._t
+                and (tr.last_detected == self._t or tr.skips > 0)
+                and float(np.hypot(*tr.velocity)) >= self.skip_speed * tr.height]
 
     def fresh(self) -> list[Track]:
         """Tracks seen once, in the last frame: a second detection would confirm them."""
@@ -173,6 +182,10 @@ class Tracker:
             for ti, tr in enumerate(self.tracks):
                 if ti not in matched:
                     self._coast(tr, frame, t, moving, tr.id in skipped)
+        for ti, tr in enumerate(self.tracks):
+            # A skip run ends at a detection (_hit sets 0) or at a frame the track was searched and missed.
+            if ti not in matched:
+                tr.skips = tr.skips + 1 if tr.id in skipped else 0
         unmatched = self._absorb(dets, unmatched, matched, t, det_app)
         for di in sorted(unmatched):
             tmpl, hist = det_app[di]
@@ -270,6 +283,7 @@ class Tracker:
         tr.det_box = new.copy()
         tr.confidence = float(dets.confidence[di])
         tr.last_seen = tr.last_checked = tr.last_detected = t
+        tr.skips = 0
         tr.hits += 1
         tmpl, hist = app
         fresh = tr.template is None or resized  # start the picture afresh

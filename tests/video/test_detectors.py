@@ -182,12 +182,13 @@ def _walk(frames: int, newcomer_at: int | None = None):
         yield frame, i * 0.2, box, new
 
 
-def _pipeline(detector, skip=True):
+def _pipeline(detector, skip=True, max_skips=1):
     from video.config import parse_config
     from video.pipeline import CameraPipeline
     from video.synthetic.scenes import CONFIG
 
-    return CameraPipeline(parse_config(dict(CONFIG, code="SKIP"), "test"), detector=detector, skip_steady=skip)
+    return CameraPipeline(parse_config(dict(CONFIG, code="SKIP"), "test"), detector=detector, skip_steady=skip,
+                          max_skips=max_skips)
 
 
 def _covers(rois: np.ndarray, box) -> bool:
@@ -223,6 +224,24 @@ def test_steady_walker_is_searched_every_other_frame_and_keeps_one_track():
     for frame, t, _, _ in _walk(36):
         pipe.feed(frame, t)
     assert sum(len(c) for c in every.calls) > sum(len(c) for c in det.calls)
+
+
+def test_with_two_skips_allowed_a_steady_walker_is_searched_at_least_every_third_frame():
+    det, every_other = _Recording(), _Recording()
+    pipe, base = _pipeline(det, max_skips=2), _pipeline(every_other)
+    searched, ids = [], set()
+    for frame, t, box, _ in _walk(36):
+        before = len(det.calls)
+        pipe.feed(frame, t)
+        base.feed(frame, t)
+        rois = det.calls[-1] if len(det.calls) > before else np.zeros((0, 4), np.float32)
+        searched.append(_covers(rois, box))
+        ids |= {tr.id for tr in pipe.tracker.confirmed() if t - tr.last_seen <= pipe.presence_s}
+    assert ids == {1}
+    runs = "".join("s" if s else "-" for s in searched)
+    # Two frames running spared, now and then, never three.
+    assert "--" in runs and "---" not in runs, runs
+    assert sum(len(c) for c in det.calls) < sum(len(c) for c in every_other.calls)
 
 
 def test_newcomer_is_searched_on_the_first_frame_they_appear():

@@ -141,6 +141,35 @@ def test_only_a_steady_walker_detected_last_frame_may_skip_the_detector():
     assert [tr.id for tr in tracker.skippable()] == [1] and tracker.tracks[0].id == 1
 
 
+def test_with_two_skips_allowed_a_walker_its_picture_follows_skips_two_frames_then_is_searched():
+    tracker = Tracker(max_skips=2)
+    for i in range(3):
+        _update(tracker, _walker(i), i * STEP)
+    assert [tr.id for tr in tracker.skippable()] == [1]
+    _update(tracker, None, 3 * STEP, skipped=frozenset({1}))
+    walker = tracker.tracks[0]
+    # Found by its picture where the walker now is: it may be spared once more...
+    assert walker.last_seen == 3 * STEP and walker.skips == 1
+    assert abs(walker.box[0] - _walker(3)[0]) < 6
+    assert [tr.id for tr in tracker.skippable()] == [1]
+    _update(tracker, None, 4 * STEP, skipped=frozenset({1}))
+    # ... but never a third frame running.
+    assert tracker.tracks[0].skips == 2 and not tracker.skippable()
+    _update(tracker, _walker(5), 5 * STEP)
+    assert tracker.tracks[0].skips == 0 and [tr.id for tr in tracker.skippable()] == [1]
+    assert [tr.id for tr in tracker.tracks] == [1]
+
+
+def test_a_skipped_walker_its_picture_lost_is_searched_in_the_next_frame():
+    tracker = Tracker(max_skips=2)
+    for i in range(3):
+        _update(tracker, _walker(i), i * STEP)
+    empty = np.clip(np.random.default_rng(5).normal(120, 3, (360, 640, 3)), 0, 255).astype(np.uint8)
+    tracker.update(_dets(), 3 * STEP, empty, skipped=frozenset({1}))
+    # Nothing there looks like the walker: not seen this frame, so the detector must look next frame.
+    assert tracker.tracks[0].last_seen == 2 * STEP and not tracker.skippable()
+
+
 def test_someone_standing_or_jumping_is_never_skippable():
     standing = Tracker()
     empty = np.clip(np.random.default_rng(0).normal(120, 3, (360, 640, 3)), 0, 255).astype(np.uint8)
