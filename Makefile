@@ -13,7 +13,9 @@ demo: setup services
 # TEST_WORKERS=2 runs the tests in two processes (pytest-xdist, a whole file in one process): 8 min
 # instead of 12 here, since half the serial run is waiting on servers, browsers and streams. One is the
 # default: with two Chromium pages and their servers rendering at once, a browser test still fails about
-# one run in three (each race found so far is fixed; see the last closing note).
+# one run in three (each race found so far is fixed; see the last closing note). Keeping every browser
+# file in one of the two processes was tried (a scheduler of our own): it passed, but took 11.5 min,
+# since the files that drive Chromium are 8.5 of the 12 serial minutes and slow down beside the rest.
 TEST_WORKERS ?= 1
 
 test: setup services
