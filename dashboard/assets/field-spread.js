@@ -68,7 +68,7 @@
     var off = spread(pts, fm.NUMBER_SIZE);
     marks.forEach(function (m, i) {
       var o = {dx: Math.round(off[i].dx), dy: Math.round(off[i].dy)}, was = m._gwOff;
-      if (was && o.dx === was.dx && o.dy === was.dy) return;
+      if (o.dx === was.dx && o.dy === was.dy) return;
       m._gwOff = o;
       m.setIcon(fm.numberIcon(m._gwProps, m.getLatLng(), o.dx, o.dy));
     });

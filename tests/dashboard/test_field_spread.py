@@ -98,15 +98,19 @@ MARKS = """() => {
 }"""
 
 
+# The zoom the markers were last laid out for (field-spread.js marks it on the map's container).
+SPREAD_ZOOM = """() => { const m = document.getElementById('field-map');
+  const c = m.matches('[data-spread-zoom]') ? m : m.querySelector('[data-spread-zoom]');
+  return c && c.getAttribute('data-spread-zoom'); }"""
+
+
 def _zoom(page, lon: float, lat: float, zoom: int):
     # Asked again if the map was still mounting when first asked (dash-leaflet then drops the viewport).
     for attempt in range(4):
         page.evaluate("([lat, lon, zoom]) => window.dash_clientside.set_props('field-map', "
                       "{viewport: {center: [lat, lon], zoom: zoom, transition: 'setView'}})", [lat, lon, zoom])
         try:
-            page.wait_for_function(f"""() => {{ const m = document.getElementById('field-map');
-                const c = m.matches('[data-spread-zoom]') ? m : m.querySelector('[data-spread-zoom]');
-                return c && c.getAttribute('data-spread-zoom') === '{zoom}'; }}""", timeout=15_000)
+            page.wait_for_function(f"() => ({SPREAD_ZOOM})() === '{zoom}'", timeout=15_000)
             return
         except Exception:
             if attempt == 3:
@@ -124,9 +128,7 @@ def _readable(page, n_open: int) -> dict:
     seen = page.evaluate(MARKS)
     # Where each number is drawn and how far it was moved, and the zoom laid out for: what a failure needs.
     drawn = [(m["n"], m["dx"], m["dy"], round(m["x"]), round(m["y"])) for m in seen["marks"]]
-    zoom = page.evaluate("() => { const m = document.getElementById('field-map');"
-                         " const c = m.matches('[data-spread-zoom]') ? m : m.querySelector('[data-spread-zoom]');"
-                         " return c && c.getAttribute('data-spread-zoom'); }")
+    zoom = page.evaluate(SPREAD_ZOOM)
     assert len(seen["marks"]) == n_open, drawn
     assert seen["overlaps"] == [], (seen["overlaps"], "n, dx, dy, x, y:", drawn, "zoom", zoom)
     assert seen["legOver"] == []
