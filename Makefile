@@ -10,13 +10,12 @@ demo: setup services
 	$(BIN)/gridwatch seed demo
 	$(BIN)/gridwatch demo $(DEMO_ARGS)
 
-# TEST_WORKERS=2 runs the tests in two processes (pytest-xdist, a whole file in one process): 8 min
-# instead of 12 here, since half the serial run is waiting on servers, browsers and streams. One is the
-# default: with two Chromium pages and their servers rendering at once, a browser test still fails about
-# one run in three (each race found so far is fixed; see the last closing note). Keeping every browser
-# file in one of the two processes was tried (a scheduler of our own): it passed, but took 11.5 min,
-# since the files that drive Chromium are 8.5 of the 12 serial minutes and slow down beside the rest.
-TEST_WORKERS ?= 1
+# Two test processes (pytest-xdist, a whole file in one process): 9.5-10 min on this 2-core kind of
+# machine, against 15.5 min in one process (session 11, the same machine, quiet), since half the serial
+# run is waiting on servers, browsers and streams. One process was the default until session 11: with two
+# Chromium pages at once a browser test failed now and then; the races found were fixed, and session 11's
+# runs of two processes passed (see its closing note). TEST_WORKERS=1 runs one process.
+TEST_WORKERS ?= 2
 
 test: setup services
 	$(BIN)/python -m pytest $(if $(filter-out 1,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfile) $(PYTEST_ARGS)
