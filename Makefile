@@ -10,11 +10,11 @@ demo: setup services
 	$(BIN)/gridwatch seed demo
 	$(BIN)/gridwatch demo $(DEMO_ARGS)
 
-# Two test processes (pytest-xdist, a whole file in one process): 9.5-10 min on this 2-core kind of
-# machine, against 15.5 min in one process (session 11, the same machine, quiet), since half the serial
-# run is waiting on servers, browsers and streams. One process was the default until session 11: with two
-# Chromium pages at once a browser test failed now and then; the races found were fixed, and session 11's
-# runs of two processes passed (see its closing note). TEST_WORKERS=1 runs one process.
+# Two test processes (pytest-xdist, a whole file in one process): 10-11 min on this 2-core kind of
+# machine, against 15.5 min in one process (session 11, same machine, quiet), since half the serial run
+# is waiting on servers, browsers and streams. One process was the default until session 11, when two
+# Chromium pages at once still broke a browser test now and then; after the races sessions 9-10 fixed,
+# five fresh clones in a row passed with two (session 11's closing note). TEST_WORKERS=1: one process.
 TEST_WORKERS ?= 2
 
 test: setup services
