@@ -32,6 +32,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 WALL_PROBE = """(() => {
   window.__gwCreate = {}; window.__gwMarker = {}; window.__gwRepeat = 0; window.__gwMessages = 0;
   window.__gwEvents = 0; window.__gwLate = 0; window.__gwStopAt = 0;
+  window.__gwResyncs = 0; window.__gwDropped = 0;
   const Native = window.EventSource;
   const over = () => window.__gwStopAt && Date.now() > window.__gwStopAt;
   const record = (m, now) => {
@@ -54,6 +55,12 @@ WALL_PROBE = """(() => {
     });
     // Added before the wall's own listener, so it runs first; the wall's listener is left alone.
     // One parse per batch (the wall parses it once more): what the page was sent, as one event.
+    // The server's notice that this page fell behind: it dropped `dropped` messages and the page reloads.
+    es.addEventListener('resync', (ev) => {
+      if (over()) return;
+      window.__gwResyncs++;
+      try { window.__gwDropped += JSON.parse(ev.data).dropped || 0; } catch (e) { /* counted anyway */ }
+    });
     es.addEventListener('batch', (ev) => {
       if (over()) { window.__gwLate++; ev.stopImmediatePropagation(); return; }
       window.__gwEvents++;
@@ -171,6 +178,9 @@ class SseReader(threading.Thread):
         self.created: dict[str, float] = {}
         self.repeated = 0
         self.connects = 0
+        self.connected_at: float | None = None  # what entered the stream before cannot reach it
+        self.resyncs = 0  # the server's notices that this reader fell behind
+        self.dropped = 0  # the messages those notices say were dropped
         self.events = 0  # message and batch events
         self.messages = 0
         self.stop = threading.Event()
@@ -190,6 +200,8 @@ class SseReader(threading.Thread):
             try:
                 with requests.get(self.base + "/live", cookies=self.cookies, stream=True, timeout=(5, 30)) as r:
                     self.connects += 1
+                    if self.connected_at is None:
+                        self.connected_at = time.time()
                     event = None
                     # Big chunks: a batch event is one line of up to ~256 KB, and iter_lines joins its
                     # chunks one by one (512-byte chunks cost quadratic copying). gunicorn sends the stream
@@ -202,6 +214,10 @@ class SseReader(threading.Thread):
                             continue
                         if not line.startswith(b"data: "):
                             event = None  # a blank line ends the event
+                            continue
+                        if event == b"resync":
+                            self.resyncs += 1
+                            self.dropped += int(orjson.loads(line[6:]).get("dropped") or 0)
                             continue
                         if event not in (None, b"batch"):
                             continue
@@ -244,6 +260,52 @@ class Walls:
         for page in self.pages:
             page.wait_for_selector("#wall-status[data-state=live]", timeout=120_000)
 
+    def start_profile(self) -> None:
+        """Chromium's own counters for every wall (script, layout, style), and a CPU profile of the first."""
+        self._cdp = [page.context.new_cdp_session(page) for page in self.pages]
+        for cdp in self._cdp:
+            cdp.send("Performance.enable")
+        self._metrics0 = [self._metrics(cdp) for cdp in self._cdp]
+        self._cdp[0].send("Profiler.enable")
+        self._cdp[0].send("Profiler.setSamplingInterval", {"interval": 1000})
+        self._cdp[0].send("Profiler.start")
+
+    @staticmethod
+    def _metrics(cdp) -> dict[str, float]:
+        return {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+
+    def stop_profile(self) -> tuple[list[dict], list[tuple[float, str]]]:
+        """Per wall, seconds of task, script, layout, style and paint since start_profile; and the first
+        wall's functions by self time (ms, "name url:line"), most first."""
+        keys = ("TaskDuration", "ScriptDuration", "LayoutDuration", "RecalcStyleDuration")
+        spent = []
+        for cdp, before in zip(self._cdp, self._metrics0):
+            after = self._metrics(cdp)
+            spent.append({k: after.get(k, 0.0) - before.get(k, 0.0) for k in keys})
+        profile = self._cdp[0].send("Profiler.stop")["profile"]
+        deltas = profile.get("timeDeltas") or []
+        dt = {}
+        for node_id, d in zip(profile.get("samples") or [], deltas[1:] + [0]):
+            dt[node_id] = dt.get(node_id, 0) + d
+        def name(node) -> str:
+            cf = node["callFrame"]
+            return f"{cf['functionName'] or '(anonymous)'} {cf['url'].rsplit('/', 1)[-1].split('?')[0]}:{cf['lineNumber'] + 1}"
+
+        nodes = {node["id"]: node for node in profile["nodes"]}
+        parent = {c: node["id"] for node in profile["nodes"] for c in node.get("children", [])}
+        selfs: Counter = Counter()
+        callers: dict[str, Counter] = {}
+        for node in profile["nodes"]:
+            ms = dt.get(node["id"], 0) / 1000.0
+            selfs[name(node)] += ms
+            # Up to three callers: a built-in (a forced layout, a DOM call) says little without them.
+            chain, up = [], parent.get(node["id"])
+            while up is not None and len(chain) < 3:
+                chain.append(name(nodes[up]))
+                up = parent.get(up)
+            callers.setdefault(name(node), Counter())[" < ".join(chain)] += ms
+        return spent, [(ms, where, callers[where].most_common(2)) for where, ms in selfs.most_common(25)]
+
     def stop_at(self, epoch_s: float) -> None:
         """From this time on, the walls only count what still arrives (as late)."""
         for page in self.pages:
@@ -271,7 +333,7 @@ class Walls:
         for page in self.pages:
             out.append(page.evaluate("""() => ({created: window.__gwCreate, markers: window.__gwMarker,
                 repeated: window.__gwRepeat, messages: window.__gwMessages, events: window.__gwEvents,
-                late: window.__gwLate,
+                late: window.__gwLate, resyncs: window.__gwResyncs, dropped: window.__gwDropped,
                 state: (document.getElementById('wall-status') || {}).getAttribute
                        ? document.getElementById('wall-status').getAttribute('data-state') : null})"""))
         return out

@@ -93,7 +93,9 @@ def create_app(cfg: DashboardConfig, *, dev_tools: bool = False) -> dash.Dash:
     server = flask.Flask("gridwatch-dashboard")
     server.config["GRIDWATCH"] = cfg
     server.config["GRIDWATCH_POOL"] = ConnectionPool(
-        cfg.database_url, min_size=1, max_size=10, kwargs={"row_factory": dict_row}, open=True,
+        cfg.database_url, min_size=1, max_size=10, open=True,
+        # Named, so pg_stat_activity tells the dashboard's connections (and their role) from the workers'.
+        kwargs={"row_factory": dict_row, "application_name": "gridwatch-dashboard"},
         name="dashboard")
     server.config["GRIDWATCH_REDIS"] = redis.Redis.from_url(cfg.redis_url, socket_timeout=5)
     server.config["GRIDWATCH_HUB"] = live.LiveHub(cfg.redis_url)

@@ -75,8 +75,13 @@ def secret_from_home(home: Path) -> str:
 def from_settings(settings, dash_settings: DashboardSettings, *, https: bool = False) -> DashboardConfig:
     """Combine the process settings and the dashboard's own into one config (entry points only)."""
     resolved = settings.resolved()
+    database_url, own_role = settings.web_database()
+    if not own_role:
+        logger.warning("the dashboard connects with the workers' database role, which can read the bus "
+                       "signing key: set GRIDWATCH_WEB_DATABASE_URL to role gridwatch_dashboard "
+                       "(docs/security.md)")
     return DashboardConfig(
-        database_url=settings.require_database(),
+        database_url=database_url,
         redis_url=settings.require_redis(),
         secret_key=dash_settings.secret_key or secret_from_home(resolved.home),
         media_dir=resolved.media_path,

@@ -19,6 +19,9 @@ class Settings(BaseSettings):
 
     database_url: str | None = Field(None, description="PostgreSQL/PostGIS URL; private cluster when unset")
     redis_url: str | None = Field(None, description="Redis URL; private server when unset")
+    web_database_url: str | None = Field(
+        None, description="the dashboard's PostgreSQL URL, as role gridwatch_dashboard (migration 0020: no "
+        "bus signing key); recorded by the private cluster; the workers' URL when unset, with a warning")
     home: Path = Field(PROJECT_ROOT / ".gridwatch", description="state directory: services.json, manifests")
     media_dir: Path | None = Field(None, description="snapshots, clips and photos; default HOME/media")
     timezone: str = Field("Asia/Shanghai", description="days, weeks and reports are counted in this zone")
@@ -35,6 +38,8 @@ class Settings(BaseSettings):
         """Fill unset URLs from the private services recorded by `gridwatch services up`."""
         if self.database_url and self.redis_url:
             return self
+        # An explicit database URL is another server: the private cluster's web URL is not for it.
+        own_db = self.database_url is None
         recorded = {}
         if self.services_file.exists():
             recorded = json.loads(self.services_file.read_text())
@@ -42,6 +47,8 @@ class Settings(BaseSettings):
             update={
                 "database_url": self.database_url or recorded.get("database_url"),
                 "redis_url": self.redis_url or recorded.get("redis_url"),
+                "web_database_url": self.web_database_url
+                or (recorded.get("web_database_url") if own_db else None),
             }
         )
 
@@ -52,6 +59,11 @@ class Settings(BaseSettings):
                 "no database: set GRIDWATCH_DATABASE_URL or run `gridwatch services up` first"
             )
         return url
+
+    def web_database(self) -> tuple[str, bool]:
+        """The dashboard's database URL, and whether it is a role of its own (False: the workers' URL)."""
+        url = self.resolved().web_database_url
+        return (url, True) if url else (self.require_database(), False)
 
     def require_redis(self) -> str:
         url = self.resolved().redis_url

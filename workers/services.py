@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from geodata.db import web_role_url
+
 logger = logging.getLogger(__name__)
 
 DATABASE_NAME = "gridwatch"
@@ -258,8 +260,11 @@ class PrivateServices:
         rec = self.recorded()
         pg_port = self._start_postgres(rec.get("pg_port"))
         redis_port = self._start_redis(rec.get("redis_port"))
+        database_url = f"postgresql://postgres@127.0.0.1:{pg_port}/{DATABASE_NAME}"
         data = {
-            "database_url": f"postgresql://postgres@127.0.0.1:{pg_port}/{DATABASE_NAME}",
+            "database_url": database_url,
+            # The dashboard's own role (migration 0020; the cluster trusts loopback, so no password).
+            "web_database_url": web_role_url(database_url),
             "redis_url": f"redis://127.0.0.1:{redis_port}/0",
             "pg_port": pg_port,
             "redis_port": redis_port,

@@ -7,9 +7,15 @@
   var S = {es: null, lastBeat: 0, openedAt: 0, live: {}, order: [], syncTimer: null, alarms: [],
            audio: null, lastBeep: 0};
 
+  // Parsed again only when the page's strings change (the language switch): status() asks twice a second.
+  var STRINGS = {raw: null, parsed: {}};
   function strings() {
-    var el = document.getElementById("app-strings");
-    try { return JSON.parse(el.getAttribute("data-strings")); } catch (e) { return {}; }
+    var el = document.getElementById("app-strings"), raw = el ? el.getAttribute("data-strings") : null;
+    if (raw !== STRINGS.raw) {
+      STRINGS.raw = raw;
+      try { STRINGS.parsed = JSON.parse(raw) || {}; } catch (e) { STRINGS.parsed = {}; }
+    }
+    return STRINGS.parsed;
   }
   function fmt(s, params) { return String(s).replace(/\{(\w+)\}/g, function (_, k) { return params[k]; }); }
   function setProps(id, props) {
@@ -26,9 +32,11 @@
     var now = Date.now(), dt = (now - (S.rateAt || now)) / 1000;
     S.rate = (S.rate || 0) * Math.exp(-dt / 2) + 0.5 * n; S.rateAt = now;
   }
+  function stormy() { return (S.rate || 0) * Math.exp(-(Date.now() - (S.rateAt || 0)) / 2000) > STORM_RATE; }
+  S.stormy = stormy;  // assets/wall.js spaces its alarm strip by it too
   function requestSync(delay) {
     if (S.syncTimer) return;
-    var gap = (S.rate || 0) * Math.exp(-(Date.now() - (S.rateAt || 0)) / 2000) > STORM_RATE ? STORM_SYNC_MS : SYNC_MS;
+    var gap = stormy() ? STORM_SYNC_MS : SYNC_MS;
     var wait = Math.max(delay, gap - (Date.now() - (S.lastSync || 0)));
     S.syncTimer = setTimeout(function () {
       S.syncTimer = null; S.lastSync = Date.now();
@@ -131,11 +139,16 @@
   // Batched per animation frame: whatever arrived since the last redraw is drawn in one, at the next
   // frame at least DRAW_GAP_MS after the previous redraw. In a storm every message would otherwise
   // rebuild every marker; a busy page simply gets bigger batches, never a queue of redraws.
-  var DRAW_GAP_MS = 100;
+  // In a storm every redraw replaces the 60 live markers (React, then Leaflet removing and adding each
+  // icon, then a repaint of the map): at 10 a second that kept a wall's main thread 80-90 % busy in the
+  // load run, so the messages themselves waited for it (benchmarks/system.py --profile-walls). Nobody
+  // follows single markers at hundreds a second: then STORM_DRAW_GAP_MS apart.
+  var DRAW_GAP_MS = 100, STORM_DRAW_GAP_MS = 500;
   function renderLive() {
     if (S.liveFrame) return;
     S.liveFrame = true;
-    var wait = Math.max(0, DRAW_GAP_MS - (Date.now() - (S.lastDraw || 0)));
+    var gap = stormy() ? STORM_DRAW_GAP_MS : DRAW_GAP_MS;
+    var wait = Math.max(0, gap - (Date.now() - (S.lastDraw || 0)));
     var frame = function () { requestAnimationFrame(function () { S.liveFrame = false; S.lastDraw = Date.now(); drawLive(); }); };
     if (wait) setTimeout(frame, wait); else frame();
   }
@@ -184,6 +197,14 @@
       o.start(); o.stop(S.audio.currentTime + 0.4);
     } catch (e) { /* no audio device: the banner still blinks */ }
   }
+  // Written only when it changed: a write twice a second re-laid the page out for nothing.
+  function setStatus(el, text, state) {
+    if (el.textContent !== text) el.textContent = text;
+    if (el.getAttribute("data-state") !== state) {
+      el.classList.toggle("gw-stale", state === "stale");
+      el.setAttribute("data-state", state);
+    }
+  }
   function status() {
     var el = document.getElementById("wall-status");
     if (!el) return;
@@ -192,15 +213,16 @@
     if (age > STALE_S || down && age > 1) {
       var text = fmt(tr["wall.stale"] || "data {n} s old", {n: Math.round(age)});
       if (down) text += " · " + (tr["wall.disconnected"] || "disconnected");
-      el.textContent = text; el.classList.add("gw-stale"); el.setAttribute("data-state", "stale");
+      setStatus(el, text, "stale");
     } else {
-      el.textContent = tr["wall.live_ok"] || "Live"; el.classList.remove("gw-stale"); el.setAttribute("data-state", "live");
+      setStatus(el, tr["wall.live_ok"] || "Live", "live");
     }
     if (age > RECONNECT_S && Date.now() - S.openedAt > RECONNECT_S * 1000) connect();
   }
   function clock() {
     var el = document.getElementById("wall-clock");
-    if (el) el.textContent = new Date().toLocaleString("zh-CN", {timeZone: "Asia/Shanghai", hour12: false});
+    var text = new Date().toLocaleString("zh-CN", {timeZone: "Asia/Shanghai", hour12: false});
+    if (el && el.textContent !== text) el.textContent = text;
   }
   setInterval(function () {
     if (!document.getElementById("wall-root")) { close(); S.live = {}; S.order = []; return; }

@@ -83,24 +83,32 @@
   }
 
   // ---- lists: what fits, then "+N" in the panel's heading ----------------------------------------
-  function fitList(box) {
-    var more = document.getElementById("wall-" + box.getAttribute("data-fit") + "-more");
-    var items = box.querySelectorAll(":scope > li, :scope > ul > li, :scope > ol > li, :scope tbody > tr");
-    var i, hidden = 0;
-    for (i = 0; i < items.length; i++) items[i].style.display = "";
-    var limit = box.getBoundingClientRect().top + box.clientHeight + 0.5;
-    for (i = 0; i < items.length; i++) {
-      if (hidden || items[i].getBoundingClientRect().bottom > limit) {
-        items[i].style.display = "none";
-        if (items[i].querySelector("td") || items[i].tagName === "LI") hidden++;
-      }
-    }
-    if (more) { more.textContent = hidden ? "+" + hidden : ""; more.hidden = !hidden; }
-  }
+  // Three passes over the four lists (show every item, measure, hide what overflows): one layout of
+  // the page for all of them. Measuring each list right after the previous list's writes forced a
+  // layout of the whole wall per list, at every resync (benchmarks/system.py --profile-walls).
+  var FIT_ITEMS = ":scope > li, :scope > ul > li, :scope > ol > li, :scope tbody > tr";
   function fitAll() {
     var r = root();
     if (!r) return;
-    r.querySelectorAll("[data-fit]").forEach(fitList);
+    var lists = Array.prototype.map.call(r.querySelectorAll("[data-fit]"), function (box) {
+      var items = box.querySelectorAll(FIT_ITEMS);
+      for (var i = 0; i < items.length; i++) items[i].style.display = "";
+      return {box: box, items: items, cut: items.length};
+    });
+    lists.forEach(function (l) {
+      var limit = l.box.getBoundingClientRect().top + l.box.clientHeight + 0.5;
+      for (var i = 0; i < l.items.length; i++) {
+        if (l.items[i].getBoundingClientRect().bottom > limit) { l.cut = i; break; }
+      }
+    });
+    lists.forEach(function (l) {
+      var more = document.getElementById("wall-" + l.box.getAttribute("data-fit") + "-more"), hidden = 0;
+      for (var i = l.cut; i < l.items.length; i++) {
+        l.items[i].style.display = "none";
+        if (l.items[i].querySelector("td") || l.items[i].tagName === "LI") hidden++;
+      }
+      if (more) { more.textContent = hidden ? "+" + hidden : ""; more.hidden = !hidden; }
+    });
   }
   var pending = false;
   function fitSoon() {
@@ -114,12 +122,16 @@
   var STRIP_MAX = 12;  // more never fit two lines; the rest is the "+N"
   // Coalesced: in a storm hundreds of alarms a second arrive; the strip (which measures its layout) is
   // redrawn at the next animation frame, at most every STRIP_GAP_MS, with whatever arrived meanwhile.
-  var STRIP_GAP_MS = 200;
+  // In a storm (assets/gridwatch-live.js) every redraw measured the page's whole layout 5 times a
+  // second: then once a second, the blinking title and the count say enough.
+  var STRIP_GAP_MS = 200, STORM_STRIP_GAP_MS = 1000;
   function setAlarms(items, total, title) {
     A.items = items || []; A.total = total || 0; A.title = title || A.title;
     if (A.timer) return;
     A.timer = true;
-    var wait = Math.max(0, STRIP_GAP_MS - (Date.now() - (A.drawn || 0)));
+    var live = window.gridwatch && window.gridwatch.live;
+    var gap = live && live.stormy && live.stormy() ? STORM_STRIP_GAP_MS : STRIP_GAP_MS;
+    var wait = Math.max(0, gap - (Date.now() - (A.drawn || 0)));
     setTimeout(function () {
       requestAnimationFrame(function () { A.timer = null; A.drawn = Date.now(); renderAlarms(); });
     }, wait);

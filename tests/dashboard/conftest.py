@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from geodata.bus import LiveIncident
+from geodata.db import web_role_url
 from tests.dashboard import griddata
 from tests.rig import cloned_db, flushed_redis_db
 from workers.services import free_port
@@ -38,7 +39,9 @@ class Server:
 
     def start(self) -> "Server":
         """Start and wait until /healthz answers."""
-        self.proc = subprocess.Popen([sys.executable, str(SERVE), self.db_url, self.redis_url, str(self.port),
+        # As production runs it: logged in as the dashboard's own role (no bus signing key, migration 0020).
+        self.proc = subprocess.Popen([sys.executable, str(SERVE), web_role_url(self.db_url), self.redis_url,
+                                      str(self.port),
                                       str(self.media), *(self.open311_rates or ())], cwd=ROOT)
         # 60 s, not 30: on a two-core box shared with other runs (load 20 and more) it took over 30 s.
         deadline = time.monotonic() + 60
@@ -70,6 +73,7 @@ class Server:
 def cli_dashboard(db_url: str, redis_url: str, home: Path, port: int, *extra: str) -> subprocess.Popen:
     """`gridwatch dashboard` (gunicorn) on `port` in a subprocess, its output piped as text."""
     env = {**os.environ, "GRIDWATCH_DATABASE_URL": db_url, "GRIDWATCH_REDIS_URL": redis_url,
+           "GRIDWATCH_WEB_DATABASE_URL": web_role_url(db_url),
            "GRIDWATCH_HOME": str(home), "GRIDWATCH_SESSION_IDLE_MINUTES": "60"}
     return subprocess.Popen([sys.executable, "-m", "workers.cli", "dashboard", "--port", str(port), *extra],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

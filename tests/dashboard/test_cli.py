@@ -10,6 +10,7 @@ import threading
 import uuid
 from datetime import datetime, timezone
 
+import psycopg
 import pytest
 import redis as redis_lib
 import requests
@@ -51,6 +52,19 @@ def test_config_from_settings(tmp_path, monkeypatch):
     assert cfg.secret_key == key_file.read_text() and len(cfg.secret_key) == 64
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert secret_from_home(tmp_path) == cfg.secret_key  # kept: sessions survive a restart
+
+
+def test_config_takes_the_web_role_and_says_when_there_is_none(tmp_path, caplog):
+    settings = Settings(database_url="postgresql://app@db/x", redis_url="redis://r/0", home=tmp_path,
+                        web_database_url="postgresql://gridwatch_dashboard@db/x")
+    with caplog.at_level("WARNING", logger="dashboard.config"):
+        assert from_settings(settings, DashboardSettings()).database_url == "postgresql://gridwatch_dashboard@db/x"
+    assert not caplog.records
+    # No web URL for another server: the workers' URL, and a warning that names the setting.
+    settings = Settings(database_url="postgresql://app@db/x", redis_url="redis://r/0", home=tmp_path)
+    with caplog.at_level("WARNING", logger="dashboard.config"):
+        assert from_settings(settings, DashboardSettings()).database_url == "postgresql://app@db/x"
+    assert "GRIDWATCH_WEB_DATABASE_URL" in caplog.text
 
 
 def test_bad_tile_crs_fails_loudly(monkeypatch):
@@ -149,6 +163,12 @@ def test_the_dashboard_command_serves_on_gunicorn_with_sessions_shared_by_its_wo
         stream.close()
         assert got and str(marker) in got[0]
 
+        # Its database connections are the dashboard's own role's, which cannot read the bus signing key.
+        with psycopg.connect(dash_db[0]) as conn:
+            roles = conn.execute("SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = current_database() "
+                                 "AND application_name = 'gridwatch-dashboard'").fetchall()
+        assert roles == [("gridwatch_dashboard",)]
+
         saved = {"gridwatch_session": s.cookies["gridwatch_session"]}
         s.post(base + "/logout", headers={"X-CSRFToken": s.cookies.get("_csrf_token", "")}, timeout=10)
         assert {requests.get(base + "/console", cookies=saved, allow_redirects=False, timeout=10).status_code
@@ -156,6 +176,7 @@ def test_the_dashboard_command_serves_on_gunicorn_with_sessions_shared_by_its_wo
     finally:
         out = stop_cli(proc)
     assert "development server" not in out
+    assert "workers' database role" not in out
 
 
 def test_the_dashboard_command_serves_https_for_tablets(dash_db, dash_redis, tmp_path):

@@ -24,6 +24,7 @@ from dashboard.config import DashboardConfig
 from dashboard.data import TTLCache
 from dashboard.pages.wall import layers, shared, snapshot
 from geodata import wall_repo
+from geodata.db import web_role_url
 from tests.dashboard import griddata
 from tests.dashboard.conftest import login
 
@@ -347,7 +348,8 @@ def test_a_wall_after_a_quiet_spell_paints_the_old_figures_labelled_then_the_new
     # that request started in the background.
     url = dash_db[0]
     rds = redis_lib.Redis.from_url(server.redis_url)
-    key = f"gridwatch:wall:snapshot:{shared.db_tag(url)}:440310002:*:Asia/Shanghai"
+    # Keyed by the dashboard's own URL, its own role's (tests/dashboard/conftest.py, migration 0020).
+    key = f"gridwatch:wall:snapshot:{shared.db_tag(web_role_url(url))}:440310002:*:Asia/Shanghai"
     last = rds.hget(key, "at")
     if last is None:
         at = time.time() - 3600  # nobody read this area yet: an hour old
