@@ -68,7 +68,8 @@ WHERE i.status NOT IN ('closed', 'cancelled')
 SELECT CASE WHEN GROUPING(o.sub_grid_code) = 0 THEN 'sub_grid' WHEN GROUPING(o.street_code) = 0 THEN 'street'
             WHEN GROUPING(o.cx) = 0 THEN 'cell' ELSE 'all' END AS kind,
        o.sub_grid_code, o.street_code, o.cx, o.cy, o.family,
-       sum(o.n)::bigint AS n, sum(o.overdue)::bigint AS overdue, min(o.priority) AS priority,
+       -- coalesce: with no open case in the area the grand-total row still comes, with sums of nothing
+       coalesce(sum(o.n), 0)::bigint AS n, coalesce(sum(o.overdue), 0)::bigint AS overdue, min(o.priority) AS priority,
        sum(o.sx) AS sx, sum(o.sy) AS sy
 FROM (SELECT i.sub_grid_code, i.street_code, m.family,
              round(ST_X(i.geom) / %(cell)s)::int AS cx, round(ST_Y(i.geom) / %(cell)s)::int AS cy,

@@ -64,6 +64,18 @@ def test_hourly_and_clusters_count_every_case_once(grid_db):
     assert sizes[1] <= sizes[0]
 
 
+def test_an_area_with_no_open_case_reads_zeros(grid_db, db_url):
+    conn, _ = grid_db
+    # A street with no case at all (a supervisor's quiet street), then a district whose cases are all closed.
+    empty = {"scope_street": "440310099", "scope_community": None}
+    assert wall_repo.open_count(conn, empty) == 0
+    assert wall_repo.open_rollup(conn, empty, 0.01) == {"open": 0, "overdue": 0, "sub_grids": {}, "streets": {},
+                                                        "cells": []}
+    conn.execute("UPDATE incident SET status = 'closed', closed_at = now()")
+    rollup = wall_repo.open_rollup(conn, ALL, 0.01)
+    assert (rollup["open"], rollup["overdue"], rollup["cells"]) == (0, 0, [])
+
+
 def test_merged_cells_keep_the_commonest_family_the_top_priority_and_the_mean_position():
     cells = [  # two base cells of one 2x2 block, and one of the next block
         {"cx": 10, "cy": 20, "family": "crime", "n": 1, "overdue": 1, "priority": 1, "sx": 1.0, "sy": 2.0},
