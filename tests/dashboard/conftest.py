@@ -160,12 +160,25 @@ def login(browser, server: Server, role: str, *, size=(1920, 1080), username: st
     return ctx, page
 
 
+def wait_wall_live(page, timeout_ms: int) -> None:
+    """Until a freshly loaded wall says "live" and its /live stream is open and has said hello.
+
+    The status shows "live" from the first paint for a second's grace, before /live may be open; a
+    message published then would be lost (pub/sub keeps nothing). The server opens the stream only once
+    it holds the page's queue, and sends `hello` first.
+    """
+    page.wait_for_selector("#wall-status[data-state=live]", timeout=timeout_ms)
+    page.wait_for_function("(() => { const s = window.gridwatch && window.gridwatch.live; "
+                           "return !!(s && s.es && s.es.readyState === 1 && s.lastBeat > 0); })()",
+                           timeout=timeout_ms)
+
+
 def live_wall(browser, server: Server):
     """A wall logged in on its live layer and connected to /live; returns (context, page). Generous: a
     loaded machine renders slowly."""
     ctx, page = login(browser, server, "wall", path="/wall?layer=live")
     try:
-        page.wait_for_selector("#wall-status[data-state=live]", timeout=40_000)
+        wait_wall_live(page, 40_000)
     except BaseException:
         ctx.close()
         raise

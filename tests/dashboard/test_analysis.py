@@ -13,7 +13,7 @@ from dashboard.access import SessionUser
 from dashboard.analysis_view import CLASS_COLOURS, open_warnings
 from geodata import analysis_repo, db
 from tests.dashboard import griddata
-from tests.dashboard.conftest import login, shot
+from tests.dashboard.conftest import login, shot, wait_wall_live
 from geodata.warning_cases import warning_message
 from workers.analysis import Analyzer, publish
 from geodata.bus import DATA_FIELD, INCIDENT_STREAM, publish_live
@@ -59,7 +59,7 @@ def test_warnings_are_kept_to_the_supervisors_area(dash_db, analysed):
 @pytest.mark.browser
 def test_wall_shows_hot_spots_and_refreshes_on_a_live_message(browser, server, dash_db, dash_redis, analysed):
     ctx, page = login(browser, server, "wall")
-    page.wait_for_selector("#wall-status[data-state=live]", timeout=15_000)
+    wait_wall_live(page, 15_000)
     # The planted area comes out hot at 99 %: its squares are filled with that class's colour.
     page.wait_for_function(f"document.querySelectorAll('#wall-map path[fill=\"{CLASS_COLOURS['hot_99']}\"]')"
                            ".length > 0", timeout=15_000)

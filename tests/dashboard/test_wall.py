@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import pytest
 import redis as redis_lib
 
-from tests.dashboard.conftest import Server, login, shot
+from tests.dashboard.conftest import Server, login, shot, wait_wall_live
 from geodata.bus import LiveIncident, publish_live
 
 # Smallest font of any visible text in the wall, and of the KPI figures (px).
@@ -33,7 +33,7 @@ FONT_PROBE = """() => {
 def _wait_loaded(page):
     page.wait_for_selector("#wall-root", timeout=15_000)
     page.wait_for_function("document.getElementById('wall-kpi-open-value').textContent !== '—'", timeout=15_000)
-    page.wait_for_selector("#wall-status[data-state=live]", timeout=15_000)
+    wait_wall_live(page, 15_000)
 
 
 @pytest.mark.browser

@@ -17,7 +17,7 @@ from psycopg import sql
 from geodata.bus import incident_message, publish_incident
 from geodata.bus.messages import Source
 from tests.dashboard import griddata
-from tests.dashboard.conftest import Server, login, shot
+from tests.dashboard.conftest import Server, login, shot, wait_wall_live
 from tests.dashboard.fit import assert_fits
 from workers.ingest import IngestConfig, IngestWorker
 
@@ -104,7 +104,7 @@ def test_an_alarm_storm_never_covers_the_map(browser, storm_db, dash_redis, tmp_
     try:
         page.wait_for_selector("#wall-kpi-open-value", timeout=40_000)
         page.wait_for_function("document.getElementById('wall-kpi-open-value').textContent !== '—'", timeout=40_000)
-        page.wait_for_selector("#wall-status[data-state=live]", timeout=40_000)
+        wait_wall_live(page, 40_000)
         before = page.evaluate(MAP_VISIBLE)
 
         messages = _storm_messages(STORM)
