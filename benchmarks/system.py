@@ -248,7 +248,8 @@ def main(argv: list[str] | None = None) -> int:
         services, info = start_services(home, args.redis_port)
         db_url, redis_url = info["database_url"], info["redis_url"]
         env = {**os.environ, "GRIDWATCH_DATABASE_URL": db_url, "GRIDWATCH_REDIS_URL": redis_url,
-               "GRIDWATCH_WEB_DATABASE_URL": info["web_database_url"], "GRIDWATCH_HOME": str(home), "GRIDWATCH_MEDIA_DIR": str(home / "media"),
+               "GRIDWATCH_WEB_DATABASE_URL": info["web_database_url"],  # the dashboard's own role
+               "GRIDWATCH_HOME": str(home), "GRIDWATCH_MEDIA_DIR": str(home / "media"),
                "PYTHONPATH": str(ROOT)}
         client = redis.Redis.from_url(redis_url)
         log(f"seeding the Pingshan demo ({args.history:,} past incidents) ...")
@@ -467,6 +468,8 @@ def main(argv: list[str] | None = None) -> int:
     creators = [c for c in acc["creators"] if audit.entries[c][1] >= walls_live_at * 1000]
     print(f"  walls live at {time.strftime('%H:%M:%S', time.localtime(walls_live_at))}: "
           f"{len(acc['creators']) - len(creators)} creates before that are not counted for the walls")
+    # What did not reach each reader, with when it entered the stream.
+    missed = {f"wall {k + 1}": [c for c in creators if c not in w["created"]] for k, w in enumerate(wall_data)}
     for k, w in enumerate(wall_data):
         got = [c for c in creators if c in w["created"]]
         delays = np.array([w["created"][c] - audit.entries[c][1] for c in got])
@@ -481,22 +484,24 @@ def main(argv: list[str] | None = None) -> int:
     sse_from = (sse.connected_at or 0) * 1000
     sse_creators = [c for c in creators if audit.entries[c][1] >= sse_from]
     got = [c for c in sse_creators if c in sse.created]
+    missed["sse"] = [c for c in sse_creators if c not in sse.created]
     delays = np.array([sse.created[c] * 1000 - audit.entries[c][1] for c in got])
     print(f"  SSE client with a wall's session (what the wall's EventSource is sent): {len(got):,} of "
           f"{len(sse_creators):,} creates since it connected, {sse.connects} connection(s), {sse.messages:,} messages in {sse.events:,} events; "
           f"delay p50 {pct(delays, 50):.0f} ms, "
           f"p95 {pct(delays, 95):.0f} ms, max {pct(delays, 100):.0f} ms; {sse.resyncs} resync notice(s) for "
           f"{sse.dropped:,} dropped messages")
+    def spent_text(m: dict[str, float]) -> str:
+        return ", ".join(f"{name.replace('Duration', '').lower()} {v:.1f} s" for name, v in m.items())
+
     if idle_profile:
         for k, m in enumerate(idle_profile[0]):
-            print(f"  wall {k + 1} main thread over 10 s before the load (beats only): " +
-                  ", ".join(f"{name.replace('Duration', '').lower()} {v:.1f} s" for name, v in m.items()))
+            print(f"  wall {k + 1} main thread over 10 s before the load (beats only): {spent_text(m)}")
         print("  idle wall 1's hottest: " + "; ".join(f"{w} {ms:.0f} ms" for ms, w, _ in idle_profile[1][:8]))
     if wall_profile:
         spent, hot = wall_profile
         for k, m in enumerate(spent):
-            print(f"  wall {k + 1} main thread over the load's {load_s:.0f} s: " +
-                  ", ".join(f"{name.replace('Duration', '').lower()} {v:.1f} s" for name, v in m.items()))
+            print(f"  wall {k + 1} main thread over the load's {load_s:.0f} s: {spent_text(m)}")
         print("  wall 1's hottest functions (self time):")
         for ms, where, callers in hot:
             print(f"    {ms:8.0f} ms  {where}")
@@ -504,11 +509,9 @@ def main(argv: list[str] | None = None) -> int:
                 if chain and cms >= 0.2 * ms:
                     print(f"               {cms:6.0f} ms from {chain}")
     if args.keep:
-        # What did not reach each reader, with when it entered the stream: to be set beside the logs.
-        missing = {f"wall {k + 1}": [[c, audit.entries[c][1]] for c in creators if c not in w["created"]]
-                   for k, w in enumerate(wall_data)}
-        missing["sse"] = [[c, audit.entries[c][1]] for c in sse_creators if c not in sse.created]
-        (home / "missing.json").write_text(json.dumps(missing, indent=1))
+        # To be set beside the logs: each missed create and the time it entered the stream (ms).
+        (home / "missing.json").write_text(json.dumps(
+            {reader: [[c, audit.entries[c][1]] for c in gone] for reader, gone in missed.items()}, indent=1))
         print(f"  logs and missing.json kept in {home}")
     feed = np.array([live.created[c] * 1000 - audit.entries[c][1] for c in creators if c in live.created])
     print(f"  live channel subscriber (reference for the walls): delay p50 {pct(feed, 50):.0f} ms, "
@@ -519,8 +522,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"    {name:<20} CPU {u.cpu_s:7.1f} s  peak RSS {u.peak_group_rss_kb / 1024:7.0f} MB  "
               f"(max process {u.peak_process_hwm_kb / 1024:.0f} MB, {len(u.processes)} processes)")
     # A reader may miss creates only when the server said so (a resync notice counting what it dropped).
-    unannounced = sum(max(0, len([c for c in creators if c not in w["created"]]) - w["dropped"]) for w in wall_data)
-    unannounced += max(0, len(sse_creators) - len(got) - sse.dropped)
+    dropped = {**{f"wall {k + 1}": w["dropped"] for k, w in enumerate(wall_data)}, "sse": sse.dropped}
+    unannounced = sum(max(0, len(gone) - dropped[reader]) for reader, gone in missed.items())
     print(f"  creates that missed a wall or the SSE reader with no resync notice saying so: {unannounced}")
     bad = unannounced + len(acc["lost_db"]) + len(acc["dup_db"]) + len(acc["lost_live"]) + acc["dup_live"] + acc["joined_short"] \
         + acc["joined_extra"] + http_missing

@@ -274,9 +274,9 @@ class Walls:
     def _metrics(cdp) -> dict[str, float]:
         return {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
 
-    def stop_profile(self) -> tuple[list[dict], list[tuple[float, str]]]:
-        """Per wall, seconds of task, script, layout, style and paint since start_profile; and the first
-        wall's functions by self time (ms, "name url:line"), most first."""
+    def stop_profile(self) -> tuple[list[dict], list[tuple[float, str, list]]]:
+        """Per wall, seconds of task, script, layout and style since start_profile; and the first wall's
+        25 hottest functions: (self ms, "name file:line", their two commonest caller chains with ms)."""
         keys = ("TaskDuration", "ScriptDuration", "LayoutDuration", "RecalcStyleDuration")
         spent = []
         for cdp, before in zip(self._cdp, self._metrics0):

@@ -11,6 +11,7 @@ from psycopg import sql
 from geodata import db, migrate, rechecks
 from geodata.db import WEB_LOGIN, web_role_url
 from geodata.settings import Settings
+from tests.rig import cloned_db
 
 # What no web request may ever read: the key that lets a bus message reopen a case (migration 0018).
 SECRET_TABLES = {"bus_signing_key"}
@@ -85,21 +86,13 @@ def test_tables_of_later_migrations_are_shared_and_a_second_database_migrates(db
         web.execute("INSERT INTO later_table (v) VALUES ('x')")
         assert web.execute("SELECT v FROM later_table").fetchone() == ("x",)
     # Roles belong to the cluster: a second database's migration finds them made and goes on.
-    name = f"gw_t_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        info = psycopg.conninfo.conninfo_to_dict(admin_url)
-        url = psycopg.conninfo.make_conninfo(**{**info, "dbname": name})
+    with cloned_db(admin_url, "template0", "gw_t") as url:
         with psycopg.connect(url) as conn:
             applied = migrate.migrate(conn)
             assert [m.name for m in applied][-1] == "web_role"
         with psycopg.connect(web_role_url(url)) as web:
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 web.execute("SELECT key FROM bus_signing_key")
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def test_settings_pick_the_web_url(tmp_path):
