@@ -119,6 +119,12 @@ def test_a_resync_sends_the_wall_only_what_changed(browser, server):
         fills = page.eval_on_selector_all(".leaflet-wall-subgrid-pane-pane path",
                                           "els => els.map(e => e.getAttribute('fill'))")
         assert len(fills) == 6 and any(f != "#12213d" for f in fills), fills
+        # The first paint may be an older record of this area (a wall opens at once with the last one,
+        # pages/wall/snapshot.py), read before an earlier test of this process changed the cases: one
+        # resync first brings the page to a read made after this test began.
+        time.sleep(1.1)
+        if "wall-clusters" in _refresh(page):
+            page.wait_for_timeout(1000)  # the new cluster layer is drawn before it is marked
         page.evaluate("document.querySelector('#wall-map .gw-cluster').__kept = true")
         time.sleep(1.1)  # past the snapshot's period: the rows are read again, and are the same
         got = _refresh(page)
